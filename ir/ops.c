@@ -1,0 +1,91 @@
+/* ir/ops.c: the op table expanded from ops.def, and dtype helpers. */
+#include "ir.h"
+
+#include <string.h>
+
+const OpInfo ir_ops[OP_COUNT] = {
+#define X(e, onnx, mini, maxi, mino, maxo, fl) [OP_##e] = {onnx, mini, maxi, mino, maxo, fl},
+#include "ops.def"
+#undef X
+};
+
+const char *ir_op_name(Op op)
+{
+	return (unsigned)op < OP_COUNT ? ir_ops[op].name : "?";
+}
+
+int ir_op_lookup(const char *onnx_name)
+{
+	for (int i = 0; i < OP_COUNT; i++)
+		if (!strcmp(ir_ops[i].name, onnx_name))
+			return i;
+	return -1;
+}
+
+/* dtype table: name in IR text and element size */
+static const struct {
+	const char *name;
+	size_t size;
+} dtypes[DT_COUNT] = {
+	[DT_UNDEF] = {"undef", 0}, [DT_FLOAT] = {"f32", 4}, [DT_DOUBLE] = {"f64", 8},
+	[DT_INT8] = {"i8", 1},     [DT_UINT8] = {"u8", 1},  [DT_INT32] = {"i32", 4},
+	[DT_INT64] = {"i64", 8},   [DT_BOOL] = {"bool", 1},
+};
+
+size_t ir_dtype_size(DType t)
+{
+	return (unsigned)t < DT_COUNT ? dtypes[t].size : 0;
+}
+
+const char *ir_dtype_name(DType t)
+{
+	return (unsigned)t < DT_COUNT ? dtypes[t].name : "?";
+}
+
+DType ir_dtype_parse(const char *s)
+{
+	for (int i = 1; i < DT_COUNT; i++)
+		if (!strcmp(dtypes[i].name, s))
+			return (DType)i;
+	return DT_UNDEF;
+}
+
+int64_t ir_shape_numel(const Shape *s)
+{
+	if (s->rank < 0)
+		return -1;
+	int64_t n = 1;
+	for (int i = 0; i < s->rank; i++) {
+		if (s->d[i] < 0)
+			return -1;
+		if (s->d[i] && n > INT64_MAX / s->d[i])
+			return -1;
+		n *= s->d[i];
+	}
+	return n;
+}
+
+int ir_shape_eq(const Shape *a, const Shape *b)
+{
+	if (a->rank != b->rank)
+		return 0;
+	for (int i = 0; i < a->rank; i++)
+		if (a->d[i] != b->d[i])
+			return 0;
+	return 1;
+}
+
+char *ir_shape_str(const Shape *s, char *buf, size_t n)
+{
+	if (s->rank < 0) {
+		snprintf(buf, n, "[?]");
+		return buf;
+	}
+	size_t k = 0;
+	k += (size_t)snprintf(buf + k, n - k, "[");
+	for (int i = 0; i < s->rank && k < n; i++)
+		k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? "," : "", (long long)s->d[i]);
+	if (k < n)
+		snprintf(buf + k, n - k, "]");
+	return buf;
+}

@@ -1,0 +1,66 @@
+/* passes/passes.h: the pass pipeline and every pass's entry point.
+ *
+ * Every pass is `int pass_NAME(Graph *g, Diag *d)` (convention 6): 0 on success, -1 with a
+ * diagnostic on a user error. Its comment in its file says what it requires and what it
+ * establishes. The default pipeline is one table (pipeline.c); the driver's
+ * --print-after=NAME / --stop-after=NAME / --print-after-all refer to its names.
+ *
+ * IR conventions established by the frontend (opset-independent, latest ONNX semantics):
+ *   - Constant nodes become constant values (Value.data); no OP_CONSTANT node remains.
+ *   - Clip min/max, Reshape shape, Pad pads/value, Squeeze/Unsqueeze axes are operands
+ *     (inputs 1.., -1 when absent), never attributes.
+ *   - Softmax/LogSoftmax always carry `axis`; `coerce2d`=1 marks opset < 13 semantics
+ *     (the input is flattened to 2-D at axis).
+ */
+#ifndef SQC_PASSES_H
+#define SQC_PASSES_H
+
+#include "../ir/ir.h"
+
+typedef int (*PassFn)(Graph *g, Diag *d);
+typedef struct {
+	const char *name;  /* for --print-after=NAME */
+	PassFn fn;
+	const char *what;  /* one line for --help */
+} PassInfo;
+
+extern const PassInfo pass_pipeline[];
+extern const int pass_pipeline_len;
+
+/* Pipeline options set by the driver. */
+typedef struct {
+	const char *print_after;   /* pass name or NULL */
+	int print_after_all;
+	const char *stop_after;    /* pass name or NULL */
+	FILE *dump;                /* where IR dumps go (stderr) */
+	int verify;                /* run ir_verify after every pass */
+} PipelineOptions;
+
+/* Runs the pipeline. Returns 0, or -1 on error. Unknown pass names are reported. */
+int pass_run_pipeline(Graph *g, const PipelineOptions *o, Diag *d);
+int pass_find(const char *name);
+
+/* shape.c: infers dtype and shape of every value, canonicalizes attributes.
+ * Requires: a toposorted graph whose inputs have known shapes.
+ * Establishes: every value has dtype and shape, except those that depend on the contents
+ * of a non-constant shape operand (Reshape/Pad/Squeeze/Unsqueeze/Clip operands computed at
+ * run time), which stay rank -1 until folding resolves them. Conv/pool nodes carry explicit
+ * kernel_shape, strides, dilations, pads (2*nsp: begins then ends) and no auto_pad;
+ * axis attributes are non-negative; Transpose carries perm. */
+int pass_shape(Graph *g, Diag *d);
+/* Infers one node. Returns 0 (done), 1 (needs a constant operand not yet known), -1 error. */
+int shape_node(Graph *g, int node, Diag *d);
+
+/* fold.c: constant folding (evaluates nodes whose operands are all constant, and Shape of
+ * a value of known shape), re-inferring shapes as constants appear. Establishes: every
+ * value has a known shape; no foldable node remains. */
+int pass_fold(Graph *g, Diag *d);
+/* simplify.c: removes Identity and inference-mode Dropout. */
+int pass_simplify(Graph *g, Diag *d);
+/* dce.c: removes nodes whose results nobody reads; drops unused values. */
+int pass_dce(Graph *g, Diag *d);
+/* bnfold.c: folds BatchNormalization into a preceding Conv or Gemm with constant weights
+ * when the Conv/Gemm result has no other reader. */
+int pass_bnfold(Graph *g, Diag *d);
+
+#endif

@@ -1,0 +1,58 @@
+/* passes/pipeline.c: the default pass pipeline, one table (convention 6). */
+#include "passes.h"
+
+#include <string.h>
+
+const PassInfo pass_pipeline[] = {
+	{"shape", pass_shape, "infer dtypes and shapes, make attributes explicit"},
+	{"fold", pass_fold, "fold constants (Shape/Gather/Concat chains, weight transforms)"},
+	{"simplify", pass_simplify, "remove Identity and inference-mode Dropout"},
+	{"bnfold", pass_bnfold, "fold BatchNormalization into a preceding Conv or Gemm"},
+	{"dce", pass_dce, "remove nodes and values nobody reads"},
+};
+const int pass_pipeline_len = (int)countof(pass_pipeline);
+
+int pass_find(const char *name)
+{
+	for (int i = 0; i < pass_pipeline_len; i++)
+		if (!strcmp(pass_pipeline[i].name, name))
+			return i;
+	return -1;
+}
+
+static int check_name(const char *flag, const char *name, Diag *d)
+{
+	if (!name || pass_find(name) >= 0)
+		return 0;
+	char list[256];
+	size_t k = 0;
+	for (int i = 0; i < pass_pipeline_len; i++)
+		k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", i ? ", " : "",
+		                      pass_pipeline[i].name);
+	return diag_error(d, NULL, "%s: unknown pass '%s' (passes: %s)", flag, name, list);
+}
+
+int pass_run_pipeline(Graph *g, const PipelineOptions *o, Diag *d)
+{
+	if (check_name("--print-after", o->print_after, d) ||
+	    check_name("--stop-after", o->stop_after, d))
+		return -1;
+	for (int i = 0; i < pass_pipeline_len; i++) {
+		const PassInfo *p = &pass_pipeline[i];
+		if (p->fn(g, d))
+			return -1;
+		if (o->verify && ir_verify(g, d)) {
+			diag_note(d, "internal error: the IR is invalid after pass '%s'", p->name);
+			ir_print(stderr, g, 0);
+			return -1;
+		}
+		if (o->print_after_all || (o->print_after && !strcmp(o->print_after, p->name))) {
+			FILE *f = o->dump ? o->dump : stderr;
+			fprintf(f, "# IR after pass '%s'\n", p->name);
+			ir_print(f, g, 0);
+		}
+		if (o->stop_after && !strcmp(o->stop_after, p->name))
+			break;
+	}
+	return 0;
+}

@@ -1,0 +1,454 @@
+/* runtime/interp.c: the reference interpreter.
+ *
+ * Requires a graph after pass_shape/pass_fold: every value has a known dtype and shape and
+ * conv/pool attributes are explicit (passes/passes.h). One exec_* function per op,
+ * dispatched through a table indexed by Op. Each reads operand data as given and writes
+ * into preallocated result buffers.
+ */
+#include "rt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	const Graph *g;
+	const Node *n;
+	const void *const *in;
+	void *const *out;
+	const RtOptions *o;
+	Diag *d;
+} Exec;
+
+typedef int ExecFn(Exec *e);
+
+static const Value *IN(Exec *e, int i)
+{
+	return e->n->in[i] >= 0 ? &e->g->values[e->n->in[i]] : NULL;
+}
+
+static const Value *OUT(Exec *e, int i)
+{
+	return &e->g->values[e->n->out[i]];
+}
+
+static int64_t numel(const Value *v)
+{
+	return ir_shape_numel(&v->shape);
+}
+
+/* Reads an optional f32 scalar operand (Clip min/max). */
+static float scalar_or(Exec *e, int i, float def)
+{
+	if (i >= e->n->nin || e->n->in[i] < 0 || !e->in[i])
+		return def;
+	return *(const float *)e->in[i];
+}
+
+static int ints_attr(const Node *n, const char *name, int64_t *out, int max)
+{
+	int k = ir_attr_ints(n, name, out, max);
+	return k < 0 ? 0 : k;
+}
+
+/* ---- compute ops ---- */
+
+static int exec_conv(Exec *e)
+{
+	const Value *x = IN(e, 0), *w = IN(e, 1), *y = OUT(e, 0);
+	RtConv p = {0};
+	p.nsp = x->shape.rank - 2;
+	p.n = x->shape.d[0];
+	p.c = x->shape.d[1];
+	p.m = w->shape.d[0];
+	p.group = ir_attr_i(e->n, "group", 1);
+	int64_t pads[2 * RT_MAX_SPATIAL] = {0};
+	ints_attr(e->n, "strides", p.stride, RT_MAX_SPATIAL);
+	ints_attr(e->n, "dilations", p.dil, RT_MAX_SPATIAL);
+	ints_attr(e->n, "pads", pads, 2 * RT_MAX_SPATIAL);
+	for (int i = 0; i < p.nsp; i++) {
+		p.in[i] = x->shape.d[2 + i];
+		p.out[i] = y->shape.d[2 + i];
+		p.k[i] = w->shape.d[2 + i];
+		p.pad_begin[i] = pads[i];
+	}
+	const float *b = e->n->nin > 2 ? e->in[2] : NULL;
+	if (e->o && e->o->use_fast)
+		rt_conv_fast(&p, e->in[0], e->in[1], b, e->out[0]);
+	else
+		rt_conv_ref(&p, e->in[0], e->in[1], b, e->out[0]);
+	return 0;
+}
+
+static int exec_gemm(Exec *e)
+{
+	const Value *a = IN(e, 0), *y = OUT(e, 0);
+	RtGemm p = {0};
+	p.trans_a = (int)ir_attr_i(e->n, "transA", 0);
+	p.trans_b = (int)ir_attr_i(e->n, "transB", 0);
+	p.alpha = ir_attr_f(e->n, "alpha", 1.0f);
+	p.beta = ir_attr_f(e->n, "beta", 1.0f);
+	p.m = y->shape.d[0];
+	p.n = y->shape.d[1];
+	p.k = p.trans_a ? a->shape.d[0] : a->shape.d[1];
+	const float *c = NULL;
+	const Value *cv = e->n->nin > 2 ? IN(e, 2) : NULL;
+	if (cv) {
+		c = e->in[2];
+		/* unidirectional broadcast of C to [M, N] */
+		int r = cv->shape.rank;
+		int64_t cm = r == 2 ? cv->shape.d[0] : 1, cn = r >= 1 ? cv->shape.d[r - 1] : 1;
+		p.c_rs = cm == 1 ? 0 : cn;
+		p.c_cs = cn == 1 ? 0 : 1;
+	}
+	if (e->o && e->o->use_fast)
+		rt_gemm_fast(&p, e->in[0], e->in[1], c, e->out[0]);
+	else
+		rt_gemm_ref(&p, e->in[0], e->in[1], c, e->out[0]);
+	return 0;
+}
+
+static int exec_matmul(Exec *e)
+{
+	if (e->o && e->o->use_fast)
+		rt_matmul_fast(&IN(e, 0)->shape, e->in[0], &IN(e, 1)->shape, e->in[1],
+		               &OUT(e, 0)->shape, e->out[0]);
+	else
+		rt_matmul_ref(&IN(e, 0)->shape, e->in[0], &IN(e, 1)->shape, e->in[1],
+		              &OUT(e, 0)->shape, e->out[0]);
+	return 0;
+}
+
+static int binary(Exec *e, RtBinary op)
+{
+	if (rt_binary_ref(op, IN(e, 0)->dtype, &IN(e, 0)->shape, e->in[0], &IN(e, 1)->shape,
+	                  e->in[1], &OUT(e, 0)->shape, e->out[0]))
+		return diag_error(e->d, e->n->name, "integer division by zero");
+	return 0;
+}
+
+static int exec_add(Exec *e) { return binary(e, RT_ADD); }
+static int exec_sub(Exec *e) { return binary(e, RT_SUB); }
+static int exec_mul(Exec *e) { return binary(e, RT_MUL); }
+static int exec_div(Exec *e) { return binary(e, RT_DIV); }
+static int exec_prelu(Exec *e) { return binary(e, RT_PRELU); }
+
+static int unary(Exec *e, RtUnary op, float alpha, float beta)
+{
+	rt_unary_ref(op, alpha, beta, e->in[0], e->out[0], numel(OUT(e, 0)));
+	return 0;
+}
+
+static int exec_relu(Exec *e) { return unary(e, RT_RELU, 0, 0); }
+static int exec_sigmoid(Exec *e) { return unary(e, RT_SIGMOID, 0, 0); }
+static int exec_tanh(Exec *e) { return unary(e, RT_TANH, 0, 0); }
+static int exec_leakyrelu(Exec *e)
+{
+	return unary(e, RT_LEAKYRELU, ir_attr_f(e->n, "alpha", 0.01f), 0);
+}
+static int exec_hardsigmoid(Exec *e)
+{
+	return unary(e, RT_HARDSIGMOID, ir_attr_f(e->n, "alpha", 0.2f),
+	             ir_attr_f(e->n, "beta", 0.5f));
+}
+static int exec_clip(Exec *e)
+{
+	return unary(e, RT_CLIP, scalar_or(e, 1, -INFINITY), scalar_or(e, 2, INFINITY));
+}
+
+static int softmax(Exec *e, int log)
+{
+	const Shape *s = &IN(e, 0)->shape;
+	int axis = (int)ir_attr_i(e->n, "axis", s->rank - 1);
+	int64_t outer = 1, len = 1, inner = 1;
+	for (int i = 0; i < s->rank; i++) {
+		if (i < axis)
+			outer *= s->d[i];
+		else if (i == axis || ir_attr_i(e->n, "coerce2d", 0))
+			len *= s->d[i];
+		else
+			inner *= s->d[i];
+	}
+	rt_softmax_ref(e->in[0], e->out[0], outer, len, inner, log);
+	return 0;
+}
+
+static int exec_softmax(Exec *e) { return softmax(e, 0); }
+static int exec_logsoftmax(Exec *e) { return softmax(e, 1); }
+
+static void pool_params(Exec *e, RtPool *p)
+{
+	const Value *x = IN(e, 0), *y = OUT(e, 0);
+	memset(p, 0, sizeof *p);
+	p->nsp = x->shape.rank - 2;
+	p->n = x->shape.d[0];
+	p->c = x->shape.d[1];
+	int64_t pads[2 * RT_MAX_SPATIAL] = {0};
+	ints_attr(e->n, "kernel_shape", p->k, RT_MAX_SPATIAL);
+	ints_attr(e->n, "strides", p->stride, RT_MAX_SPATIAL);
+	ints_attr(e->n, "dilations", p->dil, RT_MAX_SPATIAL);
+	ints_attr(e->n, "pads", pads, 2 * RT_MAX_SPATIAL);
+	for (int i = 0; i < p->nsp; i++) {
+		p->in[i] = x->shape.d[2 + i];
+		p->out[i] = y->shape.d[2 + i];
+		p->pad_begin[i] = pads[i];
+		p->pad_end[i] = pads[p->nsp + i];
+		if (!p->dil[i])
+			p->dil[i] = 1;
+	}
+	p->count_include_pad = (int)ir_attr_i(e->n, "count_include_pad", 0);
+	p->storage_order = (int)ir_attr_i(e->n, "storage_order", 0);
+}
+
+static int exec_maxpool(Exec *e)
+{
+	RtPool p;
+	pool_params(e, &p);
+	int64_t *idx = e->n->nout > 1 && e->n->out[1] >= 0 ? e->out[1] : NULL;
+	rt_maxpool_ref(&p, e->in[0], e->out[0], idx);
+	return 0;
+}
+
+static int exec_averagepool(Exec *e)
+{
+	RtPool p;
+	pool_params(e, &p);
+	rt_avgpool_ref(&p, e->in[0], e->out[0]);
+	return 0;
+}
+
+static int global_pool(Exec *e, int is_max)
+{
+	const Shape *s = &IN(e, 0)->shape;
+	int64_t sp = 1;
+	for (int i = 2; i < s->rank; i++)
+		sp *= s->d[i];
+	rt_global_pool_ref(is_max, s->d[0], s->d[1], sp, e->in[0], e->out[0]);
+	return 0;
+}
+
+static int exec_globalaveragepool(Exec *e) { return global_pool(e, 0); }
+static int exec_globalmaxpool(Exec *e) { return global_pool(e, 1); }
+
+static int exec_batchnormalization(Exec *e)
+{
+	const Shape *s = &IN(e, 0)->shape;
+	int64_t sp = 1;
+	for (int i = 2; i < s->rank; i++)
+		sp *= s->d[i];
+	rt_batchnorm_ref(s->d[0], s->rank > 1 ? s->d[1] : 1, sp, e->in[0], e->in[1], e->in[2],
+	                 e->in[3], e->in[4], ir_attr_f(e->n, "epsilon", 1e-5f), e->out[0]);
+	/* inference mode: optional running mean/var outputs pass the inputs through */
+	for (int i = 1; i < e->n->nout; i++)
+		if (e->n->out[i] >= 0)
+			memcpy(e->out[i], e->in[2 + i], ir_value_nbytes(OUT(e, i)));
+	return 0;
+}
+
+/* ---- data movement ---- */
+
+/* Flatten, Reshape, Squeeze, Unsqueeze, Identity: same bytes, new shape. */
+static int copy0(Exec *e)
+{
+	memcpy(e->out[0], e->in[0], ir_value_nbytes(OUT(e, 0)));
+	return 0;
+}
+
+static int exec_dropout(Exec *e)
+{
+	copy0(e);
+	if (e->n->nout > 1 && e->n->out[1] >= 0)
+		memset(e->out[1], 1, ir_value_nbytes(OUT(e, 1))); /* mask: all kept */
+	return 0;
+}
+
+static int exec_transpose(Exec *e)
+{
+	int64_t perm[IR_MAX_RANK];
+	ints_attr(e->n, "perm", perm, IR_MAX_RANK);
+	rt_transpose_ref(ir_dtype_size(IN(e, 0)->dtype), &IN(e, 0)->shape, perm, e->in[0],
+	                 e->out[0]);
+	return 0;
+}
+
+static int exec_concat(Exec *e)
+{
+	int n = e->n->nin;
+	const Shape *ss[64];
+	const void *xs[64];
+	for (int i = 0; i < n; i++) {
+		ss[i] = &IN(e, i)->shape;
+		xs[i] = e->in[i];
+	}
+	rt_concat_ref(ir_dtype_size(OUT(e, 0)->dtype), n, ss, xs, (int)ir_attr_i(e->n, "axis", 0),
+	              e->out[0]);
+	return 0;
+}
+
+static int exec_pad(Exec *e)
+{
+	const Value *x = IN(e, 0);
+	size_t es = ir_dtype_size(x->dtype);
+	const char *mode = ir_attr_s(e->n, "mode", "constant");
+	RtPadMode m = !strcmp(mode, "reflect") ? RT_PAD_REFLECT
+	            : !strcmp(mode, "edge")    ? RT_PAD_EDGE
+	                                       : RT_PAD_CONSTANT;
+	unsigned char zero[8] = {0};
+	const void *val = e->n->nin > 2 && e->in[2] ? e->in[2] : zero;
+	rt_pad_ref(es, m, &x->shape, e->in[0], e->in[1], val, &OUT(e, 0)->shape, e->out[0]);
+	return 0;
+}
+
+static int exec_shape(Exec *e)
+{
+	const Shape *s = &IN(e, 0)->shape;
+	int64_t start = ir_attr_i(e->n, "start", 0), end = ir_attr_i(e->n, "end", s->rank);
+	if (start < 0)
+		start += s->rank;
+	if (end < 0)
+		end += s->rank;
+	start = start < 0 ? 0 : start > s->rank ? s->rank : start;
+	end = end < 0 ? 0 : end > s->rank ? s->rank : end;
+	int64_t *o = e->out[0];
+	for (int64_t i = start; i < end; i++)
+		o[i - start] = s->d[i];
+	return 0;
+}
+
+static int exec_gather(Exec *e)
+{
+	const Value *x = IN(e, 0), *iv = IN(e, 1);
+	int64_t n = numel(iv);
+	int64_t *idx = xmalloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+	for (int64_t i = 0; i < n; i++)
+		idx[i] = iv->dtype == DT_INT32 ? ((const int32_t *)e->in[1])[i]
+		                               : ((const int64_t *)e->in[1])[i];
+	int rc = rt_gather_ref(ir_dtype_size(x->dtype), &x->shape, e->in[0],
+	                       (int)ir_attr_i(e->n, "axis", 0), &iv->shape, idx, e->out[0]);
+	free(idx);
+	if (rc)
+		return diag_error(e->d, e->n->name, "Gather index out of range");
+	return 0;
+}
+
+static int exec_constant(Exec *e)
+{
+	return diag_error(e->d, e->n->name, "Constant nodes are folded at import");
+}
+
+static ExecFn *const exec_fns[] = {
+	[OP_CONV] = exec_conv,
+	[OP_GEMM] = exec_gemm,
+	[OP_MATMUL] = exec_matmul,
+	[OP_ADD] = exec_add,
+	[OP_SUB] = exec_sub,
+	[OP_MUL] = exec_mul,
+	[OP_DIV] = exec_div,
+	[OP_RELU] = exec_relu,
+	[OP_LEAKYRELU] = exec_leakyrelu,
+	[OP_PRELU] = exec_prelu,
+	[OP_CLIP] = exec_clip,
+	[OP_SIGMOID] = exec_sigmoid,
+	[OP_TANH] = exec_tanh,
+	[OP_HARDSIGMOID] = exec_hardsigmoid,
+	[OP_SOFTMAX] = exec_softmax,
+	[OP_LOGSOFTMAX] = exec_logsoftmax,
+	[OP_MAXPOOL] = exec_maxpool,
+	[OP_AVERAGEPOOL] = exec_averagepool,
+	[OP_GLOBALAVERAGEPOOL] = exec_globalaveragepool,
+	[OP_GLOBALMAXPOOL] = exec_globalmaxpool,
+	[OP_BATCHNORMALIZATION] = exec_batchnormalization,
+	[OP_FLATTEN] = copy0,
+	[OP_RESHAPE] = copy0,
+	[OP_TRANSPOSE] = exec_transpose,
+	[OP_CONCAT] = exec_concat,
+	[OP_PAD] = exec_pad,
+	[OP_SQUEEZE] = copy0,
+	[OP_UNSQUEEZE] = copy0,
+	[OP_SHAPE] = exec_shape,
+	[OP_GATHER] = exec_gather,
+	[OP_CONSTANT] = exec_constant,
+	[OP_IDENTITY] = copy0,
+	[OP_DROPOUT] = exec_dropout,
+};
+_Static_assert(countof(exec_fns) == OP_COUNT, "one exec function per op in ops.def");
+
+int rt_exec_node(const Graph *g, const Node *n, const void *const *ins, void *const *outs,
+                 const RtOptions *o, Diag *d)
+{
+	Exec e = {g, n, ins, outs, o, d};
+	return exec_fns[n->op](&e);
+}
+
+int rt_run(const Graph *g, const void *const *inputs, void **outputs, const RtOptions *o,
+           Diag *d)
+{
+	/* buf[v]: data of value v (constants point at Value.data; others are owned here).
+	 * last[v]: index of the last node reading v, so buffers are freed as soon as dead. */
+	int nv = g->nvalues;
+	void **buf = xcalloc((size_t)(nv ? nv : 1), sizeof(void *));
+	char *owned = xcalloc((size_t)(nv ? nv : 1), 1);
+	int *last = xmalloc(sizeof(int) * (size_t)(nv ? nv : 1));
+	int rc = 0;
+	for (int v = 0; v < nv; v++) {
+		last[v] = -1;
+		buf[v] = g->values[v].data;
+	}
+	for (int i = 0; i < g->nnodes; i++)
+		for (int j = 0; j < g->nodes[i].nin; j++)
+			if (g->nodes[i].in[j] >= 0)
+				last[g->nodes[i].in[j]] = i;
+	for (int i = 0; i < g->noutputs; i++)
+		last[g->outputs[i]] = g->nnodes; /* kept to the end */
+	for (int i = 0; i < g->ninputs; i++)
+		buf[g->inputs[i]] = (void *)inputs[i];
+	const void *ins[72];
+	void *outs[8];
+	for (int i = 0; i < g->nnodes && !rc; i++) {
+		const Node *n = &g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			ins[j] = n->in[j] >= 0 ? buf[n->in[j]] : NULL;
+		for (int j = 0; j < n->nout; j++) {
+			int v = n->out[j];
+			outs[j] = NULL;
+			if (v < 0)
+				continue;
+			size_t nb = ir_value_nbytes(&g->values[v]);
+			buf[v] = outs[j] = xmalloc(nb ? nb : 1);
+			owned[v] = 1;
+		}
+		rc = rt_exec_node(g, n, ins, outs, o, d);
+		for (int j = 0; j < n->nin; j++) {
+			int v = n->in[j];
+			if (v >= 0 && last[v] == i && owned[v]) {
+				free(buf[v]);
+				buf[v] = NULL;
+				owned[v] = 0;
+			}
+		}
+	}
+	for (int i = 0; i < g->noutputs; i++) {
+		int v = g->outputs[i];
+		size_t nb = ir_value_nbytes(&g->values[v]);
+		outputs[i] = NULL;
+		if (rc)
+			continue;
+		if (owned[v]) { /* hand the buffer over */
+			outputs[i] = buf[v];
+			owned[v] = 0;
+		} else { /* an input or a constant: copy */
+			outputs[i] = xmalloc(nb ? nb : 1);
+			if (nb)
+				memcpy(outputs[i], buf[v], nb);
+		}
+	}
+	for (int v = 0; v < nv; v++)
+		if (owned[v])
+			free(buf[v]);
+	free(buf);
+	free(owned);
+	free(last);
+	return rc;
+}

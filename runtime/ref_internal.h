@@ -1,0 +1,55 @@
+/* runtime/ref_internal.h: helpers shared by the reference kernels and their fast twins.
+ * Private to runtime/; not part of the rt.h API. */
+#ifndef SQC_REF_INTERNAL_H
+#define SQC_REF_INTERNAL_H
+
+#include "rt.h"
+
+/* Geometry of a numpy MatMul after 1-D promotion: nbatch independent [m,k] x [k,n]
+ * products. Batch b's operands start at element offsets given by rt_matmul_batch_off;
+ * its result starts at b*m*n (the result's batch dims are the broadcast ones, row major). */
+typedef struct {
+	int64_t m, k, n;
+	int64_t nbatch;
+	int nb;                        /* rank of the broadcast batch dims */
+	int64_t dims[IR_MAX_RANK];     /* broadcast batch dims */
+	int64_t astride[IR_MAX_RANK];  /* A element stride per batch dim, 0 where broadcast */
+	int64_t bstride[IR_MAX_RANK];
+	int64_t abatch, bbatch;        /* number of distinct A and B matrices */
+} RtMatmulPlan;
+
+/* Element count of a known shape (1 for rank 0). */
+static inline int64_t rt_numel(const Shape *s)
+{
+	int64_t n = 1;
+	for (int i = 0; i < s->rank; i++)
+		n *= s->d[i];
+	return n;
+}
+
+/* A convolution seen as one with exactly three spatial dims: missing trailing dims get size
+ * 1, kernel 1, stride 1, dilation 1 and no padding, which changes neither the layout nor
+ * the result. */
+typedef struct {
+	int64_t in[3], out[3], k[3], stride[3], dil[3], pad[3];
+} RtConvGeom3;
+
+static inline RtConvGeom3 rt_conv_geom3(const RtConv *p)
+{
+	RtConvGeom3 g;
+	for (int i = 0; i < 3; i++) {
+		int real = i < p->nsp;
+		g.in[i] = real ? p->in[i] : 1;
+		g.out[i] = real ? p->out[i] : 1;
+		g.k[i] = real ? p->k[i] : 1;
+		g.stride[i] = real ? p->stride[i] : 1;
+		g.dil[i] = real ? p->dil[i] : 1;
+		g.pad[i] = real ? p->pad_begin[i] : 0;
+	}
+	return g;
+}
+
+void rt_matmul_plan(const Shape *sa, const Shape *sb, RtMatmulPlan *pl);
+void rt_matmul_batch_off(const RtMatmulPlan *pl, int64_t bi, int64_t *aoff, int64_t *boff);
+
+#endif
