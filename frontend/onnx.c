@@ -16,7 +16,7 @@
 
 #include "onnx.pb-c.h"
 
-#define OPSET_MIN 7
+#define OPSET_MIN 1
 #define OPSET_MAX 19
 
 /* ONNX TensorProto.DataType codes */
@@ -437,6 +437,52 @@ static int upgrade_node(Importer *im, int nid, int *in, int *nin)
 	const char *nm = n->name;
 	int64_t buf[2 * IR_MAX_RANK];
 	int k;
+	/* opset < 7 leftovers: consumed_inputs (opset 1) carries no meaning for inference */
+	ir_attr_remove(n, "consumed_inputs");
+	if (im->opset < 7) {
+		switch (n->op) {
+		case OP_ADD:
+		case OP_SUB:
+		case OP_MUL:
+		case OP_DIV:
+		case OP_GEMM:
+			/* legacy broadcasting: B aligned to A's dims from `axis` (suffix by default,
+			 * which numpy rules already give) */
+			if (ir_attr_i(n, "broadcast", 0) && ir_attr_get(n, "axis") && n->op != OP_GEMM)
+				ir_attr_set_i(g, nid, "legacy_axis", ir_attr_i(n, "axis", 0));
+			n = &g->nodes[nid];
+			ir_attr_remove(n, "broadcast");
+			ir_attr_remove(n, "axis");
+			break;
+		case OP_PRELU:
+			ir_attr_set_i(g, nid, "legacy_axis", 1); /* slope per channel */
+			break;
+		case OP_DROPOUT:
+			if (ir_attr_i(n, "is_test", 0) == 0)
+				return diag_error(im->d, nm, "Dropout is_test=0 (training mode, opset %lld) is "
+				                  "not supported", (long long)im->opset);
+			ir_attr_remove(n, "is_test");
+			break;
+		case OP_BATCHNORMALIZATION:
+			ir_attr_remove(n, "is_test");
+			break;
+		case OP_CONCAT:
+			if (im->opset < 4 && !ir_attr_get(n, "axis"))
+				ir_attr_set_i(g, nid, "axis", 1);
+			break;
+		case OP_PAD:
+			if (ir_attr_get(n, "paddings")) { /* opset 1 name */
+				k = ir_attr_ints(n, "paddings", buf, 2 * IR_MAX_RANK);
+				if (k >= 0 && k <= 2 * IR_MAX_RANK)
+					ir_attr_set_ints(g, nid, "pads", buf, k);
+				ir_attr_remove(&g->nodes[nid], "paddings");
+			}
+			break;
+		default:
+			break;
+		}
+		n = &g->nodes[nid];
+	}
 	switch (n->op) {
 	case OP_CLIP:
 		if (im->opset < 11) {
@@ -491,10 +537,6 @@ static int upgrade_node(Importer *im, int nid, int *in, int *nin)
 		} else {
 			ir_attr_set_i(g, nid, "axis", ir_attr_i(n, "axis", -1));
 		}
-		break;
-	case OP_DROPOUT:
-		if (im->opset < 12 && ir_attr_i(n, "is_test", 1) == 0 && im->opset < 7)
-			return diag_error(im->d, nm, "training-mode Dropout is not supported");
 		break;
 	case OP_BATCHNORMALIZATION:
 		if (ir_attr_i(n, "training_mode", 0))

@@ -366,3 +366,50 @@ int ir_graph_toposort(Graph *g, Diag *d)
 	free(done);
 	return 0;
 }
+
+Shape ir_rhs_shape(const Node *n, const Shape *a, const Shape *b)
+{
+	int64_t axis = ir_attr_i(n, "legacy_axis", -1);
+	if (axis < 0 || b->rank < 0 || a->rank < 0 || axis + b->rank > a->rank)
+		return *b;
+	Shape s = {a->rank, {0}};
+	for (int i = 0; i < a->rank; i++)
+		s.d[i] = i >= axis && i < axis + b->rank ? b->d[i - axis] : 1;
+	return s;
+}
+
+int ir_is_shape_operand(const Graph *g, int v)
+{
+	for (int i = 0; i < g->nnodes; i++) {
+		const Node *n = &g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 1; j < n->nin; j++) {
+			if (n->in[j] != v)
+				continue;
+			switch (n->op) {
+			case OP_RESHAPE:
+			case OP_SQUEEZE:
+			case OP_UNSQUEEZE:
+				return 1;
+			case OP_PAD:
+			case OP_DROPOUT:
+				if (j != 2 || n->op == OP_DROPOUT)
+					return 1;
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+void ir_bind_input(Graph *g, int i, void *data)
+{
+	int v = g->inputs[i];
+	g->values[v].is_input = 0;
+	g->values[v].data = data;
+	memmove(&g->inputs[i], &g->inputs[i + 1], sizeof(int) * (size_t)(g->ninputs - i - 1));
+	g->ninputs--;
+}

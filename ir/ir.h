@@ -188,6 +188,15 @@ void ir_replace_uses(Graph *g, int from, int to);
 void ir_graph_compact(Graph *g);
 /* Orders nodes topologically. Returns -1 with a diagnostic on a cycle. */
 int ir_graph_toposort(Graph *g, Diag *d);
+/* The shape operand b of a binary op (or PRelu's slope) broadcasts as: numpy rules, or for
+ * opset < 7 models with attribute legacy_axis=k, aligned to a's dims from k on (the
+ * frontend sets it). Returns b's shape as broadcasting should see it (the data is the same). */
+Shape ir_rhs_shape(const Node *n, const Shape *a, const Shape *b);
+/* Is value v read as a shape operand (Reshape shape, Pad pads, Squeeze/Unsqueeze axes,
+ * Dropout training_mode)? Such graph inputs must be known at compile time. */
+int ir_is_shape_operand(const Graph *g, int v);
+/* Turns graph input number i into a constant that owns data (numel * dtype size bytes). */
+void ir_bind_input(Graph *g, int i, void *data);
 /* Byte size of a value's data (numel * dtype size), or 0 when unknown/overflow. */
 size_t ir_value_nbytes(const Value *v);
 

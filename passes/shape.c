@@ -434,7 +434,8 @@ static int binary(Ctx *c)
 	if (need_dtype(c, 0, DT_ARITH, "f32, f64, i32, i64") ||
 	    need_dtype(c, 1, DT_ARITH, "f32, f64, i32, i64") || same_dtype(c, 0, 1))
 		return -1;
-	const Shape *a = &in(c, 0)->shape, *b = &in(c, 1)->shape;
+	const Shape *a = &in(c, 0)->shape;
+	Shape bl = ir_rhs_shape(c->n, a, &in(c, 1)->shape), *b = &bl;
 	Shape y;
 	if (broadcast(a, b, &y)) {
 		char sa[128], sb[128];
@@ -495,7 +496,8 @@ static int shape_prelu(Ctx *c)
 {
 	if (need_f32_all(c))
 		return -1;
-	const Shape *x = &in(c, 0)->shape, *s = &in(c, 1)->shape;
+	const Shape *x = &in(c, 0)->shape;
+	Shape sl = ir_rhs_shape(c->n, x, &in(c, 1)->shape), *s = &sl;
 	if (!broadcastable_to(s, x)) {
 		char bs[128], bx[128];
 		return fail(c, "PRelu shape mismatch: slope %s is not broadcastable to the input %s",

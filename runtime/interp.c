@@ -121,8 +121,9 @@ static int exec_matmul(Exec *e)
 
 static int binary(Exec *e, RtBinary op)
 {
-	if (rt_binary_ref(op, IN(e, 0)->dtype, &IN(e, 0)->shape, e->in[0], &IN(e, 1)->shape,
-	                  e->in[1], &OUT(e, 0)->shape, e->out[0]))
+	Shape sb = ir_rhs_shape(e->n, &IN(e, 0)->shape, &IN(e, 1)->shape);
+	if (rt_binary_ref(op, IN(e, 0)->dtype, &IN(e, 0)->shape, e->in[0], &sb, e->in[1],
+	                  &OUT(e, 0)->shape, e->out[0]))
 		return diag_error(e->d, e->n->name, "integer division by zero");
 	return 0;
 }

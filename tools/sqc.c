@@ -164,7 +164,8 @@ static int write_ir(const Graph *g, const char *path, Diag *d)
 	return rc;
 }
 
-static Graph *load_and_canonicalize(Args *a, Diag *d)
+/* Imports the model (ONNX, or sqc IR text for IR tests) without running passes. */
+static Graph *load(Args *a, Diag *d)
 {
 	Graph *g;
 	size_t n = strlen(a->model);
@@ -176,9 +177,13 @@ static Graph *load_and_canonicalize(Args *a, Diag *d)
 		FeOptions fo = {a->pins, a->npins, 0};
 		g = fe_onnx_load(a->model, &fo, d);
 	}
-	if (!g)
-		return NULL;
-	if (pass_run_pipeline(g, &a->po, d)) {
+	return g;
+}
+
+static Graph *load_and_canonicalize(Args *a, Diag *d)
+{
+	Graph *g = load(a, d);
+	if (g && pass_run_pipeline(g, &a->po, d)) {
 		ir_graph_free(g);
 		return NULL;
 	}
@@ -244,15 +249,33 @@ static int cmd_run(Args *a, Diag *d)
 	}
 	int npins0 = fo0.npins;
 	ir_graph_free(g0);
-	g = load_and_canonicalize(a, d);
+	g = load(a, d);
 	for (int j = npins0; j < a->npins; j++)
 		free((char *)a->pins[j].name);
 	a->npins = npins0;
 	if (!g)
 		goto out;
+	/* Inputs read as shape operands (Reshape's shape, ...) become constants: sqc compiles
+	 * for static shapes. The pipeline runs again on the bound graph. */
 	const void *ins[MAX_IO];
-	for (int i = 0; i < g->ninputs; i++) {
-		const Value *v = &g->values[g->inputs[i]];
+	int order[MAX_IO];
+	for (int i = 0; i < g->ninputs; i++)
+		order[i] = i;
+	for (int i = 0, k = 0; i < a->ninputs; i++) {
+		int v = g->inputs[k];
+		if (ir_is_shape_operand(g, v) && in[i].dtype == g->values[v].dtype &&
+		    ir_shape_eq(&in[i].shape, &g->values[v].shape)) {
+			ir_bind_input(g, k, in[i].data);
+			in[i].data = NULL;
+		} else {
+			order[k++] = i;
+		}
+	}
+	if (pass_run_pipeline(g, &a->po, d))
+		goto out;
+	for (int k = 0; k < g->ninputs; k++) {
+		int i = order[k];
+		const Value *v = &g->values[g->inputs[k]];
 		if (in[i].dtype != v->dtype) {
 			diag_error(d, NULL, "input '%s' must be %s, %s has %s", v->name,
 			           ir_dtype_name(v->dtype), a->inputs[i], ir_dtype_name(in[i].dtype));
@@ -265,7 +288,7 @@ static int cmd_run(Args *a, Diag *d)
 			           ir_shape_str(&in[i].shape, s2, sizeof s2));
 			goto out;
 		}
-		ins[i] = in[i].data;
+		ins[k] = in[i].data;
 	}
 	if (g->noutputs > MAX_IO || a->noutputs > g->noutputs) {
 		diag_error(d, NULL, "the model has %d output(s), %d -o given", g->noutputs,

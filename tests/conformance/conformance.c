@@ -85,7 +85,8 @@ static int list_dir(const char *dir, const char *prefix, char ***out)
 		(*out)[n++] = strdup(e->d_name);
 	}
 	closedir(dp);
-	qsort(*out, (size_t)n, sizeof(char *), cmpstr);
+	if (n)
+		qsort(*out, (size_t)n, sizeof(char *), cmpstr);
 	return n;
 }
 
@@ -235,6 +236,18 @@ static int run_set(const char *model, const char *setdir, char **inames, int nin
 	}
 	FeOptions fo = {pins, nin, 0};
 	g = fe_onnx_load(model, &fo, &d);
+	/* Shape operands that the test feeds as inputs (Reshape's shape, ...) must be known at
+	 * compile time in sqc: bind them as constants, as `sqc run` does. */
+	const void *inp[32];
+
+	for (int i = 0, k = 0; g && i < nin; i++) {
+		if (ir_is_shape_operand(g, g->inputs[k])) {
+			ir_bind_input(g, k, tin[i].data);
+			tin[i].data = NULL;
+		} else {
+			inp[k++] = tin[i].data;
+		}
+	}
 	PipelineOptions po = {0};
 	po.verify = 1;
 	if (!g || pass_run_pipeline(g, &po, &d)) {
@@ -245,9 +258,6 @@ static int run_set(const char *model, const char *setdir, char **inames, int nin
 		snprintf(msg, nmsg, "%d outputs, expected %d", g->noutputs, nout);
 		goto out;
 	}
-	const void *inp[32];
-	for (int i = 0; i < nin; i++)
-		inp[i] = tin[i].data;
 	RtOptions ro = {.use_fast = 1};
 	if (rt_run(g, inp, res, &ro, &d)) {
 		snprintf(msg, nmsg, "run: %s", d.last);

@@ -186,7 +186,7 @@ def bad_cases():
 
     write_model("bad_opset.onnx",
                 model([helper.make_node("Relu", ["X"], ["Y"], name="relu")],
-                      [vi("X", [1, 4])], [vi("Y", [1, 4])], opset=3),
+                      [vi("X", [1, 4])], [vi("Y", [1, 4])], opset=99),
                 "opset")
 
     write_model("duplicate_output.onnx",

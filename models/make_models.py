@@ -1,0 +1,494 @@
+#!/usr/bin/python3
+"""Float fixture models for sqc: LeNet-5 and VGG-7-small trained on Fashion-MNIST.
+
+A fixture maker (Debian's python3-torch / python3-onnx / numpy), not a build or test
+dependency.  Run by hand from anywhere:
+
+    /usr/bin/python3 models/make_models.py                  # both models
+    /usr/bin/python3 models/make_models.py --model lenet5   # one model
+    /usr/bin/python3 models/make_models.py --check          # re-evaluate the .onnx files only
+
+For each model it trains (seeded, deterministic data order), evaluates in PyTorch on the
+10k test images, exports ONNX (opset 13, eval mode, BatchNormalization kept as nodes),
+re-evaluates the exported file with the small NumPy ONNX interpreter below, fails if the
+two accuracies differ by more than 0.0005, and writes MODEL.onnx and MODEL.yaml next to
+this script.  The data set is read from --data-root (default: the Debian package
+dataset-fashion-mnist's folder; the environment variable SQC_DATA_ROOT overrides it).
+"""
+import argparse
+import collections
+import gzip
+import math
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import onnx
+import onnx.numpy_helper
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DATA_ROOT = "/usr/share/datasets/fashion-mnist"
+FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+SCALE = 1.0 / 255.0
+MEAN = 0.2860
+STD = 0.3530
+MAX_BYTES = 3 * 1024 * 1024
+TOLERANCE = 0.0005
+EXPECTED_OPS = {"Conv", "BatchNormalization", "Relu", "MaxPool", "Flatten", "Reshape", "Gemm"}
+
+
+# --------------------------------------------------------------------------- data
+
+def read_idx(path):
+    """Read a (gzip-compressed or raw) IDX file into a numpy array."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        buf = f.read()
+    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0:
+        raise ValueError(f"{path}: not an IDX file")
+    if buf[2] != 0x08:
+        raise ValueError(f"{path}: IDX element type 0x{buf[2]:02x}, expected ubyte (0x08)")
+    ndim = buf[3]
+    dims = [int.from_bytes(buf[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    off = 4 + 4 * ndim
+    count = int(np.prod(dims))
+    if len(buf) - off != count:
+        raise ValueError(f"{path}: {len(buf) - off} data bytes, header says {count}")
+    return np.frombuffer(buf, dtype=np.uint8, offset=off).reshape(dims)
+
+
+def load_split(root, split):
+    img_name, lbl_name = FILES[split]
+    images = read_idx(os.path.join(root, img_name))
+    labels = read_idx(os.path.join(root, lbl_name))
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise ValueError(f"{split}: images {images.shape} vs labels {labels.shape}")
+    return images, labels.astype(np.int64)
+
+
+def normalize(images_u8):
+    """uint8 N x 28 x 28 -> float32 N x 1 x 28 x 28, exactly as the YAML's normalize says."""
+    x = images_u8.astype(np.float32) * np.float32(SCALE)
+    x = (x - np.float32(MEAN)) / np.float32(STD)
+    return x[:, None, :, :]
+
+
+def augment(xb_u8, gen, crop_pad, flip):
+    """Light augmentation on a uint8 batch (N x 28 x 28 tensor): random crop after zero
+    padding by crop_pad pixels (0 = background in raw pixels), random horizontal flip."""
+    n, h, w = xb_u8.shape
+    x = xb_u8
+    if crop_pad:
+        p = crop_pad
+        padded = F.pad(x, (p, p, p, p))
+        dy = torch.randint(0, 2 * p + 1, (n,), generator=gen)
+        dx = torch.randint(0, 2 * p + 1, (n,), generator=gen)
+        rows = (dy[:, None] + torch.arange(h)[None, :])[:, :, None]
+        cols = (dx[:, None] + torch.arange(w)[None, :])[:, None, :]
+        x = padded[torch.arange(n)[:, None, None], rows, cols]
+    if flip:
+        m = torch.rand(n, generator=gen) < 0.5
+        x = torch.where(m[:, None, None], x.flip(2), x)
+    return x
+
+
+def to_input(xb_u8):
+    x = xb_u8.float() * SCALE
+    return ((x - MEAN) / STD).unsqueeze(1)
+
+
+# --------------------------------------------------------------------------- models
+
+class LeNet5(nn.Module):
+    """LeNet-5 with ReLU and max pooling.  conv1 uses padding 2 so a 28x28 input behaves
+    like the classic 32x32 one: 28 -conv5/p2-> 28 -pool-> 14 -conv5-> 10 -pool-> 5,
+    16*5*5 = 400 features -> 120 -> 84 -> 10."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class VGG7s(nn.Module):
+    """VGG-7-small: [conv3x3 32, conv3x3 32, pool] [64, 64, pool] [128, 128, pool], fc 256,
+    fc 10; every conv is conv (with bias) -> BatchNorm -> ReLU, padding 1.
+    28 -> 14 -> 7 -> 3 (floor), 128*3*3 = 1152 features.  Dropout before fc1 (identity in
+    eval mode, absent from the export)."""
+
+    def __init__(self, dropout=0.25):
+        super().__init__()
+        chans = [(1, 32), (32, 32), (32, 64), (64, 64), (64, 128), (128, 128)]
+        layers = []
+        for i, (cin, cout) in enumerate(chans):
+            layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
+            if i % 2 == 1:
+                layers.append(nn.MaxPool2d(2))
+        self.features = nn.Sequential(*layers)
+        self.drop = nn.Dropout(dropout)
+        self.fc1 = nn.Linear(128 * 3 * 3, 256)
+        self.fc2 = nn.Linear(256, 10)
+
+    def forward(self, x):
+        x = self.features(x)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(self.drop(x)))
+        return self.fc2(x)
+
+
+RECIPES = {
+    "lenet5": dict(
+        make=LeNet5, title="LeNet-5",
+        optimizer="adam", lr=2e-3, weight_decay=0.0, momentum=None, epochs=20, batch=128,
+        warmup_epochs=0, crop_pad=0, flip=False, label_smoothing=0.0, seed=1,
+    ),
+    "vgg7s": dict(
+        make=VGG7s, title="VGG-7-small",
+        optimizer="sgd", lr=0.05, weight_decay=5e-4, momentum=0.9, epochs=10, batch=128,
+        warmup_epochs=1, crop_pad=2, flip=True, label_smoothing=0.0, seed=1,
+    ),
+}
+
+
+def describe_recipe(r):
+    if r["optimizer"] == "adam":
+        opt = f"Adam(lr={r['lr']:g}, weight_decay={r['weight_decay']:g})"
+    else:
+        opt = (f"SGD(lr={r['lr']:g}, momentum={r['momentum']:g}, nesterov=True, "
+               f"weight_decay={r['weight_decay']:g})")
+    sched = "cosine to 0 per step"
+    if r["warmup_epochs"]:
+        sched = f"linear warmup {r['warmup_epochs']} epoch, then " + sched
+    aug = []
+    if r["crop_pad"]:
+        aug.append(f"random crop 28x28 after zero padding {r['crop_pad']}")
+    if r["flip"]:
+        aug.append("horizontal flip p=0.5")
+    return opt, sched, ", ".join(aug) if aug else "none"
+
+
+# --------------------------------------------------------------------------- training
+
+def seed_everything(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def torch_accuracy(model, x_test_f32, y_test, batch=500):
+    model.eval()
+    correct = 0
+    preds = []
+    with torch.no_grad():
+        for i in range(0, len(y_test), batch):
+            out = model(torch.from_numpy(x_test_f32[i:i + batch]))
+            p = out.argmax(1).numpy()
+            preds.append(p)
+            correct += int((p == y_test[i:i + batch]).sum())
+    return correct, np.concatenate(preds)
+
+
+def train(name, r, train_set, x_test_f32, y_test, log):
+    seed_everything(r["seed"])
+    model = r["make"]()
+    x_tr = torch.from_numpy(np.ascontiguousarray(train_set[0]))
+    y_tr = torch.from_numpy(train_set[1])
+    n = len(y_tr)
+    steps_per_epoch = math.ceil(n / r["batch"])
+    total = steps_per_epoch * r["epochs"]
+    warm = steps_per_epoch * r["warmup_epochs"]
+
+    decay, no_decay = [], []
+    for pname, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    groups = [{"params": decay, "weight_decay": r["weight_decay"]},
+              {"params": no_decay, "weight_decay": 0.0}]
+    if r["optimizer"] == "adam":
+        opt = torch.optim.Adam(groups, lr=r["lr"])
+    else:
+        opt = torch.optim.SGD(groups, lr=r["lr"], momentum=r["momentum"], nesterov=True)
+
+    def lr_at(step):
+        if step < warm:
+            return r["lr"] * (step + 1) / warm
+        t = (step - warm) / max(1, total - warm)
+        return r["lr"] * 0.5 * (1.0 + math.cos(math.pi * t))
+
+    gen = torch.Generator().manual_seed(r["seed"])  # data order + augmentation
+    step = 0
+    t0 = time.time()
+    for epoch in range(r["epochs"]):
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        loss_sum = 0.0
+        seen = 0
+        te = time.time()
+        for i in range(0, n, r["batch"]):
+            idx = perm[i:i + r["batch"]]
+            xb = augment(x_tr[idx], gen, r["crop_pad"], r["flip"])
+            xb = to_input(xb)
+            yb = y_tr[idx]
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step)
+            out = model(xb)
+            loss = F.cross_entropy(out, yb, label_smoothing=r["label_smoothing"])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            loss_sum += float(loss) * len(idx)
+            seen += len(idx)
+        correct, _ = torch_accuracy(model, x_test_f32, y_test)
+        log(f"{name}: epoch {epoch + 1}/{r['epochs']} loss {loss_sum / seen:.4f} "
+            f"test {correct / len(y_test):.4f} ({correct}/{len(y_test)}) "
+            f"epoch {time.time() - te:.0f}s total {time.time() - t0:.0f}s")
+    return model, time.time() - t0
+
+
+# --------------------------------------------------------------------------- export
+
+def export(model, path):
+    model.eval()
+    dummy = torch.zeros(1, 1, 28, 28)
+    torch.onnx.export(
+        model, dummy, path, opset_version=13,
+        input_names=["input"], output_names=["logits"],
+        dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+        do_constant_folding=True,
+        training=torch.onnx.TrainingMode.PRESERVE,  # keeps BatchNormalization nodes
+    )
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    return m
+
+
+def op_histogram(m):
+    return dict(collections.Counter(n.op_type for n in m.graph.node))
+
+
+# --------------------------------------------------------------------------- NumPy ONNX interpreter
+
+def _attrs(node):
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def np_conv(x, w, b, a):
+    if a.get("group", 1) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])):
+        raise NotImplementedError("Conv: group/dilation")
+    if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        raise NotImplementedError("Conv: auto_pad")
+    kh, kw = w.shape[2:]
+    sh, sw = a.get("strides", [1, 1])
+    pt, pl, pb, pr = a.get("pads", [0, 0, 0, 0])
+    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    n, c = x.shape[:2]
+    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    oh, ow = win.shape[2:4]
+    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)   # im2col
+    y = cols @ w.reshape(w.shape[0], -1).T
+    if b is not None:
+        y = y + b
+    return np.ascontiguousarray(y.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2))
+
+
+def np_maxpool(x, a):
+    if a.get("ceil_mode", 0) or any(d != 1 for d in a.get("dilations", [1, 1])):
+        raise NotImplementedError("MaxPool: ceil_mode/dilations")
+    kh, kw = a["kernel_shape"]
+    sh, sw = a.get("strides", [1, 1])
+    pt, pl, pb, pr = a.get("pads", [0, 0, 0, 0])
+    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=-np.inf)
+    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+    return win.max(axis=(4, 5))
+
+
+def np_run(model, x):
+    """Run a float ONNX graph built from the ops the fixtures use (plus PyTorch's shape
+    plumbing) on one NCHW batch."""
+    env = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
+    env[model.graph.input[0].name] = x
+    for node in model.graph.node:
+        a = _attrs(node)
+        ins = [env[i] if i else None for i in node.input]
+        op = node.op_type
+        if op == "Conv":
+            y = np_conv(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a)
+        elif op == "BatchNormalization":
+            xx, s, bb, mean, var = ins
+            eps = np.float32(a.get("epsilon", 1e-5))
+            sh = (1, -1, 1, 1)
+            y = ((xx - mean.reshape(sh)) / np.sqrt(var.reshape(sh) + eps) * s.reshape(sh)
+                 + bb.reshape(sh))
+        elif op == "Relu":
+            y = np.maximum(ins[0], 0)
+        elif op == "MaxPool":
+            y = np_maxpool(ins[0], a)
+        elif op == "Flatten":
+            ax = a.get("axis", 1)
+            y = ins[0].reshape(int(np.prod(ins[0].shape[:ax])), -1)
+        elif op == "Reshape":
+            shape = [d if d != 0 else ins[0].shape[i] for i, d in enumerate(ins[1])]
+            y = ins[0].reshape(shape)
+        elif op == "Gemm":
+            A, B = ins[0], ins[1]
+            if a.get("transA", 0):
+                A = A.T
+            if a.get("transB", 0):
+                B = B.T
+            y = np.float32(a.get("alpha", 1.0)) * (A @ B)
+            if len(ins) > 2 and ins[2] is not None:
+                y = y + np.float32(a.get("beta", 1.0)) * ins[2]
+        elif op == "Shape":
+            y = np.array(ins[0].shape, dtype=np.int64)
+        elif op == "Gather":
+            y = np.take(ins[0], ins[1], axis=a.get("axis", 0))
+        elif op == "Unsqueeze":
+            y = np.expand_dims(ins[0], tuple(int(v) for v in ins[1]))
+        elif op == "Concat":
+            y = np.concatenate(ins, axis=a["axis"])
+        elif op == "Constant":
+            y = onnx.numpy_helper.to_array(a["value"])
+        elif op in ("Identity", "Dropout"):
+            y = ins[0]
+        else:
+            raise NotImplementedError(op)
+        if isinstance(y, np.ndarray) and y.dtype == np.float64:
+            y = y.astype(np.float32)
+        env[node.output[0]] = y
+    return env[model.graph.output[0].name]
+
+
+def onnx_accuracy(model, x_test_f32, y_test, batch=100):
+    correct = 0
+    preds = []
+    for i in range(0, len(y_test), batch):
+        p = np_run(model, x_test_f32[i:i + batch]).argmax(1)
+        preds.append(p)
+        correct += int((p == y_test[i:i + batch]).sum())
+    return correct, np.concatenate(preds)
+
+
+# --------------------------------------------------------------------------- outputs
+
+def write_yaml(path, name, r, res):
+    opt, sched, aug = describe_recipe(r)
+    n = res["n"]
+    lines = [
+        f"# sqc config for models/{name}.onnx: {r['title']} (float) on Fashion-MNIST.",
+        "# Made by models/make_models.py; do not edit by hand.",
+        f"# pytorch_accuracy: {res['torch_correct'] / n:.4f} ({res['torch_correct']}/{n})",
+        f"# numpy_onnx_accuracy: {res['onnx_correct'] / n:.4f} ({res['onnx_correct']}/{n})"
+        "  (the exported .onnx run by make_models.py's NumPy interpreter)",
+        f"# recipe: {opt}; {sched}; epochs {r['epochs']}; batch {r['batch']}; "
+        "cross-entropy loss",
+        f"# augmentation: {aug}",
+        f"# seed: {r['seed']} (torch.manual_seed, numpy, random; data order and augmentation "
+        "from a seeded torch.Generator)",
+        f"# training wall time: {res['train_seconds']:.0f} s on {res['threads']} CPU threads "
+        f"(torch {torch.__version__})",
+        f"# command: /usr/bin/python3 models/make_models.py --model {name}",
+        "",
+        "data:",
+        "  format: idx",
+        f"  train: {{images: {FILES['train'][0]}, labels: {FILES['train'][1]}}}",
+        f"  test:  {{images: {FILES['test'][0]},  labels: {FILES['test'][1]}}}",
+        "  classes: 10",
+        f"  normalize: {{scale: {SCALE!r}, mean: [{MEAN:.4f}], std: [{STD:.4f}]}}",
+        "  layout: nchw",
+        "",
+    ]
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+
+
+def check_onnx(name, path, x_test, y_test, log):
+    m = onnx.load(path)
+    hist = op_histogram(m)
+    t = time.time()
+    correct, preds = onnx_accuracy(m, x_test, y_test)
+    log(f"{name}: numpy-on-onnx accuracy {correct / len(y_test):.4f} "
+        f"({correct}/{len(y_test)}) in {time.time() - t:.0f}s; ops {hist}; "
+        f"{os.path.getsize(path)} bytes")
+    return correct, preds, hist
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data-root", default=os.environ.get("SQC_DATA_ROOT", DEFAULT_DATA_ROOT),
+                    help="folder holding the Fashion-MNIST IDX files "
+                         "(default: $SQC_DATA_ROOT or %(default)s)")
+    ap.add_argument("--model", choices=["all"] + sorted(RECIPES), default="all")
+    ap.add_argument("--out-dir", default=HERE, help="where to write MODEL.onnx/.yaml")
+    ap.add_argument("--epochs", type=int, help="override the recipe's epoch count (testing)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--check", action="store_true",
+                    help="only re-evaluate the existing .onnx files with NumPy")
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+
+    def log(msg):
+        print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+    names = sorted(RECIPES) if args.model == "all" else [args.model]
+    x_test_u8, y_test = load_split(args.data_root, "test")
+    x_test = normalize(x_test_u8)
+
+    if args.check:
+        for name in names:
+            check_onnx(name, os.path.join(args.out_dir, name + ".onnx"), x_test, y_test, log)
+        return 0
+
+    train_set = load_split(args.data_root, "train")
+    log(f"data: train {train_set[0].shape}, test {x_test_u8.shape} from {args.data_root}")
+    status = 0
+    for name in names:
+        r = dict(RECIPES[name])
+        if args.epochs:
+            r["epochs"] = args.epochs
+        model, secs = train(name, r, train_set, x_test, y_test, log)
+        torch_correct, torch_preds = torch_accuracy(model, x_test, y_test)
+        onnx_path = os.path.join(args.out_dir, name + ".onnx")
+        export(model, onnx_path)
+        onnx_correct, onnx_preds, hist = check_onnx(name, onnx_path, x_test, y_test, log)
+        n = len(y_test)
+        log(f"{name}: pytorch accuracy {torch_correct / n:.4f} ({torch_correct}/{n}); "
+            f"{int((torch_preds != onnx_preds).sum())} predictions differ; "
+            f"training {secs:.0f}s")
+        res = dict(n=n, torch_correct=torch_correct, onnx_correct=onnx_correct,
+                   train_seconds=secs, threads=args.threads)
+        write_yaml(os.path.join(args.out_dir, name + ".yaml"), name, r, res)
+        unexpected = set(hist) - EXPECTED_OPS
+        if unexpected:
+            log(f"{name}: note: unexpected ops {sorted(unexpected)}")
+        if abs(torch_correct - onnx_correct) / n > TOLERANCE:
+            log(f"{name}: ERROR: PyTorch and NumPy-on-ONNX accuracies differ by more than "
+                f"{TOLERANCE}")
+            status = 1
+        if os.path.getsize(onnx_path) > MAX_BYTES:
+            log(f"{name}: ERROR: {onnx_path} is larger than {MAX_BYTES} bytes")
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
