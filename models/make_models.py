@@ -23,6 +23,7 @@ import os
 import random
 import sys
 import time
+import warnings
 
 import numpy as np
 import onnx
@@ -210,7 +211,7 @@ def torch_accuracy(model, x_test_f32, y_test, batch=500):
 def train(name, r, train_set, x_test_f32, y_test, log):
     seed_everything(r["seed"])
     model = r["make"]()
-    x_tr = torch.from_numpy(np.ascontiguousarray(train_set[0]))
+    x_tr = torch.from_numpy(np.array(train_set[0]))  # writable copy
     y_tr = torch.from_numpy(train_set[1])
     n = len(y_tr)
     steps_per_epoch = math.ceil(n / r["batch"])
@@ -269,6 +270,9 @@ def train(name, r, train_set, x_test_f32, y_test, log):
 def export(model, path):
     model.eval()
     dummy = torch.zeros(1, 1, 28, 28)
+    # PRESERVE with an eval-mode model exports inference graphs; torch's warning about
+    # constant folding concerns training-mode models only.
+    warnings.filterwarnings("ignore", message="It is recommended that constant folding")
     torch.onnx.export(
         model, dummy, path, opset_version=13,
         input_names=["input"], output_names=["logits"],
