@@ -243,16 +243,17 @@ static int import_input(Importer *im, const Onnx__ValueInfoProto *vi)
 	const FeInputShape *pin = find_pin(im->o, name);
 	if (pin) {
 		if (tt->shape && tt->shape->n_dim != (size_t)pin->shape.rank)
-			return diag_error(im->d, NULL, "--input-shape %s has rank %d, the model's input "
-			                  "has rank %zu", name, pin->shape.rank, tt->shape->n_dim);
+			return diag_error(im->d, NULL, "input '%s': the shape given (--input-shape or the "
+			                  "input file) has rank %d, the model's input has rank %zu", name,
+			                  pin->shape.rank, tt->shape->n_dim);
 		s = pin->shape;
 		for (int i = 0; tt->shape && i < s.rank; i++) {
 			const Onnx__TensorShapeProto__Dimension *dm = tt->shape->dim[i];
 			if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
 			    dm->dim_value != s.d[i])
-				return diag_error(im->d, NULL, "--input-shape %s: dim %d is %lld, the model "
-				                  "fixes it to %lld", name, i, (long long)s.d[i],
-				                  (long long)dm->dim_value);
+				return diag_error(im->d, NULL, "input '%s': the shape given (--input-shape or "
+				                  "the input file) has dim %d = %lld, the model fixes it to %lld",
+				                  name, i, (long long)s.d[i], (long long)dm->dim_value);
 		}
 	} else {
 		if (!tt->shape)

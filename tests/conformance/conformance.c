@@ -17,12 +17,22 @@
 #include "runtime/rt.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "onnx.pb-c.h"
+
+/* snprintf that may truncate silently (paths and messages here are for people). */
+static void fmtstr(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+}
 
 static const char *suites[] = {"node", "pytorch-converted", "pytorch-operator", "simple"};
 
@@ -128,17 +138,17 @@ static const char *scan_model(const char *path, char *why, size_t nwhy, char ***
 		const Onnx__NodeProto *np = g->node[i];
 		if ((np->domain && *np->domain && strcmp(np->domain, "ai.onnx")) ||
 		    (strcmp(np->op_type, "Constant") && ir_op_lookup(np->op_type) < 0)) {
-			snprintf(why, nwhy, "unsupported op %s", np->op_type);
+			fmtstr(why, nwhy, "unsupported op %s", np->op_type);
 			res = why;
 		}
 	}
 	for (size_t i = 0; i < g->n_input && !res; i++) {
 		const Onnx__TypeProto *tp = g->input[i]->type;
 		if (tp && tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
-			snprintf(why, nwhy, "non-tensor input");
+			fmtstr(why, nwhy, "non-tensor input");
 			res = why;
 		} else if (tp && !supported_elem_type(tp->tensor_type->elem_type)) {
-			snprintf(why, nwhy, "unsupported data type %d", tp->tensor_type->elem_type);
+			fmtstr(why, nwhy, "unsupported data type %d", tp->tensor_type->elem_type);
 			res = why;
 		}
 	}
@@ -146,7 +156,7 @@ static const char *scan_model(const char *path, char *why, size_t nwhy, char ***
 		const Onnx__TypeProto *tp = g->output[i]->type;
 		if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE &&
 		    !supported_elem_type(tp->tensor_type->elem_type)) {
-			snprintf(why, nwhy, "unsupported data type %d", tp->tensor_type->elem_type);
+			fmtstr(why, nwhy, "unsupported data type %d", tp->tensor_type->elem_type);
 			res = why;
 		}
 	}
@@ -166,13 +176,13 @@ static const char *scan_model(const char *path, char *why, size_t nwhy, char ***
 static int compare(const FeTensor *want, const Value *v, const void *got, char *msg, size_t n)
 {
 	if (want->dtype != v->dtype) {
-		snprintf(msg, n, "dtype %s, expected %s", ir_dtype_name(v->dtype),
+		fmtstr(msg, n, "dtype %s, expected %s", ir_dtype_name(v->dtype),
 		         ir_dtype_name(want->dtype));
 		return -1;
 	}
 	if (!ir_shape_eq(&want->shape, &v->shape)) {
 		char a[128], b[128];
-		snprintf(msg, n, "shape %s, expected %s", ir_shape_str(&v->shape, a, sizeof a),
+		fmtstr(msg, n, "shape %s, expected %s", ir_shape_str(&v->shape, a, sizeof a),
 		         ir_shape_str(&want->shape, b, sizeof b));
 		return -1;
 	}
@@ -192,7 +202,7 @@ static int compare(const FeTensor *want, const Value *v, const void *got, char *
 		if (isinf(a) && a == b)
 			continue;
 		if (!(fabs(a - b) <= 1e-7 + 1e-3 * fabs(b))) {
-			snprintf(msg, n, "element %lld is %.9g, expected %.9g", (long long)i, a, b);
+			fmtstr(msg, n, "element %lld is %.9g, expected %.9g", (long long)i, a, b);
 			return -1;
 		}
 	}
@@ -214,23 +224,23 @@ static int run_set(const char *model, const char *setdir, char **inames, int nin
 	diag_init(&d, model);
 	d.out = NULL;
 	if (nin > 32 || nout > 32 || nin != ninames) {
-		snprintf(msg, nmsg, "%d input files for %d graph inputs", nin, ninames);
+		fmtstr(msg, nmsg, "%d input files for %d graph inputs", nin, ninames);
 		goto out;
 	}
 	char path[4096];
 	for (int i = 0; i < nin; i++) {
-		snprintf(path, sizeof path, "%s/%s", setdir, ins[i]);
+		fmtstr(path, sizeof path, "%s/%s", setdir, ins[i]);
 		if (fe_tensor_pb_read(path, &tin[i], &d)) {
-			snprintf(msg, nmsg, "reading %s: %s", ins[i], d.last);
+			fmtstr(msg, nmsg, "reading %s: %s", ins[i], d.last);
 			goto out;
 		}
 		pins[i].name = inames[i];
 		pins[i].shape = tin[i].shape;
 	}
 	for (int i = 0; i < nout; i++) {
-		snprintf(path, sizeof path, "%s/%s", setdir, outs[i]);
+		fmtstr(path, sizeof path, "%s/%s", setdir, outs[i]);
 		if (fe_tensor_pb_read(path, &tout[i], &d)) {
-			snprintf(msg, nmsg, "reading %s: %s", outs[i], d.last);
+			fmtstr(msg, nmsg, "reading %s: %s", outs[i], d.last);
 			goto out;
 		}
 	}
@@ -251,23 +261,23 @@ static int run_set(const char *model, const char *setdir, char **inames, int nin
 	PipelineOptions po = {0};
 	po.verify = 1;
 	if (!g || pass_run_pipeline(g, &po, &d)) {
-		snprintf(msg, nmsg, "%s", d.last);
+		fmtstr(msg, nmsg, "%s", d.last);
 		goto out;
 	}
 	if (g->noutputs != nout) {
-		snprintf(msg, nmsg, "%d outputs, expected %d", g->noutputs, nout);
+		fmtstr(msg, nmsg, "%d outputs, expected %d", g->noutputs, nout);
 		goto out;
 	}
 	RtOptions ro = {.use_fast = 1};
 	if (rt_run(g, inp, res, &ro, &d)) {
-		snprintf(msg, nmsg, "run: %s", d.last);
+		fmtstr(msg, nmsg, "run: %s", d.last);
 		goto out;
 	}
 	rc = 0;
 	for (int i = 0; i < nout && !rc; i++) {
 		char m2[256];
 		if (compare(&tout[i], &g->values[g->outputs[i]], res[i], m2, sizeof m2)) {
-			snprintf(msg, nmsg, "output %d: %s", i, m2);
+			fmtstr(msg, nmsg, "output %d: %s", i, m2);
 			rc = -1;
 		}
 	}
@@ -302,7 +312,7 @@ int main(int argc, char **argv)
 	int pass = 0, fail = 0, skip_op = 0, skip_rej = 0, total = 0;
 	for (size_t s = 0; s < countof(suites); s++) {
 		char dir[4096];
-		snprintf(dir, sizeof dir, "%s/%s", argv[1], suites[s]);
+		fmtstr(dir, sizeof dir, "%s/%s", argv[1], suites[s]);
 		char **cases;
 		int nc = list_dir(dir, "test_", &cases);
 		if (!nc) {
@@ -314,7 +324,7 @@ int main(int argc, char **argv)
 				continue;
 			total++;
 			char model[8192], why[256];
-			snprintf(model, sizeof model, "%s/%s/model.onnx", dir, cases[c]);
+			fmtstr(model, sizeof model, "%s/%s/model.onnx", dir, cases[c]);
 			char **inames;
 			int ninames;
 			const char *skip = scan_model(model, why, sizeof why, &inames, &ninames);
@@ -327,14 +337,14 @@ int main(int argc, char **argv)
 				continue;
 			}
 			char setroot[8192];
-			snprintf(setroot, sizeof setroot, "%s/%s", dir, cases[c]);
+			fmtstr(setroot, sizeof setroot, "%s/%s", dir, cases[c]);
 			char **sets;
 			int nsets = list_dir(setroot, "test_data_set_", &sets);
 			char msg[1024] = "no test data";
 			int ok = nsets > 0;
 			for (int k = 0; k < nsets && ok; k++) {
 				char sd[16384];
-				snprintf(sd, sizeof sd, "%s/%s", setroot, sets[k]);
+				fmtstr(sd, sizeof sd, "%s/%s", setroot, sets[k]);
 				ok = !run_set(model, sd, inames, ninames, msg, sizeof msg);
 			}
 			free_list(sets, nsets);
