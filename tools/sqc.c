@@ -3,10 +3,11 @@
  *   sqc MODEL.onnx [--emit=ir] [-o FILE] [options]   compile (for now: print the IR)
  *   sqc FILE.ir --emit=ir ...                        the same from sqc IR text (IR tests)
  *   sqc run MODEL.onnx --input IN.npy [...] -o OUT.npy   run one batch in the interpreter
+ *   sqc eval MODEL.onnx --config FILE.yaml            top-1 accuracy on the test split
  *
  * Errors: "sqc: error: FILE: [node NAME: ]message" on stderr, exit status 1.
  */
-#include "frontend/frontend.h"
+#include "frontend/data.h"
 #include "passes/passes.h"
 #include "runtime/rt.h"
 
@@ -17,7 +18,9 @@
 #define MAX_IO 16
 
 typedef struct {
-	const char *cmd;          /* NULL (compile) or "run" */
+	const char *cmd;          /* NULL (compile), "run" or "eval" */
+	const char *config;       /* --config FILE.yaml */
+	int64_t batch, limit;     /* eval: --batch, --limit */
 	const char *model;
 	const char *emit;         /* "ir" ... */
 	const char *outputs[MAX_IO];
@@ -35,6 +38,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: sqc MODEL.onnx [--emit=ir] [-o FILE] [options]\n"
 	        "       sqc run MODEL.onnx --input IN.npy [--input IN2.npy ...] -o OUT.npy\n"
+	        "       sqc eval MODEL.onnx --config FILE.yaml [--batch N] [--limit N]\n"
 	        "\n"
 	        "options:\n"
 	        "  --emit=ir                 print the sqc IR after the pipeline (default: stdout,\n"
@@ -46,7 +50,10 @@ static void usage(FILE *f)
 	        "  --print-after=PASS        print the IR after PASS on stderr\n"
 	        "  --print-after-all         print the IR after every pass on stderr\n"
 	        "  --stop-after=PASS         stop the pipeline after PASS\n"
-	        "  --reference               run: use the scalar reference kernels only\n"
+	        "  --reference               run, eval: use the scalar reference kernels only\n"
+	        "  --config FILE.yaml        data set, normalization (eval)\n"
+	        "  --batch N                 eval: images per interpreter run (default 100)\n"
+	        "  --limit N                 eval: only the first N test images\n"
 	        "  -v, -q                    verbose, quiet\n"
 	        "  --version, --help\n"
 	        "\n"
@@ -76,7 +83,7 @@ static int parse_args(int argc, char **argv, Args *a, Diag *d)
 	a->po.verify = 1;
 #endif
 	int i = 1;
-	if (argc > 1 && !strcmp(argv[1], "run")) {
+	if (argc > 1 && (!strcmp(argv[1], "run") || !strcmp(argv[1], "eval"))) {
 		a->cmd = argv[1];
 		i = 2;
 	}
@@ -113,6 +120,18 @@ static int parse_args(int argc, char **argv, Args *a, Diag *d)
 				return diag_error(d, NULL, "--input-shape: expected NAME=DIMS such as "
 				                  "input=1x1x28x28, got '%s'", v);
 			a->npins++;
+		} else if ((v = flag_value(argc, argv, &i, "--config"))) {
+			a->config = v;
+		} else if ((v = flag_value(argc, argv, &i, "--batch")) ||
+		           (v = flag_value(argc, argv, &i, "--limit"))) {
+			char *end;
+			long long n = strtoll(v, &end, 10);
+			int is_batch = !strncmp(s, "--batch", 7);
+			if (*end || n < (is_batch ? 1 : 0) || n > (is_batch ? 65536 : INT64_MAX / 2))
+				return diag_error(d, NULL, "%s: expected a %s integer, got '%s'",
+				                  is_batch ? "--batch" : "--limit",
+				                  is_batch ? "positive" : "non-negative", v);
+			*(is_batch ? &a->batch : &a->limit) = n;
 		} else if ((v = flag_value(argc, argv, &i, "--input"))) {
 			if (a->ninputs == MAX_IO)
 				return diag_error(d, NULL, "too many --input options");
@@ -321,6 +340,108 @@ out:
 	return rc;
 }
 
+/* Top-1 accuracy of the model on the config's test split, by the interpreter in batches. */
+static int cmd_eval(Args *a, Diag *d)
+{
+	size_t ml = strlen(a->model);
+	if (ml > 3 && !strcmp(a->model + ml - 3, ".so"))
+		return diag_error(d, NULL, "evaluating a compiled model needs the native backend, "
+		                  "which is not implemented yet; evaluate the .onnx file");
+	FeConfig cfg;
+	fe_config_defaults(&cfg);
+	if (a->config) {
+		Diag dc;
+		diag_init(&dc, a->config);
+		if (fe_config_load(a->config, &cfg, &dc)) {
+			d->nerrors++;
+			return -1;
+		}
+	}
+	FeDataset ds;
+	Diag dd;
+	diag_init(&dd, a->config ? a->config : "data");
+	if (fe_dataset_load(&cfg.data, FE_SPLIT_TEST, a->limit, &ds, &dd)) {
+		d->nerrors++;
+		return -1;
+	}
+	int rc = -1;
+	Graph *g = NULL;
+	float *xb = NULL;
+	if (!ds.y) {
+		diag_error(&dd, NULL, "the test split has no labels: accuracy needs them");
+		d->nerrors++;
+		goto out;
+	}
+	FeOptions fo = {a->pins, a->npins, a->batch ? a->batch : 100};
+	g = fe_onnx_load(a->model, &fo, d);
+	if (!g || pass_run_pipeline(g, &a->po, d))
+		goto out;
+	if (g->ninputs != 1 || g->noutputs < 1) {
+		diag_error(d, NULL, "eval needs a model with one input (it has %d)", g->ninputs);
+		goto out;
+	}
+	const Value *vin = &g->values[g->inputs[0]], *vout = &g->values[g->outputs[0]];
+	int64_t per = fe_dataset_sample_numel(&ds);
+	Shape want = vin->shape;
+	int64_t batch = want.rank > 0 ? want.d[0] : 1;
+	Shape samp = {want.rank - 1, {0}};
+	for (int i = 1; i < want.rank; i++)
+		samp.d[i - 1] = want.d[i];
+	if (vin->dtype != DT_FLOAT || !ir_shape_eq(&samp, &ds.sample) || batch < 1) {
+		char s1[128], s2[128];
+		diag_error(d, NULL, "the data set's images have shape %s, the model's input '%s' is "
+		           "%s %s", ir_shape_str(&ds.sample, s1, sizeof s1), vin->name,
+		           ir_dtype_name(vin->dtype), ir_shape_str(&vin->shape, s2, sizeof s2));
+		goto out;
+	}
+	int64_t nout = ir_shape_numel(&vout->shape) / batch;
+	if (vout->dtype != DT_FLOAT || vout->shape.d[0] != batch || nout != ds.nclasses) {
+		char s1[128];
+		diag_error(d, NULL, "the model's output '%s' %s does not give one score per class "
+		           "(%d classes)", vout->name, ir_shape_str(&vout->shape, s1, sizeof s1),
+		           ds.nclasses);
+		goto out;
+	}
+	RtOptions ro = {.use_fast = !a->reference};
+	xb = xcalloc((size_t)(batch * per), sizeof(float));
+	int64_t correct = 0;
+	int tty = isatty(2) && !a->quiet;
+	for (int64_t s = 0; s < ds.n; s += batch) {
+		int64_t nb = ds.n - s < batch ? ds.n - s : batch;
+		/* the last batch is padded with zeros; their scores are ignored */
+		memcpy(xb, ds.x + s * per, sizeof(float) * (size_t)(nb * per));
+		if (nb < batch)
+			memset(xb + nb * per, 0, sizeof(float) * (size_t)((batch - nb) * per));
+		const void *ins[1] = {xb};
+		void *outs[MAX_IO] = {0};
+		if (rt_run(g, ins, outs, &ro, d))
+			goto out;
+		const float *o = outs[0];
+		for (int64_t i = 0; i < nb; i++) {
+			int best = 0;
+			for (int c = 1; c < ds.nclasses; c++)
+				if (o[i * nout + c] > o[i * nout + best])
+					best = c;
+			correct += best == ds.y[s + i];
+		}
+		for (int i = 0; i < g->noutputs && i < MAX_IO; i++)
+			free(outs[i]);
+		if (tty)
+			fprintf(stderr, "\reval: %lld/%lld images (%d%%)", (long long)(s + nb),
+			        (long long)ds.n, (int)(100 * (s + nb) / ds.n));
+	}
+	if (tty)
+		fprintf(stderr, "\n");
+	printf("accuracy: %.4f (%lld/%lld)\n", ds.n ? (double)correct / (double)ds.n : 0.0,
+	       (long long)correct, (long long)ds.n);
+	rc = 0;
+out:
+	free(xb);
+	ir_graph_free(g);
+	fe_dataset_free(&ds);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	Diag d;
@@ -333,6 +454,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &a, &d))
 		return 1;
 	diag_init(&d, a.model);
-	int rc = a.cmd ? cmd_run(&a, &d) : cmd_compile(&a, &d);
+	int rc = !a.cmd ? cmd_compile(&a, &d) : !strcmp(a.cmd, "run") ? cmd_run(&a, &d)
+	                                                              : cmd_eval(&a, &d);
 	return rc ? 1 : 0;
 }
