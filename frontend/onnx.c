@@ -311,7 +311,7 @@ static int const_i64(Graph *g, const char *base, const char *what, const int64_t
 	for (int i = 0; i < n; i++)
 		data[i] = v[i];
 	char *nm = arena_printf(&g->arena, "%s.%s", base, what);
-	return ir_const_add(g, nm, DT_INT64, &s, data);
+	return ir_const_add(g, ir_fresh_name(g, nm), DT_INT64, &s, data);
 }
 
 static int const_f32_scalar(Graph *g, const char *base, const char *what, float f)
@@ -320,7 +320,7 @@ static int const_f32_scalar(Graph *g, const char *base, const char *what, float 
 	float *data = xmalloc(sizeof(float));
 	*data = f;
 	char *nm = arena_printf(&g->arena, "%s.%s", base, what);
-	return ir_const_add(g, nm, DT_FLOAT, &s, data);
+	return ir_const_add(g, ir_fresh_name(g, nm), DT_FLOAT, &s, data);
 }
 
 /* A Constant node becomes a constant value named by its output. */
@@ -783,6 +783,19 @@ Graph *fe_onnx_load(const char *path, const FeOptions *o, Diag *d)
 	im.dir = slash ? strndup(path, (size_t)(slash - path ? slash - path : 1)) : strdup(".");
 	if (import_graph(&im, m->graph))
 		goto fail;
+	for (int i = 0; o && i < o->npins; i++) {
+		int v = ir_value_find(g, o->pins[i].name);
+		if (v < 0 || !g->values[v].is_input) {
+			char list[512] = "";
+			size_t k = 0;
+			for (int j = 0; j < g->ninputs && k < sizeof list; j++)
+				k += (size_t)snprintf(list + k, sizeof list - k, "%s%s", j ? ", " : "",
+				                      g->values[g->inputs[j]].name);
+			diag_error(d, NULL, "--input-shape: the model has no input named '%s' (inputs: %s)",
+			           o->pins[i].name, list);
+			goto fail;
+		}
+	}
 	free(im.dir);
 	onnx__model_proto__free_unpacked(m, NULL);
 	return g;

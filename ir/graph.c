@@ -413,3 +413,14 @@ void ir_bind_input(Graph *g, int i, void *data)
 	memmove(&g->inputs[i], &g->inputs[i + 1], sizeof(int) * (size_t)(g->ninputs - i - 1));
 	g->ninputs--;
 }
+
+const char *ir_fresh_name(Graph *g, const char *base)
+{
+	if (ir_value_find(g, base) < 0)
+		return arena_strdup(&g->arena, base);
+	for (int i = 1;; i++) {
+		char *nm = arena_printf(&g->arena, "%s.%d", base, i);
+		if (ir_value_find(g, nm) < 0)
+			return nm;
+	}
+}

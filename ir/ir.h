@@ -160,6 +160,8 @@ Graph *ir_graph_new(const char *name);
 void ir_graph_free(Graph *g);
 /* Adds a value; name may be NULL (a fresh "%tN" name is made). Returns its id. */
 int ir_value_add(Graph *g, const char *name, DType t, const Shape *s);
+/* base, or base.N for the first N that no value is named yet (arena string). */
+const char *ir_fresh_name(Graph *g, const char *base);
 /* Value id by name, or -1. Linear scan: used by importers and the parser. */
 int ir_value_find(const Graph *g, const char *name);
 /* Adds a constant value that takes ownership of data (malloc'd, numel*size bytes). */

@@ -27,8 +27,12 @@ int ir_verify(const Graph *g, Diag *d)
 		const Node *n = &g->nodes[i];
 		if (n->dead)
 			continue;
+		if ((unsigned)n->op >= OP_COUNT) {
+			rc = diag_error(d, n->name, "verify: op %d out of range", (int)n->op);
+			goto out;
+		}
 		const OpInfo *oi = &ir_ops[n->op];
-		if ((unsigned)n->op >= OP_COUNT || n->nin < oi->min_in || n->nin > oi->max_in ||
+		if (n->nin < oi->min_in || n->nin > oi->max_in ||
 		    n->nout < oi->min_out || n->nout > oi->max_out) {
 			rc = diag_error(d, n->name, "verify: %s has %d operands and %d results",
 			                ir_op_name(n->op), n->nin, n->nout);

@@ -25,7 +25,7 @@ static int clone_const(Graph *g, int v, const char *suffix)
 	void *data = xmalloc(nb ? nb : 1);
 	memcpy(data, src.data, nb);
 	char *nm = arena_printf(&g->arena, "%s%s", src.name, suffix);
-	return ir_const_add(g, nm, src.dtype, &src.shape, data);
+	return ir_const_add(g, ir_fresh_name(g, nm), src.dtype, &src.shape, data);
 }
 
 static int fold_one(Graph *g, int bi)
@@ -91,7 +91,7 @@ static int fold_one(Graph *g, int bi)
 		bias[c] = (b0 - mean[c]) * s + beta[c];
 	}
 	char *bname = arena_printf(&g->arena, "%s.bias.bnfold", p->name);
-	int bv = ir_const_add(g, bname, DT_FLOAT, &bs, bias);
+	int bv = ir_const_add(g, ir_fresh_name(g, bname), DT_FLOAT, &bs, bias);
 	/* rewrite the producer: new operands, and it now defines the BN's result */
 	int in[3] = {p->in[0], wv, bv};
 	p->in = arena_alloc(&g->arena, sizeof in);

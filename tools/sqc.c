@@ -116,9 +116,11 @@ static int parse_args(int argc, char **argv, Args *a, Diag *d)
 			if (a->npins == MAX_IO)
 				return diag_error(d, NULL, "too many --input-shape options");
 			char *arg = (char *)v; /* points into argv, which is writable */
+			char spec[256];
+			snprintf(spec, sizeof spec, "%s", v);
 			if (fe_parse_input_shape(arg, &a->pins[a->npins]))
 				return diag_error(d, NULL, "--input-shape: expected NAME=DIMS such as "
-				                  "input=1x1x28x28, got '%s'", v);
+				                  "input=1x1x28x28, got '%s'", spec);
 			a->npins++;
 		} else if ((v = flag_value(argc, argv, &i, "--config"))) {
 			a->config = v;
@@ -242,10 +244,10 @@ static int cmd_run(Args *a, Diag *d)
 	}
 	/* The graph's inputs take the shapes of the given tensors (this pins a symbolic batch
 	 * dim too); an explicit --input-shape wins. First load to learn the input names. */
-	FeOptions fo0 = {a->pins, a->npins, 0};
+	int npins0 = a->npins;
 	Diag quiet = *d;
 	quiet.out = NULL;
-	Graph *g0 = fe_onnx_load(a->model, &fo0, &quiet);
+	Graph *g0 = load(a, &quiet);
 	if (!g0) {
 		g = load_and_canonicalize(a, d); /* reports the error */
 		goto out;
@@ -266,7 +268,6 @@ static int cmd_run(Args *a, Diag *d)
 			a->pins[a->npins++].shape = in[i].shape;
 		}
 	}
-	int npins0 = fo0.npins;
 	ir_graph_free(g0);
 	g = load(a, d);
 	for (int j = npins0; j < a->npins; j++)
@@ -448,6 +449,7 @@ int main(int argc, char **argv)
 	diag_init(&d, NULL);
 	Args a;
 	if (argc < 2) {
+		diag_error(&d, NULL, "no model given");
 		usage(stderr);
 		return 1;
 	}
