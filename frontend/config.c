@@ -99,6 +99,7 @@ static void defaults_raw(FeConfig *c)
 	                         .mean = {0.2860f}, .std = {0.3530f}};
 	dc->layout = FE_LAYOUT_NCHW;
 	c->model.accuracy = -1;
+	fe_sq_defaults(&c->sq);
 }
 
 /* The root by precedence: SQC_DATA_ROOT, then data.root (yaml_root, may be ""), then the
@@ -531,16 +532,161 @@ static int parse_model(Parser *p, yaml_node_t *n, FeModelInfo *m)
 	return 0;
 }
 
+static const char *const quant_names[] = {"sq", "twn", "bwn", "bc", "none"};
+
+int fe_quant_parse(const char *s)
+{
+	for (int i = 0; i < (int)countof(quant_names); i++)
+		if (!strcmp(s, quant_names[i]))
+			return i;
+	return -1;
+}
+
+const char *fe_quant_name(FeQuant q)
+{
+	return (unsigned)q < countof(quant_names) ? quant_names[q] : "?";
+}
+
+void fe_sq_defaults(FeSqConfig *s)
+{
+	memset(s, 0, sizeof *s);
+	s->method = FE_Q_SQ;
+	s->act_bits = 32;
+	s->epochs = 3;
+	s->recovery_epochs = 1;
+	s->batch = 64;
+	s->optimizer = FE_OPT_ADAM;
+	s->lr = 1e-3;
+	s->momentum = 0.9;
+	s->schedule = FE_SCHED_COSINE;
+	s->lr_step_epochs = 1;
+	s->lr_gamma = 0.1;
+	s->lambda = 1e-4;
+	s->gamma = 1.0;
+	s->p = 1;
+	s->threshold = 0.4307;
+	s->zero_frac_max = 0.01;
+	s->tan_binary = 20;
+	s->scale_lr = 1.0;
+	s->bn = FE_BN_BATCH;
+	s->seed = 1;
+	s->distill_temperature = 4;
+}
+
+static int get_count(Parser *p, yaml_node_t *n, const char *kp, int64_t *v)
+{
+	double x;
+	char b[64];
+	if (get_number(p, n, kp, NUM_ANY, &x))
+		return -1;
+	if (x < 0 || x != (double)(int64_t)x)
+		return perr(p, n, kp, "expected a non-negative integer, got %s", describe(n, b, sizeof b));
+	*v = (int64_t)x;
+	return 0;
+}
+
+/* sq: the fine-tuning section. */
+static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
+{
+	static const char *const keys[] = {
+		"method", "act_bits", "epochs", "recovery_epochs", "batch", "train_limit",
+		"optimizer", "lr", "momentum", "weight_decay", "schedule", "lr_step_epochs",
+		"lr_gamma", "lambda", "gamma", "p", "threshold", "zero_frac_max", "tan_binary",
+		"scale_lr", "bn", "keep_float", "seed", "distill_temperature"};
+	static const char *const opt_names[] = {"adam", "sgd"};
+	static const char *const sched_names[] = {"cosine", "step", "constant"};
+	static const char *const bn_names[] = {"batch", "frozen"};
+	if (check_mapping(p, n, "sq"))
+		return -1;
+	FOR_PAIRS(p, n, k, v) {
+		char kp[200], b[64];
+		key_path(kp, sizeof kp, "sq", k);
+		int e, rc = 0;
+		double x;
+		switch (key_index(p, k, kp, keys, (int)countof(keys))) {
+		case 0: rc = get_enum(p, v, kp, quant_names, (int)countof(quant_names), &e); s->method = (FeQuant)e; break;
+		case 1:
+			rc = get_int(p, v, kp, 1, 32, &s->act_bits);
+			if (!rc && s->act_bits > 8 && s->act_bits != 32)
+				rc = perr(p, v, kp, "expected 1 to 8, or 32 for float activations, got %d", s->act_bits);
+			break;
+		case 2: rc = get_int(p, v, kp, 0, 10000, &s->epochs); break;
+		case 3: rc = get_int(p, v, kp, 0, 10000, &s->recovery_epochs); break;
+		case 4: rc = get_int(p, v, kp, 1, 65536, &s->batch); break;
+		case 5: rc = get_count(p, v, kp, &s->train_limit); break;
+		case 6: rc = get_enum(p, v, kp, opt_names, 2, &e); s->optimizer = (FeOptimizer)e; break;
+		case 7: rc = get_number(p, v, kp, NUM_POSITIVE, &s->lr); break;
+		case 8: rc = get_number(p, v, kp, NUM_UNIT, &s->momentum); break;
+		case 9:
+			rc = get_number(p, v, kp, NUM_ANY, &s->weight_decay);
+			if (!rc && s->weight_decay < 0)
+				rc = perr(p, v, kp, "expected a non-negative number, got %s", describe(v, b, sizeof b));
+			break;
+		case 10: rc = get_enum(p, v, kp, sched_names, 3, &e); s->schedule = (FeSchedule)e; break;
+		case 11: rc = get_int(p, v, kp, 1, 10000, &s->lr_step_epochs); break;
+		case 12: rc = get_number(p, v, kp, NUM_UNIT, &s->lr_gamma); break;
+		case 13:
+			rc = get_number(p, v, kp, NUM_ANY, &s->lambda);
+			if (!rc && s->lambda < 0)
+				rc = perr(p, v, kp, "expected a non-negative number, got %s", describe(v, b, sizeof b));
+			break;
+		case 14:
+			rc = get_number(p, v, kp, NUM_ANY, &s->gamma);
+			if (!rc && s->gamma < 0)
+				rc = perr(p, v, kp, "expected a non-negative number, got %s", describe(v, b, sizeof b));
+			break;
+		case 15:
+			rc = get_int(p, v, kp, 1, 2, &s->p);
+			break;
+		case 16:
+			rc = get_number(p, v, kp, NUM_POSITIVE, &s->threshold);
+			if (!rc && s->threshold >= 3)
+				rc = perr(p, v, kp, "expected a number in (0, 3), got %s", describe(v, b, sizeof b));
+			break;
+		case 17: rc = get_number(p, v, kp, NUM_UNIT, &s->zero_frac_max); break;
+		case 18: rc = get_number(p, v, kp, NUM_POSITIVE, &s->tan_binary); break;
+		case 19: rc = get_number(p, v, kp, NUM_POSITIVE, &s->scale_lr); break;
+		case 20: rc = get_enum(p, v, kp, bn_names, 2, &e); s->bn = (FeBnMode)e; break;
+		case 21: {
+			if (v->type != YAML_SEQUENCE_NODE)
+				return perr(p, v, kp, "expected a list of layer names (first, last or node "
+				            "names), got %s", describe(v, b, sizeof b));
+			int cnt = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
+			if (cnt > FE_MAX_KEEP)
+				return perr(p, v, kp, "at most %d names", FE_MAX_KEEP);
+			for (int i = 0; i < cnt; i++) {
+				char ip[220];
+				snprintf(ip, sizeof ip, "%s[%d]", kp, i);
+				if (get_string(p, node(p, v->data.sequence.items.start[i]), ip, "a layer name",
+				               s->keep_float[i], sizeof s->keep_float[i]))
+					return -1;
+			}
+			s->nkeep = cnt;
+			break;
+		}
+		case 22: rc = get_int(p, v, kp, 0, 2147483647, &s->seed); break;
+		case 23:
+			rc = get_number(p, v, kp, NUM_POSITIVE, &x);
+			s->distill_temperature = x;
+			break;
+		default: return -1;
+		}
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 static int parse_top(Parser *p, FeConfig *c)
 {
-	static const char *const keys[] = {"data", "model"};
+	static const char *const keys[] = {"data", "model", "sq"};
 	DataSeen seen = {0};
 	yaml_node_t *root = yaml_document_get_root_node(&p->doc);
 	if (root && !is_null(root)) {
 		char b[64];
 		if (root->type != YAML_MAPPING_NODE)
 			return diag_error(p->d, NULL, "line %d: expected a mapping of sections (data, "
-			                  "model), got %s", line_of(root), describe(root, b, sizeof b));
+			                  "model, sq), got %s", line_of(root), describe(root, b, sizeof b));
 		if (check_mapping(p, root, "(top level)"))
 			return -1;
 		FOR_PAIRS(p, root, k, v) {
@@ -551,6 +697,10 @@ static int parse_top(Parser *p, FeConfig *c)
 				break;
 			case 1:
 				if (parse_model(p, v, &c->model))
+					return -1;
+				break;
+			case 2:
+				if (parse_sq(p, v, &c->sq))
 					return -1;
 				break;
 			default: return -1;

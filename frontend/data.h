@@ -68,11 +68,43 @@ typedef struct {
 	double accuracy;    /* top-1 on the test split recorded by the trainer; -1 when absent */
 } FeModelInfo;
 
+/* The `sq:` section: fine-tuning hyper-parameters (SQ-METHOD.md gives their meaning).
+ * The driver's --quant/--act-bits/--seed override method/act_bits/seed. */
+#define FE_MAX_KEEP 16
+typedef enum { FE_Q_SQ, FE_Q_TWN, FE_Q_BWN, FE_Q_BC, FE_Q_NONE } FeQuant;
+typedef enum { FE_OPT_ADAM, FE_OPT_SGD } FeOptimizer;
+typedef enum { FE_SCHED_COSINE, FE_SCHED_STEP, FE_SCHED_CONSTANT } FeSchedule;
+typedef enum { FE_BN_BATCH, FE_BN_FROZEN } FeBnMode;
+typedef struct {
+	FeQuant method;
+	int act_bits;           /* 1..8, or 32 = float activations */
+	int epochs;             /* SQ phase (bits undecided) */
+	int recovery_epochs;    /* after the decision, with the final bits */
+	int batch;
+	int64_t train_limit;    /* 0: the whole training split */
+	FeOptimizer optimizer;
+	double lr, momentum, weight_decay;
+	FeSchedule schedule;
+	int lr_step_epochs;     /* step schedule: multiply by lr_gamma every N epochs */
+	double lr_gamma;
+	double lambda, gamma;   /* regularizer strength; binary prior (SQ-METHOD.md eq. 10) */
+	int p;                  /* regularizer order, 1 or 2 */
+	double threshold;       /* Delta = threshold * sigma */
+	double zero_frac_max, tan_binary;   /* decision rule */
+	double scale_lr;        /* learning-rate multiplier for scales a and beta */
+	FeBnMode bn;
+	int nkeep;              /* layers kept in float: "first", "last" or node names */
+	char keep_float[FE_MAX_KEEP][128];
+	int seed;
+	double distill_temperature; /* label-free mode */
+} FeSqConfig;
+
 /* A whole config file. Later issues add sections (SQ hyper-parameters, target options);
  * each is one struct here, one parser function in config.c. Plain data: no free needed. */
 typedef struct {
 	FeDataConfig data;
 	FeModelInfo model;
+	FeSqConfig sq;
 } FeConfig;
 
 /* A data set in memory after preprocessing. */
@@ -96,6 +128,11 @@ void fe_config_defaults(FeConfig *c);
  * Returns 0, or -1 with c left in an unspecified state. */
 int fe_config_load(const char *path, FeConfig *c, Diag *d);
 const char *fe_data_format_name(FeDataFormat f);
+/* Defaults of the sq: section (also part of fe_config_defaults). */
+void fe_sq_defaults(FeSqConfig *s);
+/* "sq", "twn", ... <-> FeQuant; -1 when unknown. */
+int fe_quant_parse(const char *s);
+const char *fe_quant_name(FeQuant q);
 
 /* ---- idx.c ------------------------------------------------------------------------- */
 /* Reads an IDX file (gzip-compressed or raw, told apart by content) into t: dtype uint8,

@@ -303,8 +303,9 @@ static void test_err_range(void **state)
 static void test_err_keys(void **state)
 {
 	(void)state;
-	expect_error("data:\n  format: idx\nsq:\n  lr: 1\n", 3,
-	             "sq: unknown key (expected one of: data, model)");
+	expect_error("data:\n  format: idx\nfoo:\n  lr: 1\n", 3,
+	             "foo: unknown key (expected one of: data, model, sq)");
+	expect_error("sq:\n  lr: 1\n  epoch: 3\n", 3, "sq.epoch: unknown key");
 	expect_error("data:\n  normalize:\n    scale: 1\n    stdev: 2\n", 4,
 	             "data.normalize.stdev: unknown key (expected one of: scale, mean, std)");
 	expect_error("data:\n  test: {images: a, label: b}\n", 2, "data.test.label: unknown key");
@@ -313,6 +314,44 @@ static void test_err_keys(void **state)
 	             "data: duplicate key 'classes' (first on line 2)");
 	expect_error("data:\n  test: {labels: l.gz}\n", 2, "data.test: missing key 'images'");
 	expect_error("data:\n  ? [a, b]\n  : 1\n", 2, "data: keys must be names");
+}
+
+/* The sq: section: values land in FeSqConfig; bad ones name the key and line. */
+static void test_sq_section(void **state)
+{
+	(void)state;
+	FeConfig c;
+	assert_int_equal(load("sq:\n  method: twn\n  act_bits: 8\n  epochs: 5\n  lr: 0.01\n"
+	                      "  optimizer: sgd\n  schedule: step\n  lambda: 0.5\n  gamma: 2\n"
+	                      "  p: 2\n  keep_float: [first, last]\n  bn: frozen\n"
+	                      "  train_limit: 1000\n  seed: 7\n", &c), 0);
+	assert_int_equal(c.sq.method, FE_Q_TWN);
+	assert_int_equal(c.sq.act_bits, 8);
+	assert_int_equal(c.sq.epochs, 5);
+	assert_true(c.sq.lr == 0.01);
+	assert_int_equal(c.sq.optimizer, FE_OPT_SGD);
+	assert_int_equal(c.sq.schedule, FE_SCHED_STEP);
+	assert_true(c.sq.lambda == 0.5 && c.sq.gamma == 2);
+	assert_int_equal(c.sq.p, 2);
+	assert_int_equal(c.sq.nkeep, 2);
+	assert_string_equal(c.sq.keep_float[1], "last");
+	assert_int_equal(c.sq.bn, FE_BN_FROZEN);
+	assert_int_equal(c.sq.train_limit, 1000);
+	assert_int_equal(c.sq.seed, 7);
+	/* defaults survive when the section is absent */
+	assert_int_equal(load("data:\n  classes: 10\n", &c), 0);
+	assert_int_equal(c.sq.method, FE_Q_SQ);
+	assert_int_equal(c.sq.act_bits, 32);
+	expect_error("sq:\n  act_bits: 12\n", 2, "sq.act_bits: expected 1 to 8, or 32");
+	expect_error("sq:\n  method: ternary\n", 2, "sq.method: expected one of sq, twn, bwn, bc, none");
+	expect_error("sq:\n  lr: -1\n", 2, "sq.lr: expected a positive number, got '-1'");
+	expect_error("sq:\n  p: 3\n", 2, "sq.p: expected an integer in [1, 2], got '3'");
+	expect_error("sq:\n  lambda: -0.1\n", 2, "sq.lambda: expected a non-negative number");
+	expect_error("sq:\n  keep_float: first\n", 2, "sq.keep_float: expected a list");
+	expect_error("sq:\n  train_limit: 2.5\n", 2, "sq.train_limit: expected a non-negative integer");
+	assert_int_equal(fe_quant_parse("bwn"), FE_Q_BWN);
+	assert_int_equal(fe_quant_parse("x"), -1);
+	assert_string_equal(fe_quant_name(FE_Q_BC), "bc");
 }
 
 static void test_err_cross(void **state)
@@ -421,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup(test_err_types, setup),
 		cmocka_unit_test_setup(test_err_range, setup),
 		cmocka_unit_test_setup(test_err_keys, setup),
+		cmocka_unit_test_setup(test_sq_section, setup),
 		cmocka_unit_test_setup(test_err_cross, setup),
 		cmocka_unit_test_setup(test_err_syntax, setup),
 		cmocka_unit_test_setup(test_config_to_dataset, setup),
