@@ -561,9 +561,9 @@ void fe_sq_defaults(FeSqConfig *s)
 	s->schedule = FE_SCHED_COSINE;
 	s->lr_step_epochs = 1;
 	s->lr_gamma = 0.1;
-	s->lambda = 1e-4;
+	s->lambda = 100;
 	s->gamma = 1.0;
-	s->p = 1;
+	s->p = 2;
 	s->threshold = 0.4307;
 	s->zero_frac_max = 0.01;
 	s->tan_binary = 20;

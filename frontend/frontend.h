@@ -40,4 +40,29 @@ int fe_npy_write(const char *path, const FeTensor *t, Diag *d);
 /* Reads a whole file (malloc'd, NUL-terminated for convenience). Returns NULL on error. */
 void *fe_read_file(const char *path, size_t *size, Diag *d);
 
+/* ---- onnx_write.c: ONNX export (--save-onnx) ---------------------------------------- */
+
+/* One metadata_props entry (strings are copied). */
+typedef struct {
+	const char *key, *value;
+} FeMetaProp;
+
+typedef struct {
+	const char *producer_name;    /* NULL: "sqc" */
+	const char *producer_version; /* NULL: this build's version */
+	const FeMetaProp *meta;       /* written first, in this order; keys must be unique */
+	int nmeta;
+} FeSaveOptions;
+
+/* Writes g (any pipeline stage) as an ONNX model (ir_version 8, default domain only),
+ * atomically: a temporary file next to path, renamed on success, removed on failure.
+ * Opset: g->opset when every node can be written there, else 13 (see onnx_write.c, also
+ * for coerce2d Softmax and legacy broadcasting). Constants become raw_data initializers,
+ * graph inputs/outputs get elem type and dims. Internal attributes (coerce2d, legacy_axis)
+ * are not written; "sqc.*" node attributes go to metadata_props as
+ * "sqc.node.<node name>.<attr name>" = the value in IR text syntax (3, 0.5f, "s", [1,2]).
+ * o may be NULL. Returns 0, or -1 with a diagnostic (then no temporary file is left
+ * behind and a file already at path is untouched). */
+int fe_onnx_save(const Graph *g, const char *path, const FeSaveOptions *o, Diag *d);
+
 #endif

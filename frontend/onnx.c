@@ -634,6 +634,110 @@ static int import_node(Importer *im, const Onnx__NodeProto *np, int idx)
 
 /* ---- model -------------------------------------------------------------------------- */
 
+/* ---- sqc metadata ---------------------------------------------------------------------
+ * A model written by --save-onnx carries its fine-tuning decisions as metadata_props
+ * "sqc.node.<node name>.<sqc.attr>" = value in IR text syntax (2, 0.5f, "s", [1,2],
+ * [0.5f,1f], ints[], floats[]); they become the nodes' sqc.* attributes again. */
+
+static int is_float_token(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strchr(".eEfn", s[i]) || (s[i] == 'i' && i + 1 < n && s[i + 1] == 'n'))
+			return 1;
+	return 0;
+}
+
+static int set_meta_attr(Importer *im, int node, const char *attr, const char *val)
+{
+	Graph *g = im->g;
+	size_t n = strlen(val);
+	if (val[0] == '"' && n >= 2 && val[n - 1] == '"') {
+		char *s = strndup(val + 1, n - 2);
+		ir_attr_set_s(g, node, attr, s);
+		free(s);
+		return 0;
+	}
+	const char *lb = strchr(val, '[');
+	if (lb) {
+		int isf = !strncmp(val, "floats", 6) || (strncmp(val, "ints", 4) && is_float_token(lb, strlen(lb)));
+		int cap = 16, k = 0;
+		int64_t *iv = xmalloc(sizeof(int64_t) * (size_t)cap);
+		float *fv = xmalloc(sizeof(float) * (size_t)cap);
+		const char *p = lb + 1;
+		while (*p && *p != ']') {
+			char *end;
+			if (k == cap) {
+				cap *= 2;
+				iv = xrealloc(iv, sizeof(int64_t) * (size_t)cap);
+				fv = xrealloc(fv, sizeof(float) * (size_t)cap);
+			}
+			if (isf) {
+				fv[k] = strtof(p, &end);
+				if (*end == 'f')
+					end++;
+			} else {
+				iv[k] = strtoll(p, &end, 10);
+			}
+			if (end == p)
+				break;
+			k++;
+			p = end;
+			while (*p == ',' || *p == ' ')
+				p++;
+		}
+		int bad = *p != ']';
+		if (!bad) {
+			if (isf)
+				ir_attr_set_floats(g, node, attr, fv, k);
+			else
+				ir_attr_set_ints(g, node, attr, iv, k);
+		}
+		free(iv);
+		free(fv);
+		return bad ? -1 : 0;
+	}
+	char *end;
+	if (is_float_token(val, n)) {
+		float f = strtof(val, &end);
+		if (*end == 'f')
+			end++;
+		if (*end)
+			return -1;
+		ir_attr_set_f(g, node, attr, f);
+	} else {
+		long long v = strtoll(val, &end, 10);
+		if (*end || end == val)
+			return -1;
+		ir_attr_set_i(g, node, attr, v);
+	}
+	return 0;
+}
+
+static int import_metadata(Importer *im, const Onnx__ModelProto *m)
+{
+	for (size_t i = 0; i < m->n_metadata_props; i++) {
+		const char *k = m->metadata_props[i]->key, *v = m->metadata_props[i]->value;
+		if (!k || !v || strncmp(k, "sqc.node.", 9))
+			continue;
+		/* split at the last ".sqc.": node names may contain dots */
+		const char *at = NULL;
+		for (const char *p = strstr(k + 9, ".sqc."); p; p = strstr(p + 1, ".sqc."))
+			at = p;
+		if (!at)
+			continue;
+		char *node = strndup(k + 9, (size_t)(at - (k + 9)));
+		int id = -1;
+		for (int j = 0; j < im->g->nnodes && id < 0; j++)
+			if (!strcmp(im->g->nodes[j].name, node))
+				id = j;
+		int rc = id < 0 ? -1 : set_meta_attr(im, id, at + 1, v);
+		free(node);
+		if (rc)
+			return diag_error(im->d, NULL, "metadata '%s' = '%s' does not fit the graph", k, v);
+	}
+	return 0;
+}
+
 static int import_graph(Importer *im, const Onnx__GraphProto *gp)
 {
 	Graph *g = im->g;
@@ -781,7 +885,7 @@ Graph *fe_onnx_load(const char *path, const FeOptions *o, Diag *d)
 	/* the model's folder, for external data */
 	const char *slash = strrchr(path, '/');
 	im.dir = slash ? strndup(path, (size_t)(slash - path ? slash - path : 1)) : strdup(".");
-	if (import_graph(&im, m->graph))
+	if (import_graph(&im, m->graph) || import_metadata(&im, m))
 		goto fail;
 	for (int i = 0; o && i < o->npins; i++) {
 		int v = ir_value_find(g, o->pins[i].name);

@@ -124,6 +124,7 @@ typedef struct {
 	int *inputs, ninputs;   /* runtime inputs (not constants) */
 	int *outputs, noutputs;
 	int64_t opset;
+	void *pass_ctx;     /* options of passes that need more than the graph (pass_sq) */
 } Graph;
 
 /* ---- diagnostics (diag.c) ------------------------------------------------------------

@@ -5,7 +5,8 @@
  *   s_c = gamma_c / sqrt(var_c + eps);  W'_c = W_c * s_c;  b'_c = (b_c - mean_c) * s_c + beta_c
  * Establishes: no such BatchNormalization remains. The Conv/Gemm takes over the
  * BatchNormalization's result value (its name survives, e.g. as a graph output). New
- * weight constants are made; the old ones go when nobody reads them. */
+ * weight constants are made; the old ones go when nobody reads them. A quantized layer's
+ * sqc.scales are multiplied by s_c too, so that W' = (a_c s_c) t keeps its codes. */
 #include "passes.h"
 
 #include <math.h>
@@ -89,6 +90,16 @@ static int fold_one(Graph *g, int bi)
 		}
 		float b0 = oldb ? cbeta * oldb[c] : 0.0f;
 		bias[c] = (b0 - mean[c]) * s + beta[c];
+	}
+	/* a quantized layer's per-channel scales take the same factor: W' = (a_c s_c) t */
+	const Attr *qs = ir_attr_get(p, "sqc.scales");
+	if (qs && qs->kind == AT_FLOATS && qs->n == channels) {
+		float *ns = xmalloc(sizeof(float) * (size_t)channels);
+		for (int64_t c = 0; c < channels; c++)
+			ns[c] = qs->floats[c] * gamma[c] / sqrtf(var[c] + eps) * alpha;
+		ir_attr_set_floats(g, pi, "sqc.scales", ns, (int)channels);
+		free(ns);
+		p = &g->nodes[pi];
 	}
 	char *bname = arena_printf(&g->arena, "%s.bias.bnfold", p->name);
 	int bv = ir_const_add(g, ir_fresh_name(g, bname), DT_FLOAT, &bs, bias);

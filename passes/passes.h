@@ -59,6 +59,11 @@ int pass_fold(Graph *g, Diag *d);
 int pass_simplify(Graph *g, Diag *d);
 /* dce.c: removes nodes whose results nobody reads; drops unused values. */
 int pass_dce(Graph *g, Diag *d);
+/* sq/sq.c: quantization-aware fine-tuning (SQ or a baseline) when g->pass_ctx asks for it
+ * (a SqPassContext, passes/sq/sq.h); otherwise nothing. Requires: canonical graph, BatchNorm
+ * not folded. Establishes: quantized layers carry their decisions (sqc.* attributes) and
+ * quantized weights. */
+int pass_sq(Graph *g, Diag *d);
 /* bnfold.c: folds BatchNormalization into a preceding Conv or Gemm with constant weights
  * when the Conv/Gemm result has no other reader. */
 int pass_bnfold(Graph *g, Diag *d);

@@ -7,6 +7,7 @@ const PassInfo pass_pipeline[] = {
 	{"shape", pass_shape, "infer dtypes and shapes, make attributes explicit"},
 	{"fold", pass_fold, "fold constants (Shape/Gather/Concat chains, weight transforms)"},
 	{"simplify", pass_simplify, "remove Identity and inference-mode Dropout"},
+	{"sq", pass_sq, "quantization-aware fine-tuning (with --quant): 1 or 2 bits per layer"},
 	{"bnfold", pass_bnfold, "fold BatchNormalization into a preceding Conv or Gemm"},
 	{"dce", pass_dce, "remove nodes and values nobody reads"},
 };

@@ -105,6 +105,17 @@ void rt_pad_ref(size_t esize, RtPadMode mode, const Shape *sx, const void *x,
 int rt_gather_ref(size_t esize, const Shape *sx, const void *x, int axis, const Shape *si,
                   const int64_t *idx, void *y);
 
+/* ---- params.c ------------------------------------------------------------------------
+ * Kernel parameters of a shape-inferred node (explicit attributes, known shapes), shared by
+ * the interpreter and the trainer. */
+void rt_conv_params(const Graph *g, const Node *n, RtConv *p);
+/* C operand (input 2) broadcast strides included; c_rs = c_cs = 0 without C. */
+void rt_gemm_params(const Graph *g, const Node *n, RtGemm *p);
+void rt_pool_params(const Graph *g, const Node *n, RtPool *p);
+/* Softmax/LogSoftmax view [outer, len, inner] of the input, honoring axis and coerce2d. */
+void rt_softmax_dims(const Graph *g, const Node *n, int64_t *outer, int64_t *len,
+                     int64_t *inner);
+
 /* ---- interp.c ------------------------------------------------------------------------
  * The interpreter runs a shape-inferred graph. rt_exec_node is also what constant folding
  * uses to evaluate a node whose inputs are all constant. */

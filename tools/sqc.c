@@ -9,6 +9,7 @@
  */
 #include "frontend/data.h"
 #include "passes/passes.h"
+#include "passes/sq/sq.h"
 #include "runtime/rt.h"
 
 #include <stdlib.h>
@@ -31,7 +32,50 @@ typedef struct {
 	int npins;
 	PipelineOptions po;
 	int verbose, quiet, reference;
+	int quant;                /* --quant: FeQuant, or -1 when not given (float) */
+	int finetune;             /* --finetune: fine-tune even with --quant=none (FP baseline) */
+	int act_bits, seed;       /* 0 / -1 when not given: the config's */
+	const char *report;       /* --report FILE.json */
+	const char *save_onnx;    /* --save-onnx FILE: the fine-tuned model as ONNX */
 } Args;
+
+/* What fine-tuning needs and makes, shared by the commands: the config, the training
+ * split, the trained graph (at the training batch) and its report. */
+typedef struct {
+	FeConfig cfg;
+	int have_cfg;
+	FeDataset train;
+	Graph *trained, *teacher;
+	SqReport report;
+	SqPassContext transfer;
+	double acc_float, acc_quant;  /* -1 when not measured */
+	int noted;
+} Session;
+
+/* --save-onnx: the fine-tuned model at batch 1, decisions in metadata. */
+static Graph *load_model(Args *a, Session *s, int64_t batch, Diag *d);
+static int save_onnx(Args *a, Session *s, Diag *d)
+{
+	if (!a->save_onnx)
+		return 0;
+	PipelineOptions po = a->po;
+	a->po.print_after = a->po.stop_after = NULL;
+	a->po.print_after_all = 0;
+	Graph *g = load_model(a, s, 1, d);
+	a->po = po;
+	if (!g)
+		return -1;
+	FeMetaProp meta[2] = {{"sqc.quantized", s->have_cfg ? fe_quant_name(s->cfg.sq.method) : "none"},
+	                      {"sqc.version", SQC_VERSION}};
+	FeSaveOptions so = {NULL, NULL, meta, 2};
+	Diag ds;
+	diag_init(&ds, a->save_onnx);
+	int rc = fe_onnx_save(g, a->save_onnx, &so, &ds);
+	if (rc)
+		d->nerrors++;
+	ir_graph_free(g);
+	return rc;
+}
 
 static void usage(FILE *f)
 {
@@ -51,7 +95,16 @@ static void usage(FILE *f)
 	        "  --print-after-all         print the IR after every pass on stderr\n"
 	        "  --stop-after=PASS         stop the pipeline after PASS\n"
 	        "  --reference               run, eval: use the scalar reference kernels only\n"
-	        "  --config FILE.yaml        data set, normalization (eval)\n"
+	        "  --config FILE.yaml        data set, normalization, fine-tuning (sq:) settings\n"
+	        "  --quant=sq|twn|bwn|bc|none   fine-tune with 1/2-bit weights (SQ decides per\n"
+	        "                            layer) or a baseline before eval/run/--emit=ir\n"
+	        "  --act-bits=N              quantize activations to N bits (1-8; 32 = float)\n"
+	        "  --finetune                fine-tune even with --quant=none (the FP baseline)\n"
+	        "  --seed=N                  fine-tuning seed (shuffling)\n"
+	        "  --report FILE.json        per-layer report of the fine-tuning\n"
+	        "  --save-onnx FILE          write the fine-tuned model as ONNX (batch 1; the\n"
+	        "                            decisions in metadata_props); sqc does not\n"
+	        "                            fine-tune such a file again\n"
 	        "  --batch N                 eval: images per interpreter run (default 100)\n"
 	        "  --limit N                 eval: only the first N test images\n"
 	        "  -v, -q                    verbose, quiet\n"
@@ -79,6 +132,8 @@ static int parse_args(int argc, char **argv, Args *a, Diag *d)
 {
 	memset(a, 0, sizeof *a);
 	a->po.dump = stderr;
+	a->quant = -1;
+	a->seed = -1;
 #ifndef NDEBUG
 	a->po.verify = 1;
 #endif
@@ -100,6 +155,8 @@ static int parse_args(int argc, char **argv, Args *a, Diag *d)
 			a->verbose = 1;
 		} else if (!strcmp(s, "-q")) {
 			a->quiet = 1;
+		} else if (!strcmp(s, "--finetune")) {
+			a->finetune = 1;
 		} else if (!strcmp(s, "--reference")) {
 			a->reference = 1;
 		} else if (!strcmp(s, "--print-after-all")) {
@@ -124,6 +181,26 @@ static int parse_args(int argc, char **argv, Args *a, Diag *d)
 			a->npins++;
 		} else if ((v = flag_value(argc, argv, &i, "--config"))) {
 			a->config = v;
+		} else if ((v = flag_value(argc, argv, &i, "--quant"))) {
+			a->quant = fe_quant_parse(v);
+			if (a->quant < 0)
+				return diag_error(d, NULL, "--quant: expected sq, twn, bwn, bc or none, got '%s'", v);
+		} else if ((v = flag_value(argc, argv, &i, "--act-bits"))) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || !((n >= 1 && n <= 8) || n == 32))
+				return diag_error(d, NULL, "--act-bits: expected 1 to 8, or 32 (float), got '%s'", v);
+			a->act_bits = (int)n;
+		} else if ((v = flag_value(argc, argv, &i, "--seed"))) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || n < 0 || n > 2147483647L)
+				return diag_error(d, NULL, "--seed: expected a non-negative integer, got '%s'", v);
+			a->seed = (int)n;
+		} else if ((v = flag_value(argc, argv, &i, "--report"))) {
+			a->report = v;
+		} else if ((v = flag_value(argc, argv, &i, "--save-onnx"))) {
+			a->save_onnx = v;
 		} else if ((v = flag_value(argc, argv, &i, "--batch")) ||
 		           (v = flag_value(argc, argv, &i, "--limit"))) {
 			char *end;
@@ -185,8 +262,9 @@ static int write_ir(const Graph *g, const char *path, Diag *d)
 	return rc;
 }
 
-/* Imports the model (ONNX, or sqc IR text for IR tests) without running passes. */
-static Graph *load(Args *a, Diag *d)
+/* Imports the model (ONNX, or sqc IR text for IR tests) without running passes; a
+ * symbolic batch dim becomes `batch` (0: 1). */
+static Graph *load_batch(Args *a, int64_t batch, Diag *d)
 {
 	Graph *g;
 	size_t n = strlen(a->model);
@@ -195,16 +273,157 @@ static Graph *load(Args *a, Diag *d)
 		g = text ? ir_parse(text, d) : NULL;
 		free(text);
 	} else {
-		FeOptions fo = {a->pins, a->npins, 0};
+		FeOptions fo = {a->pins, a->npins, batch};
 		g = fe_onnx_load(a->model, &fo, d);
 	}
 	return g;
 }
 
-static Graph *load_and_canonicalize(Args *a, Diag *d)
+static Graph *load(Args *a, Diag *d)
 {
-	Graph *g = load(a, d);
-	if (g && pass_run_pipeline(g, &a->po, d)) {
+	return load_batch(a, 0, d);
+}
+
+/* A model written by --save-onnx: its layers carry sqc.bits already. */
+static int already_quantized(const Graph *g)
+{
+	for (int i = 0; i < g->nnodes; i++)
+		if (ir_attr_get(&g->nodes[i], "sqc.bits"))
+			return 1;
+	return 0;
+}
+
+static int quant_requested(const Args *a)
+{
+	return (a->quant >= 0 && a->quant != FE_Q_NONE) || a->finetune;
+}
+
+/* Reads --config once (defaults without it) and applies the command-line overrides. */
+static int session_config(Args *a, Session *s, Diag *d)
+{
+	if (s->have_cfg)
+		return 0;
+	fe_config_defaults(&s->cfg);
+	if (a->config) {
+		Diag dc;
+		diag_init(&dc, a->config);
+		if (fe_config_load(a->config, &s->cfg, &dc)) {
+			d->nerrors++;
+			return -1;
+		}
+	}
+	if (a->quant >= 0)
+		s->cfg.sq.method = (FeQuant)a->quant;
+	if (a->act_bits)
+		s->cfg.sq.act_bits = a->act_bits;
+	if (a->seed >= 0)
+		s->cfg.sq.seed = a->seed;
+	s->have_cfg = 1;
+	return 0;
+}
+
+/* Fine-tunes the model once (at the training batch size); later graphs of the same model
+ * take the results through the sq pass in transfer mode. */
+static int session_train(Args *a, Session *s, Diag *d)
+{
+	if (s->trained)
+		return 0;
+	if (session_config(a, s, d))
+		return -1;
+	const FeSqConfig *c = &s->cfg.sq;
+	Diag dd;
+	diag_init(&dd, a->config ? a->config : "data");
+	if (fe_dataset_load(&s->cfg.data, FE_SPLIT_TRAIN, c->train_limit, &s->train, &dd)) {
+		d->nerrors++;
+		return -1;
+	}
+	PipelineOptions quiet = {0};
+	quiet.dump = stderr;
+	quiet.stop_after = "sq";
+#ifndef NDEBUG
+	quiet.verify = 1;
+#endif
+	if (!s->train.y) {
+		/* label-free: distill from the float model's outputs */
+		s->teacher = load_batch(a, c->batch, d);
+		PipelineOptions full = quiet;
+		full.stop_after = NULL;
+		if (!s->teacher || pass_run_pipeline(s->teacher, &full, d))
+			return -1;
+		if (!a->quiet)
+			fprintf(stderr, "sq: the training data has no labels: distilling from the float "
+			        "model (temperature %g)\n", c->distill_temperature);
+	}
+	Graph *g = load_batch(a, c->batch, d);
+	if (!g)
+		return -1;
+	SqPassContext ctx = {0};
+	ctx.mode = SQ_PASS_TRAIN;
+	ctx.train.cfg = *c;
+	ctx.train.train = &s->train;
+	ctx.train.teacher = s->teacher;
+	ctx.train.quiet = a->quiet;
+	ctx.train.log = stderr;
+	ctx.train.tty = isatty(2);
+	ctx.report = &s->report;
+	g->pass_ctx = &ctx;
+	if (!a->quiet)
+		fprintf(stderr, "sq: fine-tuning with --quant=%s, act bits %d, %lld training images, "
+		        "batch %d, %d+%d epochs\n", fe_quant_name(c->method), c->act_bits,
+		        (long long)s->train.n, c->batch, c->epochs, c->recovery_epochs);
+	int rc = pass_run_pipeline(g, &quiet, d);
+	g->pass_ctx = NULL;
+	if (rc) {
+		ir_graph_free(g);
+		return -1;
+	}
+	int quantizable = 0;
+	for (int i = 0; i < s->report.nlayers; i++)
+		quantizable |= s->report.layers[i].bits < 32;
+	if (!quantizable && !a->quiet)
+		fprintf(stderr, "sq: note: the model has no quantizable layer (Conv/Gemm/MatMul with "
+		        "constant weights): it stays in float\n");
+	if (!a->quiet) {
+		sq_report_print(&s->report, stderr);
+		if (s->report.seconds > 0)
+			fprintf(stderr, "sq: %lld steps, %.1f images/s\n", (long long)s->report.steps,
+			        (double)s->report.images / s->report.seconds);
+	}
+	s->trained = g;
+	s->transfer.mode = SQ_PASS_TRANSFER;
+	s->transfer.trained = g;
+	return 0;
+}
+
+static void session_free(Session *s)
+{
+	ir_graph_free(s->trained);
+	ir_graph_free(s->teacher);
+	fe_dataset_free(&s->train);
+	sq_report_free(&s->report);
+}
+
+/* The model at `batch`, through the pipeline; quantized (trained once) with --quant. */
+static Graph *load_model(Args *a, Session *s, int64_t batch, Diag *d)
+{
+	Graph *g = load_batch(a, batch, d);
+	if (!g)
+		return NULL;
+	if (quant_requested(a) && already_quantized(g)) {
+		if (!a->quiet && !s->noted)
+			fprintf(stderr, "sqc: note: %s was fine-tuned by sqc already (it carries its "
+			        "decisions); not fine-tuning again\n", a->model);
+		s->noted = 1;
+	} else if (quant_requested(a)) {
+		if (session_train(a, s, d)) {
+			ir_graph_free(g);
+			return NULL;
+		}
+		g->pass_ctx = &s->transfer;
+	}
+	int rc = pass_run_pipeline(g, &a->po, d);
+	g->pass_ctx = NULL;
+	if (rc) {
 		ir_graph_free(g);
 		return NULL;
 	}
@@ -213,14 +432,38 @@ static Graph *load_and_canonicalize(Args *a, Diag *d)
 
 static int cmd_compile(Args *a, Diag *d)
 {
+	if (!a->emit && a->save_onnx && !a->noutputs) { /* only --save-onnx */
+		Session s = {0};
+		int rc = save_onnx(a, &s, d);
+		if (!rc && a->report) {
+			Diag dr;
+			diag_init(&dr, a->report);
+			if (sq_report_write_json(&s.report, -1, -1, a->report, &dr)) {
+				d->nerrors++;
+				rc = -1;
+			}
+		}
+		session_free(&s);
+		return rc;
+	}
 	if (!a->emit)
 		return diag_error(d, NULL, "native code generation is not implemented yet; use "
-		                  "--emit=ir (or `sqc run`)");
-	Graph *g = load_and_canonicalize(a, d);
-	if (!g)
-		return -1;
-	int rc = write_ir(g, a->noutputs ? a->outputs[0] : NULL, d);
+		                  "--emit=ir, --save-onnx FILE, or `sqc run`/`sqc eval`");
+	Session s = {0};
+	Graph *g = load_model(a, &s, 0, d);
+	int rc = g ? write_ir(g, a->noutputs ? a->outputs[0] : NULL, d) : -1;
+	if (!rc)
+		rc = save_onnx(a, &s, d);
+	if (!rc && a->report) {
+		Diag dr;
+		diag_init(&dr, a->report);
+		if (sq_report_write_json(&s.report, -1, -1, a->report, &dr)) {
+			d->nerrors++;
+			rc = -1;
+		}
+	}
 	ir_graph_free(g);
+	session_free(&s);
 	return rc;
 }
 
@@ -231,6 +474,7 @@ static int cmd_run(Args *a, Diag *d)
 	if (!a->noutputs)
 		return diag_error(d, NULL, "run: give the output file with -o OUT.npy");
 	FeTensor in[MAX_IO] = {0};
+	Session sess = {0};
 	int rc = -1, nin = 0;
 	Graph *g = NULL;
 	void *outs[MAX_IO] = {0};
@@ -249,7 +493,7 @@ static int cmd_run(Args *a, Diag *d)
 	quiet.out = NULL;
 	Graph *g0 = load(a, &quiet);
 	if (!g0) {
-		g = load_and_canonicalize(a, d); /* reports the error */
+		g = load(a, d); /* reports the error */
 		goto out;
 	}
 	if (g0->ninputs != a->ninputs) {
@@ -291,7 +535,14 @@ static int cmd_run(Args *a, Diag *d)
 			order[k++] = i;
 		}
 	}
-	if (pass_run_pipeline(g, &a->po, d))
+	if (quant_requested(a)) {
+		if (session_train(a, &sess, d))
+			goto out;
+		g->pass_ctx = &sess.transfer;
+	}
+	int prc = pass_run_pipeline(g, &a->po, d);
+	g->pass_ctx = NULL;
+	if (prc)
 		goto out;
 	for (int k = 0; k < g->ninputs; k++) {
 		int i = order[k];
@@ -338,108 +589,134 @@ out:
 	for (int i = 0; i < nin; i++)
 		fe_tensor_free(&in[i]);
 	ir_graph_free(g);
+	session_free(&sess);
 	return rc;
 }
 
-/* Top-1 accuracy of the model on the config's test split, by the interpreter in batches. */
+/* Top-1 accuracy of g on ds by the interpreter in batches of g's batch dim; prints
+ * "LABEL: 0.XXXX (N/M)" on stdout. */
+static int eval_graph(Args *a, const Graph *g, const FeDataset *ds, const char *label,
+                      double *acc, Diag *d)
+{
+	if (g->ninputs != 1 || g->noutputs < 1)
+		return diag_error(d, NULL, "eval needs a model with one input (it has %d)", g->ninputs);
+	const Value *vin = &g->values[g->inputs[0]], *vout = &g->values[g->outputs[0]];
+	int64_t per = fe_dataset_sample_numel(ds);
+	Shape want = vin->shape;
+	int64_t batch = want.rank > 0 ? want.d[0] : 1;
+	Shape samp = {want.rank - 1, {0}};
+	for (int i = 1; i < want.rank; i++)
+		samp.d[i - 1] = want.d[i];
+	if (vin->dtype != DT_FLOAT || !ir_shape_eq(&samp, &ds->sample) || batch < 1) {
+		char s1[128], s2[128];
+		return diag_error(d, NULL, "the data set's images have shape %s, the model's input "
+		                  "'%s' is %s %s", ir_shape_str(&ds->sample, s1, sizeof s1), vin->name,
+		                  ir_dtype_name(vin->dtype), ir_shape_str(&vin->shape, s2, sizeof s2));
+	}
+	int64_t nout = ir_shape_numel(&vout->shape) / batch;
+	if (vout->dtype != DT_FLOAT || vout->shape.d[0] != batch || nout != ds->nclasses) {
+		char s1[128];
+		return diag_error(d, NULL, "the model's output '%s' %s does not give one score per "
+		                  "class (%d classes)", vout->name,
+		                  ir_shape_str(&vout->shape, s1, sizeof s1), ds->nclasses);
+	}
+	RtOptions ro = {.use_fast = !a->reference};
+	float *xb = xcalloc((size_t)(batch * per), sizeof(float));
+	int64_t correct = 0;
+	int tty = isatty(2) && !a->quiet, rc = 0;
+	for (int64_t s = 0; s < ds->n && !rc; s += batch) {
+		int64_t nb = ds->n - s < batch ? ds->n - s : batch;
+		/* the last batch is padded with zeros; their scores are ignored */
+		memcpy(xb, ds->x + s * per, sizeof(float) * (size_t)(nb * per));
+		if (nb < batch)
+			memset(xb + nb * per, 0, sizeof(float) * (size_t)((batch - nb) * per));
+		const void *ins[1] = {xb};
+		void *outs[MAX_IO] = {0};
+		rc = rt_run(g, ins, outs, &ro, d);
+		const float *o = outs[0];
+		for (int64_t i = 0; !rc && i < nb; i++) {
+			int best = 0;
+			for (int c = 1; c < ds->nclasses; c++)
+				if (o[i * nout + c] > o[i * nout + best])
+					best = c;
+			correct += best == ds->y[s + i];
+		}
+		for (int i = 0; i < g->noutputs && i < MAX_IO; i++)
+			free(outs[i]);
+		if (tty)
+			fprintf(stderr, "\r%s: %lld/%lld images (%d%%)", label, (long long)(s + nb),
+			        (long long)ds->n, (int)(100 * (s + nb) / ds->n));
+	}
+	if (tty)
+		fprintf(stderr, "\r%*s\r", 60, "");
+	free(xb);
+	if (rc)
+		return -1;
+	*acc = ds->n ? (double)correct / (double)ds->n : 0.0;
+	printf("%s: %.4f (%lld/%lld)\n", label, *acc, (long long)correct, (long long)ds->n);
+	fflush(stdout);
+	return 0;
+}
+
+/* Top-1 accuracy on the config's test split: of the float model, or with --quant of the
+ * fine-tuned model (the float accuracy is printed first as "float accuracy: ..."). */
 static int cmd_eval(Args *a, Diag *d)
 {
 	size_t ml = strlen(a->model);
 	if (ml > 3 && !strcmp(a->model + ml - 3, ".so"))
 		return diag_error(d, NULL, "evaluating a compiled model needs the native backend, "
 		                  "which is not implemented yet; evaluate the .onnx file");
-	FeConfig cfg;
-	fe_config_defaults(&cfg);
-	if (a->config) {
-		Diag dc;
-		diag_init(&dc, a->config);
-		if (fe_config_load(a->config, &cfg, &dc)) {
-			d->nerrors++;
-			return -1;
-		}
-	}
-	FeDataset ds;
+	Session s = {0};
+	s.acc_float = s.acc_quant = -1;
+	FeDataset ds = {0};
+	Graph *g = NULL;
+	int rc = -1;
+	if (session_config(a, &s, d))
+		goto out;
 	Diag dd;
 	diag_init(&dd, a->config ? a->config : "data");
-	if (fe_dataset_load(&cfg.data, FE_SPLIT_TEST, a->limit, &ds, &dd)) {
+	if (fe_dataset_load(&s.cfg.data, FE_SPLIT_TEST, a->limit, &ds, &dd)) {
 		d->nerrors++;
-		return -1;
+		goto out;
 	}
-	int rc = -1;
-	Graph *g = NULL;
-	float *xb = NULL;
 	if (!ds.y) {
 		diag_error(&dd, NULL, "the test split has no labels: accuracy needs them");
 		d->nerrors++;
 		goto out;
 	}
-	FeOptions fo = {a->pins, a->npins, a->batch ? a->batch : 100};
-	g = fe_onnx_load(a->model, &fo, d);
-	if (!g || pass_run_pipeline(g, &a->po, d))
-		goto out;
-	if (g->ninputs != 1 || g->noutputs < 1) {
-		diag_error(d, NULL, "eval needs a model with one input (it has %d)", g->ninputs);
-		goto out;
-	}
-	const Value *vin = &g->values[g->inputs[0]], *vout = &g->values[g->outputs[0]];
-	int64_t per = fe_dataset_sample_numel(&ds);
-	Shape want = vin->shape;
-	int64_t batch = want.rank > 0 ? want.d[0] : 1;
-	Shape samp = {want.rank - 1, {0}};
-	for (int i = 1; i < want.rank; i++)
-		samp.d[i - 1] = want.d[i];
-	if (vin->dtype != DT_FLOAT || !ir_shape_eq(&samp, &ds.sample) || batch < 1) {
-		char s1[128], s2[128];
-		diag_error(d, NULL, "the data set's images have shape %s, the model's input '%s' is "
-		           "%s %s", ir_shape_str(&ds.sample, s1, sizeof s1), vin->name,
-		           ir_dtype_name(vin->dtype), ir_shape_str(&vin->shape, s2, sizeof s2));
-		goto out;
-	}
-	int64_t nout = ir_shape_numel(&vout->shape) / batch;
-	if (vout->dtype != DT_FLOAT || vout->shape.d[0] != batch || nout != ds.nclasses) {
-		char s1[128];
-		diag_error(d, NULL, "the model's output '%s' %s does not give one score per class "
-		           "(%d classes)", vout->name, ir_shape_str(&vout->shape, s1, sizeof s1),
-		           ds.nclasses);
-		goto out;
-	}
-	RtOptions ro = {.use_fast = !a->reference};
-	xb = xcalloc((size_t)(batch * per), sizeof(float));
-	int64_t correct = 0;
-	int tty = isatty(2) && !a->quiet;
-	for (int64_t s = 0; s < ds.n; s += batch) {
-		int64_t nb = ds.n - s < batch ? ds.n - s : batch;
-		/* the last batch is padded with zeros; their scores are ignored */
-		memcpy(xb, ds.x + s * per, sizeof(float) * (size_t)(nb * per));
-		if (nb < batch)
-			memset(xb + nb * per, 0, sizeof(float) * (size_t)((batch - nb) * per));
-		const void *ins[1] = {xb};
-		void *outs[MAX_IO] = {0};
-		if (rt_run(g, ins, outs, &ro, d))
+	int64_t batch = a->batch ? a->batch : 100;
+	if (quant_requested(a)) {
+		/* the float baseline first, without IR dumps */
+		PipelineOptions po = a->po;
+		a->po.print_after = a->po.stop_after = NULL;
+		a->po.print_after_all = 0;
+		int q = a->quant, ft = a->finetune;
+		a->quant = -1;
+		a->finetune = 0;
+		g = load_model(a, &s, batch, d);
+		a->quant = q;
+		a->finetune = ft;
+		a->po = po;
+		if (!g || eval_graph(a, g, &ds, "float accuracy", &s.acc_float, d))
 			goto out;
-		const float *o = outs[0];
-		for (int64_t i = 0; i < nb; i++) {
-			int best = 0;
-			for (int c = 1; c < ds.nclasses; c++)
-				if (o[i * nout + c] > o[i * nout + best])
-					best = c;
-			correct += best == ds.y[s + i];
-		}
-		for (int i = 0; i < g->noutputs && i < MAX_IO; i++)
-			free(outs[i]);
-		if (tty)
-			fprintf(stderr, "\reval: %lld/%lld images (%d%%)", (long long)(s + nb),
-			        (long long)ds.n, (int)(100 * (s + nb) / ds.n));
+		ir_graph_free(g);
 	}
-	if (tty)
-		fprintf(stderr, "\n");
-	printf("accuracy: %.4f (%lld/%lld)\n", ds.n ? (double)correct / (double)ds.n : 0.0,
-	       (long long)correct, (long long)ds.n);
-	rc = 0;
+	g = load_model(a, &s, batch, d);
+	if (!g || eval_graph(a, g, &ds, "accuracy", quant_requested(a) ? &s.acc_quant : &s.acc_float, d))
+		goto out;
+	rc = save_onnx(a, &s, d);
+	if (!rc && a->report) {
+		Diag dr;
+		diag_init(&dr, a->report);
+		if (sq_report_write_json(&s.report, s.acc_float, s.acc_quant, a->report, &dr)) {
+			d->nerrors++;
+			rc = -1;
+		}
+	}
 out:
-	free(xb);
 	ir_graph_free(g);
 	fe_dataset_free(&ds);
+	session_free(&s);
 	return rc;
 }
 

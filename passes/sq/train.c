@@ -1,0 +1,996 @@
+/* passes/sq/train.c: the fine-tuning engine.
+ *
+ * One Trainer per run. Every non-constant value gets an activation buffer and a gradient
+ * buffer sized for the batch; the forward pass runs the nodes in order (saving what the
+ * backward needs: MaxPool indices, BatchNorm batch statistics, quantized weights), the
+ * backward pass runs them in reverse, accumulating each operand's gradient (a value read
+ * twice, as in a residual Add, sums both). Parameters are the float operands of
+ * Conv/Gemm/MatMul (weights, biases) and BatchNormalization (scale, bias); quantized layers
+ * train latent float weights through the quantizer (quant.h), whose own scalars (scales,
+ * beta) the same optimizer updates.
+ *
+ * Schedule: `epochs` with the method's quantizer (SQ: adaptive regularizer, bits
+ * undecided), then for SQ the per-layer decision, then `recovery_epochs` with the final
+ * bits; the learning rate follows one schedule over all steps.
+ */
+#include "train.h"
+
+#include "../../runtime/grad.h"
+#include "../../runtime/rt.h"
+#include "optim.h"
+#include "quant.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A quantized (or kept-in-float) weighted layer. The quantizer sees the weights as
+ * [C, per] (output channel major). Conv weights are already so; a Gemm with transB=0 or a
+ * MatMul weight is [per, C] in the graph ("transposed"). */
+typedef struct {
+	int node;
+	int wv;                /* weight value */
+	int64_t C, per;
+	int transposed;
+	int quantized;         /* 0: kept in float (config keep_float) */
+	float *latent;         /* [C, per] trained float weights */
+	float *glatent;        /* gradient wrt latent */
+	float *wq;             /* [C, per] quantized weights of the current step */
+	float *wgraph;         /* what the forward uses, in the graph's layout */
+	float *gwgraph;        /* gradient wrt wgraph */
+	SqLayer q;
+	int act_on;            /* the layer's input is quantized (act_bits < 32) */
+	SqAct act;
+	float *xq;             /* quantized input (batch sized) */
+	float *gxq;            /* gradient wrt xq */
+} TLayer;
+
+typedef struct {
+	Graph *g;
+	const SqTrainOptions *o;
+	Diag *d;
+	int64_t B;
+	int in_v;              /* the image input */
+	int logits_v;          /* what the loss reads (a trailing Softmax is skipped) */
+	int last_node;         /* nodes after it (the trailing Softmax) are not run */
+	float **act, **grad;   /* per value */
+	float **pgrad;         /* per value: gradient of a float parameter */
+	int64_t **idx;         /* per node: MaxPool indices */
+	float **bn_mean, **bn_invstd; /* per node (batch mode) */
+	int *layer_of;         /* per node: TLayer index or -1 */
+	TLayer *L;
+	int nL;
+	SqOptim opt;
+	float *tmp;            /* scratch for operand gradients, max value size */
+	int64_t tmp_n;
+	int phase;             /* 0: SQ/baseline phase, 1: recovery */
+} Trainer;
+
+static int is_param(const Graph *g, int v)
+{
+	return v >= 0 && g->values[v].data && g->values[v].dtype == DT_FLOAT;
+}
+
+static const float *data_of(Trainer *t, int v)
+{
+	return t->g->values[v].data ? t->g->values[v].data : t->act[v];
+}
+
+static int64_t numel_v(const Trainer *t, int v)
+{
+	return ir_shape_numel(&t->g->values[v].shape);
+}
+
+/* Is this node's layer kept in float by the config (first, last, or its name)? */
+static int kept_float(const Trainer *t, const Node *n, int index, int count)
+{
+	const FeSqConfig *c = &t->o->cfg;
+	for (int i = 0; i < c->nkeep; i++) {
+		if (!strcmp(c->keep_float[i], "first") && index == 0)
+			return 1;
+		if (!strcmp(c->keep_float[i], "last") && index == count - 1)
+			return 1;
+		if (!strcmp(c->keep_float[i], n->name))
+			return 1;
+	}
+	return 0;
+}
+
+static SqMethod method_of(FeQuant q)
+{
+	switch (q) {
+	case FE_Q_SQ: return SQ_Q_SQ;
+	case FE_Q_TWN: return SQ_Q_TWN;
+	case FE_Q_BWN: return SQ_Q_BWN;
+	case FE_Q_BC: return SQ_Q_BC;
+	default: return SQ_Q_NONE;
+	}
+}
+
+static void hyper_from_config(const FeSqConfig *c, SqHyper *h)
+{
+	*h = sq_hyper_defaults();
+	h->lambda = (float)c->lambda;
+	h->gamma = (float)c->gamma;
+	h->p = c->p;
+	h->delta_factor = (float)c->threshold;
+	h->zero_frac_max = (float)c->zero_frac_max;
+	h->tan_binary = (float)c->tan_binary;
+}
+
+/* [rows, cols] -> [cols, rows] */
+static void transpose2(const float *a, int64_t rows, int64_t cols, float *b)
+{
+	for (int64_t i = 0; i < rows; i++)
+		for (int64_t j = 0; j < cols; j++)
+			b[j * rows + i] = a[i * cols + j];
+}
+
+/* ---- setup ----------------------------------------------------------------------------- */
+
+static int setup_layers(Trainer *t)
+{
+	Graph *g = t->g;
+	int count = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		const Node *n = &g->nodes[i];
+		if (ir_ops[n->op].flags & OPF_WEIGHTED && is_param(g, n->in[1]) &&
+		    g->values[n->in[1]].shape.rank >= 2)
+			count++;
+	}
+	t->L = xcalloc((size_t)(count ? count : 1), sizeof(TLayer));
+	SqHyper h;
+	hyper_from_config(&t->o->cfg, &h);
+	char msg[256];
+	if (sq_hyper_check(&h, msg, sizeof msg))
+		return diag_error(t->d, NULL, "sq: %s", msg);
+	for (int i = 0, k = 0; i < g->nnodes; i++) {
+		Node *n = &g->nodes[i];
+		if (!(ir_ops[n->op].flags & OPF_WEIGHTED) || !is_param(g, n->in[1]) ||
+		    g->values[n->in[1]].shape.rank < 2)
+			continue;
+		const Value *w = &g->values[n->in[1]];
+		TLayer *L = &t->L[k];
+		L->node = i;
+		L->wv = n->in[1];
+		int64_t nw = ir_shape_numel(&w->shape);
+		if (n->op == OP_CONV || (n->op == OP_GEMM && ir_attr_i(n, "transB", 0))) {
+			L->C = w->shape.d[0];
+			L->transposed = 0;
+		} else if (n->op == OP_GEMM || (n->op == OP_MATMUL && w->shape.rank == 2)) {
+			L->C = w->shape.d[1];
+			L->transposed = 1;
+		} else {
+			return diag_error(t->d, n->name, "training a MatMul with a rank-%d weight is not "
+			                  "supported (2-D weights only)", w->shape.rank);
+		}
+		L->per = nw / L->C;
+		L->quantized = t->o->cfg.method != FE_Q_NONE && !kept_float(t, n, k, count);
+		L->latent = xmalloc(sizeof(float) * (size_t)nw);
+		L->glatent = xcalloc((size_t)nw, sizeof(float));
+		L->wq = xmalloc(sizeof(float) * (size_t)nw);
+		L->wgraph = xmalloc(sizeof(float) * (size_t)nw);
+		L->gwgraph = xcalloc((size_t)nw, sizeof(float));
+		if (L->transposed)
+			transpose2(w->data, L->per, L->C, L->latent);
+		else
+			memcpy(L->latent, w->data, sizeof(float) * (size_t)nw);
+		SqMethod m = L->quantized ? method_of(t->o->cfg.method) : SQ_Q_NONE;
+		if (sq_layer_init(&L->q, m, L->latent, L->C, L->per, &h))
+			return diag_error(t->d, n->name, "cannot initialize the quantizer");
+		if (L->quantized && t->o->cfg.act_bits < 32) {
+			L->act_on = 1;
+			/* signed when the layer reads the raw (normalized, signed) image input */
+			sq_act_init(&L->act, t->o->cfg.act_bits, n->in[0] == t->in_v);
+			int64_t nx = numel_v(t, n->in[0]);
+			L->xq = xmalloc(sizeof(float) * (size_t)nx);
+			L->gxq = xmalloc(sizeof(float) * (size_t)nx);
+		}
+		t->layer_of[i] = k++;
+		t->nL = k;
+	}
+	return 0;
+}
+
+static int supported_in_training(Op op)
+{
+	switch (op) {
+	case OP_CONV: case OP_GEMM: case OP_MATMUL: case OP_ADD: case OP_SUB: case OP_MUL:
+	case OP_RELU: case OP_LEAKYRELU: case OP_SIGMOID: case OP_TANH: case OP_HARDSIGMOID:
+	case OP_CLIP: case OP_MAXPOOL: case OP_AVERAGEPOOL: case OP_GLOBALAVERAGEPOOL:
+	case OP_GLOBALMAXPOOL: case OP_BATCHNORMALIZATION: case OP_FLATTEN: case OP_RESHAPE:
+	case OP_SQUEEZE: case OP_UNSQUEEZE: case OP_IDENTITY: case OP_DROPOUT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int setup(Trainer *t)
+{
+	Graph *g = t->g;
+	if (g->ninputs != 1 || g->noutputs < 1)
+		return diag_error(t->d, NULL, "fine-tuning needs a model with one input (it has %d)",
+		                  g->ninputs);
+	t->in_v = g->inputs[0];
+	const Value *in = &g->values[t->in_v];
+	t->B = in->shape.d[0];
+	/* the loss reads the logits: skip a trailing Softmax/LogSoftmax */
+	t->logits_v = g->outputs[0];
+	t->last_node = g->nnodes - 1;
+	int p = g->values[t->logits_v].producer;
+	if (p >= 0 && (g->nodes[p].op == OP_SOFTMAX || g->nodes[p].op == OP_LOGSOFTMAX) &&
+	    p == g->nnodes - 1) {
+		t->logits_v = g->nodes[p].in[0];
+		t->last_node = p - 1;
+	}
+	const Value *lv = &g->values[t->logits_v];
+	if (lv->dtype != DT_FLOAT || lv->shape.rank != 2 || lv->shape.d[0] != t->B)
+		return diag_error(t->d, NULL, "fine-tuning needs logits of shape [batch, classes]; "
+		                  "the output '%s' is not", lv->name);
+	for (int i = 0; i <= t->last_node; i++) {
+		const Node *n = &g->nodes[i];
+		if (!supported_in_training(n->op))
+			return diag_error(t->d, n->name, "%s is not supported in fine-tuning yet "
+			                  "(supported: Conv Gemm MatMul Add Sub Mul Relu LeakyRelu "
+			                  "Sigmoid Tanh HardSigmoid Clip MaxPool AveragePool "
+			                  "GlobalAveragePool GlobalMaxPool BatchNormalization Flatten "
+			                  "Reshape Squeeze Unsqueeze)", ir_op_name(n->op));
+		for (int j = 0; j < n->nout; j++)
+			if (n->out[j] >= 0 && j == 0 && g->values[n->out[j]].dtype != DT_FLOAT)
+				return diag_error(t->d, n->name, "fine-tuning needs float activations");
+	}
+	int nv = g->nvalues, nn = g->nnodes;
+	t->act = xcalloc((size_t)nv, sizeof(float *));
+	t->grad = xcalloc((size_t)nv, sizeof(float *));
+	t->pgrad = xcalloc((size_t)nv, sizeof(float *));
+	t->idx = xcalloc((size_t)nn, sizeof(int64_t *));
+	t->bn_mean = xcalloc((size_t)nn, sizeof(float *));
+	t->bn_invstd = xcalloc((size_t)nn, sizeof(float *));
+	t->layer_of = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
+	for (int i = 0; i < nn; i++)
+		t->layer_of[i] = -1;
+	t->tmp_n = 1;
+	for (int v = 0; v < nv; v++) {
+		const Value *val = &g->values[v];
+		if (val->data || val->dtype != DT_FLOAT)
+			continue;
+		int64_t n = ir_shape_numel(&val->shape);
+		if (n > t->tmp_n)
+			t->tmp_n = n;
+		t->act[v] = xcalloc((size_t)(n ? n : 1), sizeof(float));
+		t->grad[v] = xcalloc((size_t)(n ? n : 1), sizeof(float));
+	}
+	for (int v = 0; v < nv; v++)
+		if (is_param(g, v) && ir_shape_numel(&g->values[v].shape) > t->tmp_n)
+			t->tmp_n = ir_shape_numel(&g->values[v].shape);
+	t->tmp = xmalloc(sizeof(float) * (size_t)t->tmp_n);
+	for (int i = 0; i <= t->last_node; i++) {
+		const Node *n = &g->nodes[i];
+		if (n->op == OP_MAXPOOL)
+			t->idx[i] = xmalloc(sizeof(int64_t) * (size_t)numel_v(t, n->out[0]));
+		if (n->op == OP_BATCHNORMALIZATION) {
+			int64_t c = g->values[n->in[0]].shape.d[1];
+			t->bn_mean[i] = xmalloc(sizeof(float) * (size_t)c);
+			t->bn_invstd[i] = xmalloc(sizeof(float) * (size_t)c);
+		}
+	}
+	if (setup_layers(t))
+		return -1;
+	/* optimizer: weights through their layers' latent copies, other float operands of
+	 * trained ops directly */
+	const FeSqConfig *c = &t->o->cfg;
+	sq_optim_init(&t->opt, c->optimizer == FE_OPT_SGD ? SQ_OPT_SGD : SQ_OPT_ADAM,
+	              (float)c->momentum);
+	for (int k = 0; k < t->nL; k++) {
+		TLayer *L = &t->L[k];
+		sq_optim_add(&t->opt, L->latent, L->glatent, L->C * L->per, 1.0f,
+		             (float)c->weight_decay);
+		if (sq_nparams(&L->q))
+			sq_optim_add(&t->opt, L->q.param, L->q.grad, sq_nparams(&L->q), (float)c->scale_lr,
+			             0.0f);
+		if (L->act_on)
+			sq_optim_add(&t->opt, &L->act.s, &L->act.grad, 1, (float)c->scale_lr, 0.0f);
+	}
+	for (int i = 0; i <= t->last_node; i++) {
+		const Node *n = &g->nodes[i];
+		int first = -1, last = -1;
+		if (ir_ops[n->op].flags & OPF_WEIGHTED) {
+			first = t->layer_of[i] >= 0 ? 2 : 1;
+			last = n->nin - 1;
+		} else if (n->op == OP_BATCHNORMALIZATION) {
+			first = 1;
+			last = 2;
+		}
+		for (int j = first; j >= 0 && j <= last; j++) {
+			int v = n->in[j];
+			if (!is_param(g, v) || t->pgrad[v])
+				continue;
+			int64_t nn2 = numel_v(t, v);
+			t->pgrad[v] = xcalloc((size_t)(nn2 ? nn2 : 1), sizeof(float));
+			sq_optim_add(&t->opt, g->values[v].data, t->pgrad[v], nn2, 1.0f, 0.0f);
+		}
+	}
+	return 0;
+}
+
+static void teardown(Trainer *t)
+{
+	Graph *g = t->g;
+	if (t->act)
+		for (int v = 0; v < g->nvalues; v++) {
+			free(t->act[v]);
+			free(t->grad[v]);
+			free(t->pgrad[v]);
+		}
+	if (t->idx)
+		for (int i = 0; i < g->nnodes; i++) {
+			free(t->idx[i]);
+			free(t->bn_mean[i]);
+			free(t->bn_invstd[i]);
+		}
+	for (int k = 0; k < t->nL; k++) {
+		TLayer *L = &t->L[k];
+		free(L->latent);
+		free(L->glatent);
+		free(L->wq);
+		free(L->wgraph);
+		free(L->gwgraph);
+		free(L->xq);
+		free(L->gxq);
+		sq_layer_free(&L->q);
+	}
+	free(t->L);
+	free(t->act);
+	free(t->grad);
+	free(t->pgrad);
+	free(t->idx);
+	free(t->bn_mean);
+	free(t->bn_invstd);
+	free(t->layer_of);
+	free(t->tmp);
+	sq_optim_free(&t->opt);
+}
+
+/* ---- forward --------------------------------------------------------------------------- */
+
+/* Quantizes every layer's weights for this step and lays them out for the forward. */
+static void quantize_weights(Trainer *t)
+{
+	for (int k = 0; k < t->nL; k++) {
+		TLayer *L = &t->L[k];
+		sq_forward(&L->q, L->latent, L->wq, NULL);
+		if (L->transposed)
+			transpose2(L->wq, L->C, L->per, L->wgraph);
+		else
+			memcpy(L->wgraph, L->wq, sizeof(float) * (size_t)(L->C * L->per));
+	}
+}
+
+static void forward_node(Trainer *t, int i)
+{
+	Graph *g = t->g;
+	const Node *n = &g->nodes[i];
+	float *y = t->act[n->out[0]];
+	int64_t ny = numel_v(t, n->out[0]);
+	const float *x = n->nin > 0 && n->in[0] >= 0 ? data_of(t, n->in[0]) : NULL;
+	int li = t->layer_of[i];
+	TLayer *L = li >= 0 ? &t->L[li] : NULL;
+	if (L && L->act_on) {
+		sq_act_forward(&L->act, x, L->xq, numel_v(t, n->in[0]));
+		x = L->xq;
+	}
+	const float *w = L ? L->wgraph : n->nin > 1 && n->in[1] >= 0 ? data_of(t, n->in[1]) : NULL;
+	switch (n->op) {
+	case OP_CONV: {
+		RtConv p;
+		rt_conv_params(g, n, &p);
+		rt_conv_fast(&p, x, w, n->nin > 2 && n->in[2] >= 0 ? data_of(t, n->in[2]) : NULL, y);
+		break;
+	}
+	case OP_GEMM: {
+		RtGemm p;
+		rt_gemm_params(g, n, &p);
+		rt_gemm_fast(&p, x, w, n->nin > 2 && n->in[2] >= 0 ? data_of(t, n->in[2]) : NULL, y);
+		break;
+	}
+	case OP_MATMUL:
+		rt_matmul_fast(&g->values[n->in[0]].shape, x, &g->values[n->in[1]].shape, w,
+		               &g->values[n->out[0]].shape, y);
+		break;
+	case OP_ADD: case OP_SUB: case OP_MUL: {
+		RtBinary op = n->op == OP_ADD ? RT_ADD : n->op == OP_SUB ? RT_SUB : RT_MUL;
+		Shape sb = ir_rhs_shape(n, &g->values[n->in[0]].shape, &g->values[n->in[1]].shape);
+		rt_binary_ref(op, DT_FLOAT, &g->values[n->in[0]].shape, x, &sb, data_of(t, n->in[1]),
+		              &g->values[n->out[0]].shape, y);
+		break;
+	}
+	case OP_RELU: rt_unary_ref(RT_RELU, 0, 0, x, y, ny); break;
+	case OP_SIGMOID: rt_unary_ref(RT_SIGMOID, 0, 0, x, y, ny); break;
+	case OP_TANH: rt_unary_ref(RT_TANH, 0, 0, x, y, ny); break;
+	case OP_LEAKYRELU: rt_unary_ref(RT_LEAKYRELU, ir_attr_f(n, "alpha", 0.01f), 0, x, y, ny); break;
+	case OP_HARDSIGMOID:
+		rt_unary_ref(RT_HARDSIGMOID, ir_attr_f(n, "alpha", 0.2f), ir_attr_f(n, "beta", 0.5f),
+		             x, y, ny);
+		break;
+	case OP_CLIP: {
+		float lo = n->nin > 1 && n->in[1] >= 0 ? *data_of(t, n->in[1]) : -INFINITY;
+		float hi = n->nin > 2 && n->in[2] >= 0 ? *data_of(t, n->in[2]) : INFINITY;
+		rt_unary_ref(RT_CLIP, lo, hi, x, y, ny);
+		break;
+	}
+	case OP_MAXPOOL: {
+		RtPool p;
+		rt_pool_params(g, n, &p);
+		p.storage_order = 0;
+		rt_maxpool_ref(&p, x, y, t->idx[i]);
+		break;
+	}
+	case OP_AVERAGEPOOL: {
+		RtPool p;
+		rt_pool_params(g, n, &p);
+		rt_avgpool_ref(&p, x, y);
+		break;
+	}
+	case OP_GLOBALAVERAGEPOOL: case OP_GLOBALMAXPOOL: {
+		const Shape *s = &g->values[n->in[0]].shape;
+		rt_global_pool_ref(n->op == OP_GLOBALMAXPOOL, s->d[0], s->d[1], ny ? numel_v(t, n->in[0]) / ny : 0,
+		                   x, y);
+		break;
+	}
+	case OP_BATCHNORMALIZATION: {
+		const Shape *s = &g->values[n->in[0]].shape;
+		int64_t c = s->d[1], sp = numel_v(t, n->in[0]) / (s->d[0] * c);
+		float eps = ir_attr_f(n, "epsilon", 1e-5f);
+		float *gamma = g->values[n->in[1]].data, *beta = g->values[n->in[2]].data;
+		float *rm = g->values[n->in[3]].data, *rv = g->values[n->in[4]].data;
+		if (t->o->cfg.bn == FE_BN_BATCH) {
+			rt_batchnorm_train_forward_ref(s->d[0], c, sp, x, gamma, beta, eps, y,
+			                               t->bn_mean[i], t->bn_invstd[i]);
+			rt_batchnorm_running_update(c, s->d[0] * sp, t->bn_mean[i], t->bn_invstd[i], eps,
+			                            0.1f, rm, rv);
+		} else {
+			rt_batchnorm_ref(s->d[0], c, sp, x, gamma, beta, rm, rv, eps, y);
+		}
+		break;
+	}
+	default: /* Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: same bytes */
+		memcpy(y, x, sizeof(float) * (size_t)ny);
+		break;
+	}
+}
+
+/* ---- backward -------------------------------------------------------------------------- */
+
+/* grad[v] += g over n elements (v a non-constant value). */
+static void accum(Trainer *t, int v, const float *gsrc, int64_t n)
+{
+	float *dst = t->grad[v];
+	if (!dst)
+		return;
+	for (int64_t i = 0; i < n; i++)
+		dst[i] += gsrc[i];
+}
+
+static void accum_param(Trainer *t, int v, const float *gsrc, int64_t n)
+{
+	float *dst = t->pgrad[v];
+	if (!dst)
+		return;
+	for (int64_t i = 0; i < n; i++)
+		dst[i] += gsrc[i];
+}
+
+/* Does operand j of node n need a gradient? (an activation other than the input image) */
+static int needs(const Trainer *t, const Node *n, int j)
+{
+	int v = n->in[j];
+	return v >= 0 && v != t->in_v && t->grad[v] != NULL;
+}
+
+static void backward_node(Trainer *t, int i)
+{
+	Graph *g = t->g;
+	const Node *n = &g->nodes[i];
+	const float *dy = t->grad[n->out[0]];
+	const float *y = t->act[n->out[0]];
+	int64_t ny = numel_v(t, n->out[0]);
+	int64_t nx = n->in[0] >= 0 ? numel_v(t, n->in[0]) : 0;
+	const float *x = n->in[0] >= 0 ? data_of(t, n->in[0]) : NULL;
+	int li = t->layer_of[i];
+	TLayer *L = li >= 0 ? &t->L[li] : NULL;
+	float *dx = needs(t, n, 0) || (L && L->act_on) ? t->tmp : NULL;
+	if (L && L->act_on)
+		x = L->xq;
+	switch (n->op) {
+	case OP_CONV: case OP_GEMM: case OP_MATMUL: {
+		const float *w = L ? L->wgraph : data_of(t, n->in[1]);
+		float *dw = L ? L->gwgraph : t->pgrad[n->in[1]];
+		int hasb = n->nin > 2 && n->in[2] >= 0;
+		float *db = hasb && t->pgrad[n->in[2]] ? xmalloc(sizeof(float) * (size_t)numel_v(t, n->in[2])) : NULL;
+		float *dwtmp = !L && dw ? xmalloc(sizeof(float) * (size_t)numel_v(t, n->in[1])) : NULL;
+		float *dwout = L ? dw : dwtmp;
+		if (n->op == OP_CONV) {
+			RtConv p;
+			rt_conv_params(g, n, &p);
+			rt_conv_backward_fast(&p, x, w, dy, dx, dwout, db);
+		} else if (n->op == OP_GEMM) {
+			RtGemm p;
+			rt_gemm_params(g, n, &p);
+			rt_gemm_backward_fast(&p, x, w, dy, dx, dwout, db);
+		} else {
+			rt_matmul_backward_fast(&g->values[n->in[0]].shape, x, &g->values[n->in[1]].shape, w,
+			                        dy, dx, dwout);
+		}
+		if (dwtmp) {
+			accum_param(t, n->in[1], dwtmp, numel_v(t, n->in[1]));
+			free(dwtmp);
+		}
+		if (db) {
+			accum_param(t, n->in[2], db, numel_v(t, n->in[2]));
+			free(db);
+		}
+		if (L) {
+			/* graph layout -> [C, per], then through the quantizer's STE */
+			float *gq = L->gwgraph;
+			if (L->transposed) {
+				float *tr = xmalloc(sizeof(float) * (size_t)(L->C * L->per));
+				transpose2(L->gwgraph, L->per, L->C, tr);
+				sq_backward(&L->q, L->latent, tr, L->glatent);
+				free(tr);
+			} else {
+				sq_backward(&L->q, L->latent, gq, L->glatent);
+			}
+			if (L->act_on) {
+				sq_act_backward(&L->act, data_of(t, n->in[0]), t->tmp, L->gxq, nx);
+				if (needs(t, n, 0))
+					accum(t, n->in[0], L->gxq, nx);
+				dx = NULL;
+			}
+		}
+		if (dx)
+			accum(t, n->in[0], dx, nx);
+		return;
+	}
+	case OP_ADD: case OP_SUB: case OP_MUL: {
+		const Shape *sa = &g->values[n->in[0]].shape, *so = &g->values[n->out[0]].shape;
+		Shape sb = ir_rhs_shape(n, sa, &g->values[n->in[1]].shape);
+		const float *b = data_of(t, n->in[1]);
+		float *prod = n->op == OP_MUL ? xmalloc(sizeof(float) * (size_t)ny) : NULL;
+		for (int j = 0; j < 2; j++) {
+			int v = n->in[j];
+			int want = needs(t, n, j) || t->pgrad[v];
+			if (!want)
+				continue;
+			const float *src = dy;
+			if (n->op == OP_MUL) { /* d(a*b)/da = b, broadcast */
+				rt_binary_ref(RT_MUL, DT_FLOAT, so, dy, j == 0 ? &sb : sa, j == 0 ? b : x, so, prod);
+				src = prod;
+			} else if (n->op == OP_SUB && j == 1) {
+				prod = prod ? prod : xmalloc(sizeof(float) * (size_t)ny);
+				for (int64_t k = 0; k < ny; k++)
+					prod[k] = -dy[k];
+				src = prod;
+			}
+			const Shape *to = j == 0 ? sa : &sb;
+			int64_t nt = ir_shape_numel(to);
+			rt_reduce_to_shape_ref(so, src, to, t->tmp);
+			if (t->pgrad[v])
+				accum_param(t, v, t->tmp, nt);
+			else
+				accum(t, v, t->tmp, nt);
+		}
+		free(prod);
+		return;
+	}
+	case OP_RELU: case OP_SIGMOID: case OP_TANH: case OP_LEAKYRELU: case OP_HARDSIGMOID:
+	case OP_CLIP: {
+		if (!dx)
+			return;
+		RtUnary op = n->op == OP_RELU ? RT_RELU : n->op == OP_SIGMOID ? RT_SIGMOID
+		           : n->op == OP_TANH ? RT_TANH : n->op == OP_LEAKYRELU ? RT_LEAKYRELU
+		           : n->op == OP_HARDSIGMOID ? RT_HARDSIGMOID : RT_CLIP;
+		float a = 0, b = 0;
+		if (n->op == OP_LEAKYRELU)
+			a = ir_attr_f(n, "alpha", 0.01f);
+		else if (n->op == OP_HARDSIGMOID) {
+			a = ir_attr_f(n, "alpha", 0.2f);
+			b = ir_attr_f(n, "beta", 0.5f);
+		} else if (n->op == OP_CLIP) {
+			a = n->nin > 1 && n->in[1] >= 0 ? *data_of(t, n->in[1]) : -INFINITY;
+			b = n->nin > 2 && n->in[2] >= 0 ? *data_of(t, n->in[2]) : INFINITY;
+		}
+		rt_unary_backward_ref(op, a, b, x, y, dy, dx, nx);
+		break;
+	}
+	case OP_MAXPOOL: case OP_AVERAGEPOOL: {
+		if (!dx)
+			return;
+		RtPool p;
+		rt_pool_params(g, n, &p);
+		p.storage_order = 0;
+		if (n->op == OP_MAXPOOL)
+			rt_maxpool_backward_ref(&p, t->idx[i], dy, dx);
+		else
+			rt_avgpool_backward_ref(&p, dy, dx);
+		break;
+	}
+	case OP_GLOBALAVERAGEPOOL: case OP_GLOBALMAXPOOL: {
+		if (!dx)
+			return;
+		const Shape *s = &g->values[n->in[0]].shape;
+		rt_global_pool_backward_ref(n->op == OP_GLOBALMAXPOOL, s->d[0], s->d[1], nx / ny, x, y,
+		                            dy, dx);
+		break;
+	}
+	case OP_BATCHNORMALIZATION: {
+		const Shape *s = &g->values[n->in[0]].shape;
+		int64_t c = s->d[1], sp = nx / (s->d[0] * c);
+		float *dg = xmalloc(sizeof(float) * (size_t)c), *dbt = xmalloc(sizeof(float) * (size_t)c);
+		float *gamma = g->values[n->in[1]].data;
+		float *dxx = dx ? dx : xmalloc(sizeof(float) * (size_t)nx);
+		if (t->o->cfg.bn == FE_BN_BATCH)
+			rt_batchnorm_backward_ref(s->d[0], c, sp, x, gamma, t->bn_mean[i], t->bn_invstd[i],
+			                          dy, dxx, dg, dbt);
+		else
+			rt_batchnorm_frozen_backward_ref(s->d[0], c, sp, x, gamma, g->values[n->in[3]].data,
+			                                 g->values[n->in[4]].data,
+			                                 ir_attr_f(n, "epsilon", 1e-5f), dy, dxx, dg, dbt);
+		accum_param(t, n->in[1], dg, c);
+		accum_param(t, n->in[2], dbt, c);
+		free(dg);
+		free(dbt);
+		if (!dx)
+			free(dxx);
+		break;
+	}
+	default: /* same bytes */
+		if (!dx)
+			return;
+		memcpy(dx, dy, sizeof(float) * (size_t)nx);
+		break;
+	}
+	if (dx)
+		accum(t, n->in[0], dx, nx);
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+
+/* splitmix64: the shuffling generator (seeded, the same sequence on every machine) */
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void shuffle(int64_t *perm, int64_t n, uint64_t *s)
+{
+	for (int64_t i = n - 1; i > 0; i--) {
+		int64_t j = (int64_t)(rng_next(s) % (uint64_t)(i + 1));
+		int64_t tmp = perm[i];
+		perm[i] = perm[j];
+		perm[j] = tmp;
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* One training step on the batch in act[in_v] (labels y or teacher logits tl).
+ * Returns the loss (task + regularizer) or NaN. */
+static double step(Trainer *t, const int32_t *y, const float *tl, float lr, int64_t *correct,
+                   double *reg)
+{
+	Graph *g = t->g;
+	quantize_weights(t);
+	for (int i = 0; i <= t->last_node; i++)
+		forward_node(t, i);
+	/* zero the gradients */
+	for (int v = 0; v < g->nvalues; v++) {
+		if (t->grad[v])
+			memset(t->grad[v], 0, sizeof(float) * (size_t)numel_v(t, v));
+		if (t->pgrad[v])
+			memset(t->pgrad[v], 0, sizeof(float) * (size_t)numel_v(t, v));
+	}
+	for (int k = 0; k < t->nL; k++) {
+		TLayer *L = &t->L[k];
+		memset(L->glatent, 0, sizeof(float) * (size_t)(L->C * L->per));
+		sq_zero_grad(&L->q);
+		if (L->act_on)
+			L->act.grad = 0;
+	}
+	const Value *lv = &g->values[t->logits_v];
+	int64_t classes = lv->shape.d[1];
+	double loss;
+	if (y)
+		loss = rt_softmax_xent_ref(t->act[t->logits_v], y, t->B, classes, t->grad[t->logits_v],
+		                           correct);
+	else
+		loss = rt_distill_kl_ref(t->act[t->logits_v], tl, t->B, classes,
+		                         (float)t->o->cfg.distill_temperature, t->grad[t->logits_v]);
+	if (!isfinite(loss))
+		return loss;
+	for (int i = t->last_node; i >= 0; i--)
+		backward_node(t, i);
+	*reg = 0;
+	for (int k = 0; k < t->nL; k++)
+		if (t->phase == 0)
+			*reg += sq_regularize(&t->L[k].q, t->L[k].latent, t->L[k].glatent);
+	sq_optim_step(&t->opt, lr);
+	for (int k = 0; k < t->nL; k++) {
+		sq_project(&t->L[k].q, t->L[k].latent);
+		if (t->L[k].act_on)
+			sq_act_project(&t->L[k].act);
+	}
+	return loss + *reg;
+}
+
+/* Writes the trained state into the graph: quantized weights, decisions as attributes. */
+static void write_back(Trainer *t)
+{
+	Graph *g = t->g;
+	quantize_weights(t);
+	for (int k = 0; k < t->nL; k++) {
+		TLayer *L = &t->L[k];
+		Value *w = &g->values[L->wv];
+		memcpy(w->data, L->wgraph, sizeof(float) * (size_t)(L->C * L->per));
+		if (!L->quantized)
+			continue;
+		int node = L->node;
+		ir_attr_set_s(g, node, "sqc.method", fe_quant_name(t->o->cfg.method));
+		ir_attr_set_i(g, node, "sqc.bits", sq_decide(&L->q, L->latent));
+		ir_attr_set_floats(g, node, "sqc.scales", L->q.a, (int)L->C);
+		ir_attr_set_f(g, node, "sqc.delta", L->q.delta);
+		if (t->o->cfg.method == FE_Q_SQ)
+			ir_attr_set_f(g, node, "sqc.beta", (float)sq_beta(&L->q));
+		ir_attr_set_f(g, node, "sqc.zero_frac", (float)sq_zero_fraction(&L->q, L->latent));
+		if (L->act_on) {
+			ir_attr_set_i(g, node, "sqc.act_bits", L->act.bits);
+			ir_attr_set_f(g, node, "sqc.act_step", L->act.s);
+			ir_attr_set_i(g, node, "sqc.act_signed", L->act.is_signed);
+		}
+	}
+}
+
+static void fill_report(Trainer *t, SqReport *r)
+{
+	r->nlayers = t->nL;
+	r->layers = xcalloc((size_t)(t->nL ? t->nL : 1), sizeof(SqLayerReport));
+	for (int k = 0; k < t->nL; k++) {
+		TLayer *L = &t->L[k];
+		SqLayerReport *lr = &r->layers[k];
+		const Node *n = &t->g->nodes[L->node];
+		snprintf(lr->name, sizeof lr->name, "%s", n->name);
+		lr->op = n->op;
+		lr->weights = L->C * L->per;
+		lr->channels = L->C;
+		lr->has_bias = n->nin > 2 && n->in[2] >= 0;
+		lr->bits = L->quantized ? sq_decide(&L->q, L->latent) : 32;
+		lr->beta = t->o->cfg.method == FE_Q_SQ && L->quantized ? (float)sq_beta(&L->q) : 0;
+		lr->zero_frac = L->quantized ? (float)sq_zero_fraction(&L->q, L->latent) : 0;
+		sq_scale_range(&L->q, &lr->scale_min, &lr->scale_max);
+		lr->act_bits = L->act_on ? L->act.bits : 32;
+		lr->act_step = L->act_on ? L->act.s : 0;
+		lr->kernel = "interpreter";
+	}
+}
+
+/* Calibrates activation steps (UniQ init) over a few batches with float weights. */
+static void calibrate(Trainer *t, const FeDataset *ds, const int64_t *perm, int64_t nbatches)
+{
+	int any = 0;
+	for (int k = 0; k < t->nL; k++)
+		any |= t->L[k].act_on;
+	if (!any)
+		return;
+	int64_t per = fe_dataset_sample_numel(ds);
+	float *xin = t->act[t->in_v];
+	for (int k = 0; k < t->nL; k++)
+		memcpy(t->L[k].wgraph, t->g->values[t->L[k].wv].data,
+		       sizeof(float) * (size_t)(t->L[k].C * t->L[k].per));
+	for (int64_t b = 0; b < nbatches; b++) {
+		for (int64_t i = 0; i < t->B; i++)
+			memcpy(xin + i * per, ds->x + perm[b * t->B + i] * per, sizeof(float) * (size_t)per);
+		for (int i = 0; i <= t->last_node; i++) {
+			int li = t->layer_of[i];
+			if (li >= 0 && t->L[li].act_on) {
+				const Node *n = &t->g->nodes[i];
+				sq_act_init_calibrate(&t->L[li].act, data_of(t, n->in[0]), numel_v(t, n->in[0]));
+				t->L[li].act_on = 0; /* run this layer in float while calibrating */
+				forward_node(t, i);
+				t->L[li].act_on = 1;
+			} else {
+				forward_node(t, i);
+			}
+		}
+	}
+}
+
+int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)
+{
+	memset(r, 0, sizeof *r);
+	Trainer t = {0};
+	t.g = g;
+	t.o = o;
+	t.d = d;
+	int rc = -1;
+	const FeDataset *ds = o->train;
+	int64_t *perm = NULL;
+	float *teacher_logits = NULL;
+	if (setup(&t))
+		goto out;
+	const Shape *ins = &g->values[t.in_v].shape;
+	Shape samp = {ins->rank - 1, {0}};
+	for (int i = 1; i < ins->rank; i++)
+		samp.d[i - 1] = ins->d[i];
+	if (!ir_shape_eq(&samp, &ds->sample)) {
+		char a[128], b[128];
+		diag_error(d, NULL, "the training images have shape %s, the model's input is %s",
+		           ir_shape_str(&ds->sample, a, sizeof a), ir_shape_str(ins, b, sizeof b));
+		goto out;
+	}
+	int64_t classes = g->values[t.logits_v].shape.d[1];
+	if (ds->y && ds->nclasses != classes) {
+		diag_error(d, NULL, "the data set has %d classes, the model gives %lld scores",
+		           ds->nclasses, (long long)classes);
+		goto out;
+	}
+	if (!ds->y && !o->teacher) {
+		diag_error(d, NULL, "the training data has no labels and no teacher model was given");
+		goto out;
+	}
+	int64_t nb = ds->n / t.B;
+	if (nb < 1) {
+		diag_error(d, NULL, "the training split has %lld images, fewer than one batch (%lld)",
+		           (long long)ds->n, (long long)t.B);
+		goto out;
+	}
+	const FeSqConfig *c = &o->cfg;
+	int epochs = c->epochs + (c->method == FE_Q_SQ ? c->recovery_epochs : 0);
+	if (c->method != FE_Q_SQ)
+		epochs += c->recovery_epochs; /* same number of steps for every method */
+	int64_t total = (int64_t)epochs * nb, steps = 0;
+	perm = xmalloc(sizeof(int64_t) * (size_t)ds->n);
+	for (int64_t i = 0; i < ds->n; i++)
+		perm[i] = i;
+	uint64_t seed = 0x5eed0000ULL + (uint64_t)c->seed;
+	shuffle(perm, ds->n, &seed);
+	calibrate(&t, ds, perm, nb < 4 ? nb : 4);
+	int64_t per = fe_dataset_sample_numel(ds);
+	if (!ds->y)
+		teacher_logits = xmalloc(sizeof(float) * (size_t)(t.B * classes));
+	int32_t *yb = ds->y ? xmalloc(sizeof(int32_t) * (size_t)t.B) : NULL;
+	double t0 = now_s();
+	RtOptions ro = {.use_fast = 1};
+	for (int e = 0; e < epochs; e++) {
+		if (c->method == FE_Q_SQ && e == c->epochs) {
+			/* the decision: bits per layer, then recovery with the final choice */
+			for (int k = 0; k < t.nL; k++)
+				if (t.L[k].quantized)
+					sq_decide(&t.L[k].q, t.L[k].latent);
+			t.phase = 1;
+		}
+		shuffle(perm, ds->n, &seed);
+		double sum_loss = 0, sum_reg = 0;
+		int64_t correct = 0;
+		double te = now_s();
+		for (int64_t b = 0; b < nb; b++, steps++) {
+			float *xin = t.act[t.in_v];
+			for (int64_t i = 0; i < t.B; i++) {
+				int64_t s = perm[b * t.B + i];
+				memcpy(xin + i * per, ds->x + s * per, sizeof(float) * (size_t)per);
+				if (yb)
+					yb[i] = ds->y[s];
+			}
+			if (!yb) {
+				const void *tin[1] = {xin};
+				void *tout[8] = {0};
+				if (rt_run(o->teacher, tin, tout, &ro, d)) {
+					free(yb);
+					goto out;
+				}
+				memcpy(teacher_logits, tout[0], sizeof(float) * (size_t)(t.B * classes));
+				for (int k = 0; k < o->teacher->noutputs && k < 8; k++)
+					free(tout[k]);
+			}
+			float lr = (float)sq_lr_at(c->schedule == FE_SCHED_COSINE ? SQ_LR_COSINE
+			                           : c->schedule == FE_SCHED_STEP ? SQ_LR_STEP : SQ_LR_CONSTANT,
+			                           c->lr, steps, total, (int64_t)c->lr_step_epochs * nb,
+			                           c->lr_gamma);
+			int64_t hit = 0;
+			double reg = 0;
+			double loss = step(&t, yb, teacher_logits, lr, &hit, &reg);
+			if (!isfinite(loss)) {
+				diag_error(d, NULL, "the training loss became %s at epoch %d, step %lld (of %lld): "
+				           "lower sq.lr or sq.lambda", isnan(loss) ? "NaN" : "infinite", e + 1,
+				           (long long)(b + 1), (long long)nb);
+				free(yb);
+				goto out;
+			}
+			sum_loss += loss;
+			sum_reg += reg;
+			correct += hit;
+			if (!o->quiet && o->tty) {
+				double el = now_s() - t0;
+				double left = steps > 0 ? el / (double)(steps + 1) * (double)(total - steps - 1) : 0;
+				fprintf(o->log, "\rsq: epoch %d/%d step %lld/%lld loss %.4f reg %.4f acc %.3f "
+				        "lr %.2g, %.0fs left   ", e + 1, epochs, (long long)(b + 1),
+				        (long long)nb, sum_loss / (double)(b + 1), sum_reg / (double)(b + 1),
+				        yb ? (double)correct / (double)((b + 1) * t.B) : 0.0, lr, left);
+				fflush(o->log);
+			}
+		}
+		r->loss = sum_loss / (double)nb;
+		r->train_acc = yb ? (double)correct / (double)(nb * t.B) : 0;
+		if (!o->quiet) {
+			fprintf(o->log, "%ssq: epoch %d/%d (%s) loss %.4f reg %.4f train acc %.4f, %.1fs\n",
+			        o->tty ? "\r" : "", e + 1, epochs,
+			        c->method == FE_Q_SQ ? (t.phase ? "recovery" : "sq") : fe_quant_name(c->method),
+			        r->loss, sum_reg / (double)nb, r->train_acc, now_s() - te);
+			fflush(o->log);
+		}
+	}
+	free(yb);
+	r->steps = steps;
+	r->images = steps * t.B;
+	r->seconds = now_s() - t0;
+	write_back(&t);
+	fill_report(&t, r);
+	rc = 0;
+out:
+	free(perm);
+	free(teacher_logits);
+	teardown(&t);
+	return rc;
+}
+
+void sq_report_free(SqReport *r)
+{
+	free(r->layers);
+	r->layers = NULL;
+	r->nlayers = 0;
+}
+
+int sq_transfer(Graph *dst, const Graph *src)
+{
+	int copied = 0;
+	for (int v = 0; v < dst->nvalues; v++) {
+		Value *dv = &dst->values[v];
+		if (!dv->data || dv->dtype != DT_FLOAT)
+			continue;
+		int s = ir_value_find(src, dv->name);
+		if (s < 0 || !src->values[s].data || src->values[s].dtype != DT_FLOAT ||
+		    !ir_shape_eq(&src->values[s].shape, &dv->shape))
+			continue;
+		memcpy(dv->data, src->values[s].data, ir_value_nbytes(dv));
+		copied++;
+	}
+	for (int i = 0; i < dst->nnodes; i++) {
+		const Node *sn = NULL;
+		for (int j = 0; j < src->nnodes && !sn; j++)
+			if (!strcmp(src->nodes[j].name, dst->nodes[i].name))
+				sn = &src->nodes[j];
+		if (!sn)
+			continue;
+		for (int a = 0; a < sn->nattr; a++) {
+			const Attr *at = &sn->attrs[a];
+			if (strncmp(at->name, "sqc.", 4))
+				continue;
+			switch (at->kind) {
+			case AT_INT: ir_attr_set_i(dst, i, at->name, at->i); break;
+			case AT_FLOAT: ir_attr_set_f(dst, i, at->name, at->f); break;
+			case AT_STRING: ir_attr_set_s(dst, i, at->name, at->s); break;
+			case AT_INTS: ir_attr_set_ints(dst, i, at->name, at->ints, at->n); break;
+			case AT_FLOATS: ir_attr_set_floats(dst, i, at->name, at->floats, at->n); break;
+			}
+		}
+	}
+	return copied;
+}

@@ -1,0 +1,139 @@
+/* runtime/grad.h: backward (and training-forward) kernels for the SQ trainer (passes/sq/).
+ *
+ * Same conventions as rt.h: plain C-order float buffers, NCHW images, parameter structs
+ * with every field explicit. Reference kernels (*_ref, runtime/grad_ref.c) are plain loops
+ * written to be obviously right; fast ones (*_fast, runtime/grad_fast.c, im2col + OpenBLAS
+ * cblas_sgemm over the whole mini-batch) agree with them within float rounding
+ * (tests/unit/test_grad.c checks both against finite differences and against each other).
+ *
+ * Every output is OVERWRITTEN (never accumulated into), and a NULL output pointer means
+ * "not needed": its work is skipped. Inputs are never modified. dy is always the gradient
+ * of the loss with respect to the forward op's output, with the output's shape.
+ *
+ * Conventions the trainer relies on:
+ * - Subgradients at kinks: relu'(0) = 0 and leakyrelu'(0) = alpha (x > 0 takes the
+ *   identity branch, as PyTorch); hardsigmoid passes the gradient only strictly inside
+ *   0 < alpha*x+beta < 1; clip passes it on the closed interval min <= x <= max (PyTorch's
+ *   clamp). MaxPool sends the gradient to the tap the forward picked (first maximum in
+ *   row-major window order), so ties are never split.
+ * - Losses return the MEAN over the batch and their gradients include the 1/n.
+ * - BatchNormalization in training normalizes with the batch mean and the BIASED batch
+ *   variance (divide by count = n*spatial). The running statistics are the trainer's
+ *   (rt_batchnorm_running_update implements PyTorch's rule: momentum 0.1,
+ *   running = (1-momentum)*running + momentum*batch, with the UNBIASED variance
+ *   var*count/(count-1) going into running_var).
+ */
+#ifndef SQC_GRAD_H
+#define SQC_GRAD_H
+
+#include "rt.h"
+
+/* ---- Conv ---------------------------------------------------------------------------- *
+ * Backward of rt_conv_ref (any group, stride, pad, dilation, 1-3 spatial dims):
+ * x [n, c, in...], w [m, c/group, k...], dy [n, m, out...] ->
+ * dx [n, c, in...] (zeros where no tap reads x), dw [m, c/group, k...], db [m]
+ * (db = sum of dy over the batch and the output positions). */
+void rt_conv_backward_ref(const RtConv *p, const float *x, const float *w, const float *dy,
+                          float *dx, float *dw, float *db);
+/* dW_g = dY_g col^T and dcol = W_g^T dY_g, then col2im, with the columns of all images of
+ * the batch side by side (chunked when the col buffer would be large). x is only read when
+ * dw is wanted, w only when dx is. */
+void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, const float *dy,
+                           float *dx, float *dw, float *db);
+
+/* ---- Gemm ---------------------------------------------------------------------------- *
+ * Backward of Y[M,N] = alpha op(A) op(B) + beta C (rt_gemm_ref):
+ * da has A's stored layout ([M,K], or [K,M] when trans_a), db has B's ([K,N], or [N,K]
+ * when trans_b); both include the factor alpha.
+ * dc has C's stored layout: broadcast element (i, j) adds beta*dY[i,j] into
+ * dc[i*c_rs + j*c_cs], i.e. dc is [M,N] (c_rs = N, c_cs = 1), [N] when c_rs == 0,
+ * [M] when c_cs == 0 (c_rs = 1), a scalar when both are 0; the sum over broadcast dims is
+ * the reduction. dc is written even when beta == 0 (as zeros). */
+void rt_gemm_backward_ref(const RtGemm *p, const float *a, const float *b, const float *dy,
+                          float *da, float *db, float *dc);
+void rt_gemm_backward_fast(const RtGemm *p, const float *a, const float *b, const float *dy,
+                           float *da, float *db, float *dc);
+
+/* ---- MatMul -------------------------------------------------------------------------- *
+ * Backward of rt_matmul_ref with its numpy semantics: dy has the result's shape, da sa's,
+ * db sb's; a gradient is summed over the batch dims its operand was broadcast along.
+ * The trainer's case is A [batch..., M, K] times a 2-D weight B [K, N]: then
+ * da = dY B^T and db = A^T dY with A seen as [M_total, K], M_total = product of A's leading
+ * dims, and the fast version does each in one GEMM. */
+void rt_matmul_backward_ref(const Shape *sa, const float *a, const Shape *sb, const float *b,
+                            const float *dy, float *da, float *db);
+void rt_matmul_backward_fast(const Shape *sa, const float *a, const Shape *sb, const float *b,
+                             const float *dy, float *da, float *db);
+
+/* ---- Elementwise --------------------------------------------------------------------- *
+ * Backward of rt_unary_ref for RT_RELU, RT_LEAKYRELU, RT_SIGMOID, RT_TANH, RT_HARDSIGMOID,
+ * RT_CLIP (alpha/beta as in rt_unary_ref; subgradients at the kinks: see the top).
+ * x is the forward input, y its output. SIGMOID and TANH use y when it is not NULL (else
+ * recompute it from x); the others read only x (y may be NULL). */
+void rt_unary_backward_ref(RtUnary op, float alpha, float beta, const float *x,
+                           const float *y, const float *dy, float *dx, int64_t n);
+
+/* Sums a broadcast gradient back to an operand's shape, for Add/Sub/Mul/Div backward:
+ * `from` is the broadcast (result) shape of dy, `to` the operand's shape; numpy
+ * broadcasting, right-aligned (to->rank <= from->rank, each dim of `to` equals the
+ * aligned dim of `from` or is 1). */
+void rt_reduce_to_shape_ref(const Shape *from, const float *dy, const Shape *to, float *dx);
+
+/* ---- Pooling ------------------------------------------------------------------------- *
+ * MaxPool: indices is rt_maxpool_ref's indices output for the same p (either storage
+ * order; entries -1, windows with no tap inside the input, get no gradient). dx
+ * [n, c, in...] receives dy at the selected taps and 0 elsewhere. */
+void rt_maxpool_backward_ref(const RtPool *p, const int64_t *indices, const float *dy,
+                             float *dx);
+/* AveragePool: each output spreads dy/count over its taps inside the input, with the
+ * forward's count (count_include_pad and the ceil-mode clipping respected). */
+void rt_avgpool_backward_ref(const RtPool *p, const float *dy, float *dx);
+/* Global pools over x [n, c, spatial]: average gives dy/spatial everywhere; max gives dy
+ * to the first position holding the maximum (the one equal to y, the forward output, when
+ * y is given; else recomputed from x), 0 elsewhere. */
+void rt_global_pool_backward_ref(int is_max, int64_t n, int64_t c, int64_t spatial,
+                                 const float *x, const float *y, const float *dy, float *dx);
+
+/* ---- BatchNormalization -------------------------------------------------------------- *
+ * Training forward over x [n, c, spatial] with batch statistics: per channel
+ * mean = E[x], var = E[(x-mean)^2] (biased), invstd = 1/sqrt(var + eps),
+ * y = gamma*(x-mean)*invstd + beta. mean and invstd [c] are saved for the backward
+ * (NULL: not needed). The biased variance is 1/invstd^2 - eps. */
+void rt_batchnorm_train_forward_ref(int64_t n, int64_t c, int64_t spatial, const float *x,
+                                    const float *gamma, const float *beta, float eps,
+                                    float *y, float *mean, float *invstd);
+/* Backward of the training forward (the batch statistics depend on x):
+ * xhat = (x-mean)*invstd, dbeta = sum dy, dgamma = sum dy*xhat,
+ * dx = gamma*invstd*(dy - dbeta/count - xhat*dgamma/count), count = n*spatial. */
+void rt_batchnorm_backward_ref(int64_t n, int64_t c, int64_t spatial, const float *x,
+                               const float *gamma, const float *mean, const float *invstd,
+                               const float *dy, float *dx, float *dgamma, float *dbeta);
+/* Backward of BatchNormalization with frozen (running) statistics, i.e. of rt_batchnorm_ref:
+ * dx = dy*gamma/sqrt(running_var+eps), dgamma = sum dy*xhat, dbeta = sum dy. */
+void rt_batchnorm_frozen_backward_ref(int64_t n, int64_t c, int64_t spatial, const float *x,
+                                      const float *gamma, const float *running_mean,
+                                      const float *running_var, float eps, const float *dy,
+                                      float *dx, float *dgamma, float *dbeta);
+/* PyTorch's running-statistics update after a training forward over count = n*spatial
+ * values per channel: running_mean += momentum*(mean - running_mean),
+ * running_var += momentum*(var*count/(count-1) - running_var) with var recovered from
+ * invstd (count 1: the biased variance is used). Updates running_* in place. */
+void rt_batchnorm_running_update(int64_t c, int64_t count, const float *mean,
+                                 const float *invstd, float eps, float momentum,
+                                 float *running_mean, float *running_var);
+
+/* ---- Losses -------------------------------------------------------------------------- *
+ * Softmax cross-entropy over logits [n, classes] and labels [n] in [0, classes):
+ * returns the mean over n of -log softmax(logits)[label]; dlogits = (softmax - onehot)/n
+ * (nullable); *correct (nullable) = how many rows have their first argmax equal to the
+ * label. The caller validates labels beforehand: a label out of range makes the result
+ * NaN (its dlogits row is 0). n == 0 returns 0. */
+double rt_softmax_xent_ref(const float *logits, const int32_t *labels, int64_t n,
+                           int64_t classes, float *dlogits, int64_t *correct);
+/* Distillation (Hinton et al.): with p = softmax(teacher/T) and q = softmax(student/T) per
+ * row, returns T*T * mean over n of KL(p || q) = sum p (log p - log q);
+ * dstudent (nullable) = T*(q - p)/n, its gradient. The teacher gets no gradient. */
+double rt_distill_kl_ref(const float *student, const float *teacher, int64_t n,
+                         int64_t classes, float T, float *dstudent);
+
+#endif

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end fine-tuning on a small subset (tests/configs/sq_tiny.yaml) with the bundled
+# LeNet-5: every --quant method runs, records its decisions, and is deterministic.
+#   sq.sh SQC SOURCE_DIR
+set -u
+sqc=$1; src=$2
+model=$src/models/lenet5.onnx; cfg=$src/tests/configs/sq_tiny.yaml
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass+1)); echo "ok   $1"; }
+bad() { fail=$((fail+1)); echo "FAIL $1: $2"; }
+acc() { sed -n 's/^accuracy: \([0-9.]*\) .*/\1/p' "$1"; }
+bits() { grep -o '"bits": [0-9]*' "$1" | awk '{print $2}' | tr '\n' ' '; }
+
+for q in sq twn bwn bc none; do
+  ft=; [ $q = none ] && ft=--finetune
+  if "$sqc" eval "$model" --config "$cfg" --quant=$q $ft --limit 1000 -q --report "$tmp/$q.json" \
+       >"$tmp/$q.out" 2>"$tmp/$q.err"; then
+    a=$(acc "$tmp/$q.out"); b=$(bits "$tmp/$q.json")
+    n=$(echo $b | wc -w)
+    case $q in
+      sq)   want='^([12] ){5}$' ;;
+      twn)  want='^(2 ){5}$' ;;
+      bwn|bc) want='^(1 ){5}$' ;;
+      none) want='^(32 ){5}$' ;;
+    esac
+    if [ "$n" -ne 5 ] || ! echo "$b" | grep -Eq "$want"; then bad "--quant=$q bits" "got '$b'"
+    elif ! grep -q '"compression_ratio"' "$tmp/$q.json" || ! grep -q '"packed_weight_bytes"' "$tmp/$q.json"; then
+      bad "--quant=$q report" "fields missing"
+    elif awk -v a="$a" 'BEGIN {exit !(a > 0.5)}'; then ok "--quant=$q: accuracy $a, bits $b"
+    else bad "--quant=$q accuracy" "$a (want > 0.5 after a short fine-tuning)"; fi
+  else
+    bad "--quant=$q" "exit status $?: $(cat "$tmp/$q.err")"
+  fi
+done
+# float accuracy line comes first and matches plain eval
+fa=$(sed -n 's/^float accuracy: \([0-9.]*\) .*/\1/p' "$tmp/sq.out")
+pa=$("$sqc" eval "$model" --config "$cfg" --limit 1000 | sed -n 's/^accuracy: \([0-9.]*\) .*/\1/p')
+[ -n "$fa" ] && [ "$fa" = "$pa" ] && ok "float accuracy line ($fa)" || bad "float accuracy line" "'$fa' vs plain eval '$pa'"
+# same seed: same decisions, same accuracy; the report's figures equal
+"$sqc" eval "$model" --config "$cfg" --quant=sq --limit 1000 -q --report "$tmp/sq2.json" >"$tmp/sq2.out" 2>&1
+if cmp -s "$tmp/sq.out" "$tmp/sq2.out" && [ "$(bits "$tmp/sq.json")" = "$(bits "$tmp/sq2.json")" ] &&
+   diff <(grep -v seconds "$tmp/sq.json") <(grep -v seconds "$tmp/sq2.json") >/dev/null; then
+  ok "same seed, same result"
+else bad "same seed" "$(diff "$tmp/sq.out" "$tmp/sq2.out")"; fi
+# --print-after=sq shows the decisions in the IR
+"$sqc" "$model" --config "$cfg" --quant=sq -q --emit=ir --print-after=sq >"$tmp/ir" 2>"$tmp/dump"
+if grep -q 'sqc.bits"=' "$tmp/dump" && grep -q 'sqc.scales"=' "$tmp/dump"; then ok "--print-after=sq shows decisions"
+else bad "--print-after=sq" "no sqc.bits in the dump"; fi
+# bad hyper-parameters and data that does not fit
+printf 'sq:\n  lr: -1\n' >"$tmp/bad.yaml"
+"$sqc" eval "$model" --config "$tmp/bad.yaml" --quant=sq >"$tmp/o" 2>"$tmp/e"; rc=$?
+[ $rc -eq 1 ] && grep -q "sq.lr" "$tmp/e" && ok "bad sq.lr rejected" || bad "bad sq.lr" "exit $rc: $(cat "$tmp/e")"
+printf 'sq:\n  optimizer: sgd\n  lr: 1e30\n  train_limit: 256\n  epochs: 1\n' >"$tmp/nan.yaml"
+"$sqc" eval "$model" --config "$tmp/nan.yaml" --quant=sq --report "$tmp/nan.json" >"$tmp/o" 2>"$tmp/e"; rc=$?
+if [ $rc -eq 1 ] && grep -qi "NaN\|infinite" "$tmp/e" && grep -q "step" "$tmp/e" && [ ! -e "$tmp/nan.json" ]; then ok "diverging loss stops with the step named, no report"
+else bad "diverging loss" "exit $rc: $(tail -2 "$tmp/e")"; fi
+"$sqc" eval "$src/tests/models/misc_ops_op13.onnx" --config "$cfg" --quant=sq >"$tmp/o" 2>"$tmp/e"; rc=$?
+[ $rc -eq 1 ] && grep -q "sqc: error:" "$tmp/e" && ok "data that does not fit the model: error" || bad "misfit data" "exit $rc: $(cat "$tmp/e")"
+echo "sq: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,1079 @@
+/* tests/unit/test_grad.c: the training kernels of runtime/grad.h.
+ *
+ * Every backward kernel is checked against central finite differences of
+ * L = sum(r * forward(inputs)) for a fixed random projection r (so dy = r), with the
+ * forward kernels of rt.h; the BLAS versions are also checked against the reference ones
+ * on seeded random shape sweeps (tolerance 1e-4 of the sum of |terms|). Linear ops
+ * (Conv, Gemm, MatMul, pools, reductions) have no truncation error, so they use a large
+ * step and a tight tolerance; the smooth nonlinear ones a small step.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/fast.h"
+#include "runtime/grad.h"
+
+/* ---- helpers -------------------------------------------------------------------------- */
+
+#define SH(...) mkshape((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), \
+                        (int64_t[]){__VA_ARGS__})
+#define SH0 ((Shape){.rank = 0})
+
+static Shape mkshape(int rank, const int64_t *d)
+{
+	Shape s = {.rank = rank};
+	for (int i = 0; i < rank; i++)
+		s.d[i] = d[i];
+	return s;
+}
+
+static int64_t numel(const Shape *s)
+{
+	int64_t n = 1;
+	for (int i = 0; i < s->rank; i++)
+		n *= s->d[i];
+	return n;
+}
+
+/* xorshift64*: each test owns its generator, seeded with a fixed value. */
+typedef struct {
+	uint64_t s;
+} Rng;
+
+static uint64_t rng_next(Rng *r)
+{
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return r->s * 0x2545F4914F6CDD1DULL;
+}
+
+static int64_t rng_int(Rng *r, int64_t lo, int64_t hi)
+{
+	return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+/* Uniform float in [-1, 1). */
+static float rng_float(Rng *r)
+{
+	return (float)((double)(rng_next(r) >> 11) / (double)(1ULL << 53) * 2.0 - 1.0);
+}
+
+static float *alloc_f(int64_t n)
+{
+	return malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+}
+
+static float *rand_buf(Rng *r, int64_t n)
+{
+	float *p = alloc_f(n);
+	for (int64_t i = 0; i < n; i++)
+		p[i] = rng_float(r);
+	return p;
+}
+
+/* NaN-filled: a kernel must overwrite every element it is responsible for. */
+static float *nan_buf(int64_t n)
+{
+	float *p = alloc_f(n);
+	for (int64_t i = 0; i < n; i++)
+		p[i] = NAN;
+	return p;
+}
+
+static float *abs_copy(const float *x, int64_t n)
+{
+	float *p = alloc_f(n);
+	for (int64_t i = 0; i < n; i++)
+		p[i] = fabsf(x[i]);
+	return p;
+}
+
+/* n distinct values spaced by `gap`, in a random order (no ties, no near-ties). */
+static float *distinct_buf(Rng *r, int64_t n, float gap)
+{
+	float *p = alloc_f(n);
+	for (int64_t i = 0; i < n; i++)
+		p[i] = (float)(i - n / 2) * gap;
+	for (int64_t i = n - 1; i > 0; i--) {
+		int64_t j = rng_int(r, 0, i);
+		float t = p[i];
+		p[i] = p[j];
+		p[j] = t;
+	}
+	return p;
+}
+
+/* Fails unless |fast[i] - ref[i]| <= 1e-4 * bound[i] + 1e-6, bound = sum of |terms|
+ * (the reference kernel run on absolute values). */
+static void check_bound(const char *what, int iter, const float *fast, const float *ref,
+                        const float *bound, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		if (!(fabsf(fast[i] - ref[i]) <= 1e-4f * bound[i] + 1e-6f))
+			fail_msg("%s (case %d) [%lld]: fast %.9g, ref %.9g, sum|terms| %.9g", what, iter,
+			         (long long)i, (double)fast[i], (double)ref[i], (double)bound[i]);
+}
+
+static void check_near(const char *what, const float *got, const float *want, int64_t n,
+                       float tol)
+{
+	for (int64_t i = 0; i < n; i++) {
+		float lim = tol * (fabsf(want[i]) > 1 ? fabsf(want[i]) : 1.0f);
+		if (!(fabsf(got[i] - want[i]) <= lim))
+			fail_msg("%s[%lld]: got %.9g, want %.9g", what, (long long)i, (double)got[i],
+			         (double)want[i]);
+	}
+}
+
+/* A finite-difference probe: fwd runs the forward op on the current operands into y
+ * (ny floats), and the loss is sum(r * y) in double; or, for the loss kernels, `loss`
+ * returns the scalar directly. Operands live in in[] and are perturbed in place. */
+typedef struct Probe Probe;
+struct Probe {
+	void (*fwd)(const Probe *pr, float *y);
+	double (*loss)(const Probe *pr);
+	const void *p;          /* the op's parameter struct */
+	float *in[4];           /* operands */
+	const Shape *sh[4];     /* operand shapes, where the op takes shapes */
+	int64_t n, c, s;        /* sizes for the ops that take plain counts */
+	float f[2];             /* scalar parameters (alpha, beta, eps, T) */
+	int op;
+	const float *r;         /* projection, ny floats */
+	int64_t ny;
+	float *y;               /* scratch */
+};
+
+static double probe_loss(const Probe *pr)
+{
+	if (pr->loss)
+		return pr->loss(pr);
+	pr->fwd(pr, pr->y);
+	double l = 0;
+	for (int64_t i = 0; i < pr->ny; i++)
+		l += (double)pr->r[i] * pr->y[i];
+	return l;
+}
+
+/* Central differences of the probe's loss over every element of param, with step h
+ * (the step actually taken, after rounding param +- h to float, is the divisor).
+ * Returns a malloc'd array. */
+static double *fd_grad(const Probe *pr, float *param, int64_t n, float h)
+{
+	double *g = malloc((size_t)(n > 0 ? n : 1) * sizeof *g);
+	for (int64_t i = 0; i < n; i++) {
+		float save = param[i];
+		float up = save + h, dn = save - h;
+		param[i] = up;
+		double lp = probe_loss(pr);
+		param[i] = dn;
+		double lm = probe_loss(pr);
+		param[i] = save;
+		g[i] = (lp - lm) / ((double)up - (double)dn);
+	}
+	return g;
+}
+
+/* Fails unless |grad[i] - fd[i]| <= tol * (1 + |fd[i]|) for every i, and unless some
+ * fd[i] is clearly nonzero (so that the comparison tests something). */
+static void check_fd(const char *what, const double *fd, const float *grad, int64_t n,
+                     double tol)
+{
+	double big = 0;
+	for (int64_t i = 0; i < n; i++) {
+		if (!(fabs(grad[i] - fd[i]) <= tol * (1 + fabs(fd[i]))))
+			fail_msg("%s[%lld]: analytic %.9g, finite difference %.9g", what, (long long)i,
+			         (double)grad[i], fd[i]);
+		big = fabs(fd[i]) > big ? fabs(fd[i]) : big;
+	}
+	if (!(big > 1e-3))
+		fail_msg("%s: every finite difference is ~0 (largest %g): vacuous check", what, big);
+}
+
+/* FD of param against one or two analytic gradients (grad2 may be NULL). */
+static void fd_against(const char *what, const Probe *pr, float *param, int64_t n, float h,
+                       double tol, const float *grad, const float *grad2)
+{
+	double *fd = fd_grad(pr, param, n, h);
+	check_fd(what, fd, grad, n, tol);
+	if (grad2)
+		check_fd(what, fd, grad2, n, tol);
+	free(fd);
+}
+
+/* ---- Conv ----------------------------------------------------------------------------- */
+
+static RtConv conv_params(int nsp, int64_t n, int64_t c, int64_t m, int64_t group,
+                          const int64_t *in, const int64_t *k, const int64_t *stride,
+                          const int64_t *dil, const int64_t *pb, const int64_t *pe)
+{
+	RtConv p = {.nsp = nsp, .n = n, .c = c, .m = m, .group = group};
+	for (int i = 0; i < nsp; i++) {
+		p.in[i] = in[i];
+		p.k[i] = k[i];
+		p.stride[i] = stride[i];
+		p.dil[i] = dil[i];
+		p.pad_begin[i] = pb[i];
+		p.out[i] = (in[i] + pb[i] + pe[i] - dil[i] * (k[i] - 1) - 1) / stride[i] + 1;
+	}
+	return p;
+}
+
+/* Element counts of x, w, y. */
+static void conv_sizes(const RtConv *p, int64_t *nx, int64_t *nw, int64_t *ny)
+{
+	*nx = p->n * p->c;
+	*nw = p->m * (p->c / p->group);
+	*ny = p->n * p->m;
+	for (int i = 0; i < p->nsp; i++) {
+		*nx *= p->in[i];
+		*nw *= p->k[i];
+		*ny *= p->out[i];
+	}
+}
+
+static void conv_fwd(const Probe *pr, float *y)
+{
+	rt_conv_ref(pr->p, pr->in[0], pr->in[1], pr->in[2], y);
+}
+
+/* dx, dw, db of both kernels against finite differences (Conv is linear in each operand:
+ * a large step, a tight tolerance). */
+static void conv_fd_case(const RtConv *p, uint64_t seed)
+{
+	Rng rng = {seed};
+	int64_t nx, nw, ny;
+	conv_sizes(p, &nx, &nw, &ny);
+	float *x = rand_buf(&rng, nx), *w = rand_buf(&rng, nw), *b = rand_buf(&rng, p->m);
+	float *r = rand_buf(&rng, ny), *y = alloc_f(ny);
+	float *dx[2] = {nan_buf(nx), nan_buf(nx)}, *dw[2] = {nan_buf(nw), nan_buf(nw)};
+	float *db[2] = {nan_buf(p->m), nan_buf(p->m)};
+	rt_conv_backward_ref(p, x, w, r, dx[0], dw[0], db[0]);
+	rt_conv_backward_fast(p, x, w, r, dx[1], dw[1], db[1]);
+	Probe pr = {.fwd = conv_fwd, .p = p, .in = {x, w, b}, .r = r, .ny = ny, .y = y};
+	fd_against("conv dx", &pr, x, nx, 0.5f, 1e-5, dx[0], dx[1]);
+	fd_against("conv dw", &pr, w, nw, 0.5f, 1e-5, dw[0], dw[1]);
+	fd_against("conv db", &pr, b, p->m, 0.5f, 1e-5, db[0], db[1]);
+	for (int i = 0; i < 2; i++)
+		free(dx[i]), free(dw[i]), free(db[i]);
+	free(x), free(w), free(b), free(r), free(y);
+}
+
+static void test_conv_backward_fd(void **state)
+{
+	(void)state;
+	/* 2-D, 2 groups, stride (2,1), dilation (1,2), asymmetric pads */
+	int64_t in2[2] = {5, 7}, k2[2] = {3, 2}, s2[2] = {2, 1}, d2[2] = {1, 2};
+	int64_t pb2[2] = {1, 0}, pe2[2] = {1, 2};
+	RtConv p = conv_params(2, 2, 4, 6, 2, in2, k2, s2, d2, pb2, pe2);
+	conv_fd_case(&p, 0x9a0001);
+	/* 1-D depthwise, stride 2 (some inputs under no tap), dilation 2 */
+	int64_t in1[1] = {10}, k1[1] = {3}, s1[1] = {3}, d1[1] = {2}, pb1[1] = {2}, pe1[1] = {1};
+	p = conv_params(1, 2, 3, 3, 3, in1, k1, s1, d1, pb1, pe1);
+	conv_fd_case(&p, 0x9a0002);
+	/* 3-D, one group */
+	int64_t in3[3] = {3, 4, 3}, k3[3] = {2, 2, 2}, s3[3] = {1, 2, 1}, d3[3] = {1, 1, 1};
+	int64_t pb3[3] = {1, 0, 1}, pe3[3] = {0, 1, 0};
+	p = conv_params(3, 2, 2, 3, 1, in3, k3, s3, d3, pb3, pe3);
+	conv_fd_case(&p, 0x9a0003);
+	/* 2-D pointwise, one image and two */
+	int64_t in4[2] = {3, 5}, k4[2] = {1, 1}, one[2] = {1, 1}, z[2] = {0, 0};
+	p = conv_params(2, 1, 3, 4, 1, in4, k4, one, one, z, z);
+	conv_fd_case(&p, 0x9a0004);
+	p = conv_params(2, 2, 4, 2, 2, in4, k4, one, one, z, z);
+	conv_fd_case(&p, 0x9a0005);
+}
+
+/* Runs ref (all outputs) and fast (a random subset, with the operands it does not need
+ * passed as NULL) on one case and checks fast against ref within 1e-4 sum|terms|. */
+static void conv_compare(const RtConv *p, Rng *rng, int it, int mask)
+{
+	int64_t nx, nw, ny;
+	conv_sizes(p, &nx, &nw, &ny);
+	float *x = rand_buf(rng, nx), *w = rand_buf(rng, nw), *dy = rand_buf(rng, ny);
+	float *ax = abs_copy(x, nx), *aw = abs_copy(w, nw), *ady = abs_copy(dy, ny);
+	float *rx = nan_buf(nx), *rw = nan_buf(nw), *rb = nan_buf(p->m);
+	float *bx = nan_buf(nx), *bw = nan_buf(nw), *bb = nan_buf(p->m);
+	float *fx = nan_buf(nx), *fw = nan_buf(nw), *fb = nan_buf(p->m);
+	int wx = mask & 1, ww = mask & 2, wb = mask & 4;
+	rt_conv_backward_ref(p, x, w, dy, rx, rw, rb);
+	rt_conv_backward_ref(p, ax, aw, ady, bx, bw, bb);
+	rt_conv_backward_fast(p, ww ? x : NULL, wx ? w : NULL, dy, wx ? fx : NULL, ww ? fw : NULL,
+	                      wb ? fb : NULL);
+	if (wx)
+		check_bound("conv dx", it, fx, rx, bx, nx);
+	if (ww)
+		check_bound("conv dw", it, fw, rw, bw, nw);
+	if (wb)
+		check_bound("conv db", it, fb, rb, bb, p->m);
+	/* outputs not asked for are not touched */
+	if (!wx && nx > 0)
+		assert_true(isnan(fx[0]));
+	if (!ww && nw > 0)
+		assert_true(isnan(fw[0]));
+	free(x), free(w), free(dy), free(ax), free(aw), free(ady);
+	free(rx), free(rw), free(rb), free(bx), free(bw), free(bb), free(fx), free(fw), free(fb);
+}
+
+/* Random configurations: 1-3 spatial dims, odd sizes, strides 1-3, dilations 1-2,
+ * asymmetric pads, groups 1/2/3/depthwise, pointwise, batch 1-3; every output subset. */
+static void test_conv_backward_fast_vs_ref(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a5eed01};
+	for (int it = 0; it < 200; it++) {
+		int nsp = 1 + it % 3;
+		int64_t n = rng_int(&rng, 1, 3);
+		int64_t group, c, m;
+		switch (rng_int(&rng, 0, 3)) {
+		case 0: group = 1; break;
+		case 1: group = 2; break;
+		case 2: group = 3; break;
+		default: group = rng_int(&rng, 1, 6); break;
+		}
+		c = group * rng_int(&rng, 1, 3);
+		m = group * rng_int(&rng, 1, 3);
+		if (group > 3) {
+			c = group;
+			m = group * rng_int(&rng, 1, 2);
+		}
+		int pointwise = rng_int(&rng, 0, 5) == 0;
+		int64_t in[3], k[3], s[3], d[3], pb[3], pe[3];
+		int64_t kmax = nsp == 3 ? 2 : nsp == 2 ? 3 : 5;
+		for (int i = 0; i < nsp; i++) {
+			k[i] = pointwise ? 1 : rng_int(&rng, 1, kmax);
+			s[i] = pointwise ? 1 : rng_int(&rng, 1, 3);
+			d[i] = pointwise ? 1 : rng_int(&rng, 1, 2);
+			pb[i] = pointwise ? 0 : rng_int(&rng, 0, k[i] > 1 ? 2 : 0);
+			pe[i] = pointwise ? 0 : rng_int(&rng, 0, k[i] > 1 ? 2 : 0);
+			int64_t eff = d[i] * (k[i] - 1) + 1 - pb[i] - pe[i];
+			int64_t lo = eff > 1 ? eff : 1;
+			in[i] = lo + rng_int(&rng, 0, nsp == 3 ? 4 : nsp == 2 ? 8 : 20);
+		}
+		RtConv p = conv_params(nsp, n, c, m, group, in, k, s, d, pb, pe);
+		conv_compare(&p, &rng, it, it % 8 ? it % 8 : 7);
+	}
+}
+
+/* Batches larger than one column chunk of the fast path: chunks span images (dY gathered)
+ * or start inside one, and dW accumulates over chunks; im2col/col2im run on two threads. */
+static void test_conv_backward_fast_chunked(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a5eed02};
+	rt_set_threads(2);
+	int64_t in[2] = {101, 100}, k[2] = {3, 3}, s[2] = {1, 1}, d[2] = {1, 1}, p1[2] = {1, 1};
+	RtConv p = conv_params(2, 3, 32, 4, 2, in, k, s, d, p1, p1);
+	/* kdim = 16*9 = 144, chunk = 2^22/144 = 29127 columns < 3 images * 10100 */
+	assert_true(p.n * p.out[0] * p.out[1] * 144 > ((int64_t)1 << 22));
+	conv_compare(&p, &rng, 0, 7);
+	/* pointwise with more output channels than input ones: chunk = 2^22/256 = 16384
+	 * columns, so the image's 16900 positions take two chunks, the second at offset */
+	int64_t in2[2] = {130, 130}, k1[2] = {1, 1}, p0[2] = {0, 0};
+	p = conv_params(2, 1, 2, 256, 1, in2, k1, s, d, p0, p0);
+	conv_compare(&p, &rng, 1, 7);
+}
+
+/* ---- Gemm ----------------------------------------------------------------------------- */
+
+/* C's element count for a broadcast kind: 0 none, 1 scalar, 2 row [N], 3 column [M],
+ * 4 full [M,N]; sets the strides. */
+static int64_t gemm_ckind(RtGemm *p, int kind)
+{
+	switch (kind) {
+	case 1: p->c_rs = 0, p->c_cs = 0; return 1;
+	case 2: p->c_rs = 0, p->c_cs = 1; return p->n;
+	case 3: p->c_rs = 1, p->c_cs = 0; return p->m;
+	case 4: p->c_rs = p->n, p->c_cs = 1; return p->m * p->n;
+	default: p->c_rs = p->c_cs = 0; return 0;
+	}
+}
+
+static void gemm_fwd(const Probe *pr, float *y)
+{
+	rt_gemm_ref(pr->p, pr->in[0], pr->in[1], pr->in[2], y);
+}
+
+/* Every transA/transB and broadcast kind of C, alpha and beta not 1. */
+static void test_gemm_backward_fd(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a0010};
+	for (int it = 0; it < 16; it++) {
+		RtGemm p = {.m = 3, .n = 4, .k = 5, .trans_a = it & 1, .trans_b = (it >> 1) & 1,
+		            .alpha = 0.7f, .beta = -1.3f};
+		int64_t nc = gemm_ckind(&p, 1 + (it >> 2));
+		int64_t na = p.m * p.k, nb = p.k * p.n, ny = p.m * p.n;
+		float *a = rand_buf(&rng, na), *b = rand_buf(&rng, nb), *c = rand_buf(&rng, nc);
+		float *r = rand_buf(&rng, ny), *y = alloc_f(ny);
+		float *da[2] = {nan_buf(na), nan_buf(na)}, *db[2] = {nan_buf(nb), nan_buf(nb)};
+		float *dc[2] = {nan_buf(nc), nan_buf(nc)};
+		rt_gemm_backward_ref(&p, a, b, r, da[0], db[0], dc[0]);
+		rt_gemm_backward_fast(&p, a, b, r, da[1], db[1], dc[1]);
+		Probe pr = {.fwd = gemm_fwd, .p = &p, .in = {a, b, c}, .r = r, .ny = ny, .y = y};
+		fd_against("gemm da", &pr, a, na, 0.5f, 1e-5, da[0], da[1]);
+		fd_against("gemm db", &pr, b, nb, 0.5f, 1e-5, db[0], db[1]);
+		fd_against("gemm dc", &pr, c, nc, 0.5f, 1e-5, dc[0], dc[1]);
+		for (int i = 0; i < 2; i++)
+			free(da[i]), free(db[i]), free(dc[i]);
+		free(a), free(b), free(c), free(r), free(y);
+	}
+}
+
+static void test_gemm_backward_fast_vs_ref(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a5eed10};
+	for (int it = 0; it < 200; it++) {
+		RtGemm p = {.m = rng_int(&rng, 1, 37), .n = rng_int(&rng, 1, 37),
+		            .k = rng_int(&rng, 1, 70), .trans_a = it & 1, .trans_b = (it >> 1) & 1,
+		            .alpha = rng_float(&rng) * 2, .beta = rng_float(&rng) * 2};
+		int64_t nc = gemm_ckind(&p, 1 + (it >> 2) % 4);
+		int64_t na = p.m * p.k, nb = p.k * p.n, ny = p.m * p.n;
+		float *a = rand_buf(&rng, na), *b = rand_buf(&rng, nb), *dy = rand_buf(&rng, ny);
+		float *aa = abs_copy(a, na), *ab = abs_copy(b, nb), *ady = abs_copy(dy, ny);
+		float *ra = nan_buf(na), *rb = nan_buf(nb), *rc = nan_buf(nc);
+		float *ba = nan_buf(na), *bb = nan_buf(nb), *bc = nan_buf(nc);
+		float *fa = nan_buf(na), *fb = nan_buf(nb), *fc = nan_buf(nc);
+		int mask = it % 7 + 1;
+		rt_gemm_backward_ref(&p, a, b, dy, ra, rb, rc);
+		RtGemm pa = p;
+		pa.alpha = fabsf(p.alpha);
+		pa.beta = fabsf(p.beta);
+		rt_gemm_backward_ref(&pa, aa, ab, ady, ba, bb, bc);
+		rt_gemm_backward_fast(&p, a, b, dy, mask & 1 ? fa : NULL, mask & 2 ? fb : NULL,
+		                      mask & 4 ? fc : NULL);
+		if (mask & 1)
+			check_bound("gemm da", it, fa, ra, ba, na);
+		else
+			assert_true(isnan(fa[0]));
+		if (mask & 2)
+			check_bound("gemm db", it, fb, rb, bb, nb);
+		if (mask & 4)
+			check_bound("gemm dc", it, fc, rc, bc, nc);
+		free(a), free(b), free(dy), free(aa), free(ab), free(ady);
+		free(ra), free(rb), free(rc), free(ba), free(bb), free(bc), free(fa), free(fb), free(fc);
+	}
+	/* K = 0: Y = beta*C, so da and db are empty and dc is still beta * sum dY */
+	RtGemm p = {.m = 2, .n = 3, .k = 0, .alpha = 1, .beta = 2};
+	gemm_ckind(&p, 2);
+	const float dy[6] = {1, 2, 3, 4, 5, 6};
+	float dc[3] = {NAN, NAN, NAN};
+	const float want[3] = {10, 14, 18};
+	rt_gemm_backward_fast(&p, NULL, NULL, dy, NULL, NULL, dc);
+	check_near("gemm k=0 dc fast", dc, want, 3, 1e-6f);
+	rt_gemm_backward_ref(&p, NULL, NULL, dy, NULL, NULL, dc);
+	check_near("gemm k=0 dc ref", dc, want, 3, 1e-6f);
+}
+
+/* ---- MatMul --------------------------------------------------------------------------- */
+
+static void matmul_fwd(const Probe *pr, float *y)
+{
+	Shape sy = {.rank = 1, .d = {pr->ny}};
+	rt_matmul_ref(pr->sh[0], pr->in[0], pr->sh[1], pr->in[1], &sy, y);
+}
+
+/* Output element count of a matmul (checked via the plan-independent formula). */
+static int64_t matmul_ny(const Shape *sa, const Shape *sb)
+{
+	int64_t m = sa->rank == 1 ? 1 : sa->d[sa->rank - 2];
+	int64_t n = sb->rank == 1 ? 1 : sb->d[sb->rank - 1];
+	int nba = sa->rank > 2 ? sa->rank - 2 : 0, nbb = sb->rank > 2 ? sb->rank - 2 : 0;
+	int nb = nba > nbb ? nba : nbb;
+	int64_t v = m * n;
+	for (int i = 0; i < nb; i++) {
+		int ia = i - (nb - nba), ib = i - (nb - nbb);
+		int64_t da = ia >= 0 ? sa->d[ia] : 1, db = ib >= 0 ? sb->d[ib] : 1;
+		v *= da > db ? da : db;
+	}
+	return v;
+}
+
+static void matmul_fd_case(Shape sa, Shape sb, uint64_t seed)
+{
+	Rng rng = {seed};
+	int64_t na = numel(&sa), nb = numel(&sb), ny = matmul_ny(&sa, &sb);
+	float *a = rand_buf(&rng, na), *b = rand_buf(&rng, nb);
+	float *r = rand_buf(&rng, ny), *y = alloc_f(ny);
+	float *da[2] = {nan_buf(na), nan_buf(na)}, *db[2] = {nan_buf(nb), nan_buf(nb)};
+	rt_matmul_backward_ref(&sa, a, &sb, b, r, da[0], db[0]);
+	rt_matmul_backward_fast(&sa, a, &sb, b, r, da[1], db[1]);
+	Probe pr = {.fwd = matmul_fwd, .in = {a, b}, .sh = {&sa, &sb}, .r = r, .ny = ny, .y = y};
+	fd_against("matmul da", &pr, a, na, 0.5f, 1e-5, da[0], da[1]);
+	fd_against("matmul db", &pr, b, nb, 0.5f, 1e-5, db[0], db[1]);
+	for (int i = 0; i < 2; i++)
+		free(da[i]), free(db[i]);
+	free(a), free(b), free(r), free(y);
+}
+
+static void test_matmul_backward_fd(void **state)
+{
+	(void)state;
+	matmul_fd_case(SH(2, 3, 4), SH(4, 5), 0x9a0020);       /* the weight case */
+	matmul_fd_case(SH(4), SH(4, 3), 0x9a0021);             /* 1-D A */
+	matmul_fd_case(SH(3, 4), SH(4), 0x9a0022);             /* 1-D B */
+	matmul_fd_case(SH(2, 1, 3, 4), SH(2, 4, 2), 0x9a0023); /* both broadcast */
+	matmul_fd_case(SH(3, 4), SH(2, 4, 3), 0x9a0024);       /* shared A */
+}
+
+/* Weight case (2-D B), 1-D operands and broadcast batch dims on either side. */
+static void test_matmul_backward_fast_vs_ref(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a5eed20};
+	for (int it = 0; it < 200; it++) {
+		int64_t m = rng_int(&rng, 1, 9), k = rng_int(&rng, 1, 13), n = rng_int(&rng, 1, 9);
+		Shape sa, sb;
+		int kind = it % 4;
+		if (kind == 0) {
+			int which = (int)rng_int(&rng, 0, 2);
+			sa = which == 2 ? SH(m, k) : SH(k);
+			sb = which == 1 ? SH(k, n) : SH(k);
+		} else {
+			/* output batch dims; A keeps them (the weight case: kind 1, B 2-D) or each side
+			 * drops leading ones or has 1s */
+			int nbd = (int)rng_int(&rng, 1, 3);
+			int64_t dims[3];
+			for (int i = 0; i < nbd; i++)
+				dims[i] = rng_int(&rng, 1, 3);
+			int dropa = kind == 1 ? 0 : (int)rng_int(&rng, 0, nbd);
+			int dropb = kind == 1 ? nbd : (int)rng_int(&rng, 0, nbd);
+			sa.rank = nbd - dropa + 2;
+			sb.rank = nbd - dropb + 2;
+			for (int i = dropa; i < nbd; i++)
+				sa.d[i - dropa] = kind == 3 && rng_int(&rng, 0, 1) ? 1 : dims[i];
+			for (int i = dropb; i < nbd; i++)
+				sb.d[i - dropb] = kind == 2 && rng_int(&rng, 0, 1) ? 1 : dims[i];
+			sa.d[sa.rank - 2] = m, sa.d[sa.rank - 1] = k;
+			sb.d[sb.rank - 2] = k, sb.d[sb.rank - 1] = n;
+		}
+		int64_t na = numel(&sa), nb = numel(&sb), ny = matmul_ny(&sa, &sb);
+		float *a = rand_buf(&rng, na), *b = rand_buf(&rng, nb), *dy = rand_buf(&rng, ny);
+		float *aa = abs_copy(a, na), *ab = abs_copy(b, nb), *ady = abs_copy(dy, ny);
+		float *ra = nan_buf(na), *rb = nan_buf(nb), *ba = nan_buf(na), *bb = nan_buf(nb);
+		float *fa = nan_buf(na), *fb = nan_buf(nb);
+		int mask = it % 3 + 1;
+		rt_matmul_backward_ref(&sa, a, &sb, b, dy, ra, rb);
+		rt_matmul_backward_ref(&sa, aa, &sb, ab, ady, ba, bb);
+		rt_matmul_backward_fast(&sa, a, &sb, b, dy, mask & 1 ? fa : NULL, mask & 2 ? fb : NULL);
+		if (mask & 1)
+			check_bound("matmul da", it, fa, ra, ba, na);
+		else
+			assert_true(isnan(fa[0]));
+		if (mask & 2)
+			check_bound("matmul db", it, fb, rb, bb, nb);
+		else
+			assert_true(isnan(fb[0]));
+		free(a), free(b), free(dy), free(aa), free(ab), free(ady);
+		free(ra), free(rb), free(ba), free(bb), free(fa), free(fb);
+	}
+}
+
+/* ---- Elementwise ---------------------------------------------------------------------- */
+
+static void unary_fwd(const Probe *pr, float *y)
+{
+	rt_unary_ref((RtUnary)pr->op, pr->f[0], pr->f[1], pr->in[0], y, pr->ny);
+}
+
+/* Inputs in [-4, 4] kept 0.05 away from the op's kinks (so x +- h never crosses one). */
+static void test_unary_backward_fd(void **state)
+{
+	(void)state;
+	static const struct {
+		RtUnary op;
+		float alpha, beta;
+		float kinks[2];
+		int nkinks;
+		const char *name;
+	} ops[] = {
+		{RT_RELU, 0, 0, {0}, 1, "relu"},
+		{RT_LEAKYRELU, 0.1f, 0, {0}, 1, "leakyrelu"},
+		{RT_SIGMOID, 0, 0, {0}, 0, "sigmoid"},
+		{RT_TANH, 0, 0, {0}, 0, "tanh"},
+		{RT_HARDSIGMOID, 0.2f, 0.5f, {-2.5f, 2.5f}, 2, "hardsigmoid"},
+		{RT_CLIP, -0.5f, 1.5f, {-0.5f, 1.5f}, 2, "clip"},
+	};
+	Rng rng = {0x9a0030};
+	enum { N = 96 };
+	for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
+		float x[N], r[N], y[N], fy[N], dx[N], dx2[N];
+		for (int i = 0; i < N; i++) {
+			float v;
+			int near;
+			do {
+				v = 4 * rng_float(&rng);
+				near = 0;
+				for (int j = 0; j < ops[o].nkinks; j++)
+					near |= fabsf(v - ops[o].kinks[j]) < 0.05f;
+			} while (near);
+			x[i] = v;
+			r[i] = rng_float(&rng);
+		}
+		rt_unary_ref(ops[o].op, ops[o].alpha, ops[o].beta, x, fy, N);
+		for (int i = 0; i < N; i++)
+			dx[i] = dx2[i] = NAN;
+		rt_unary_backward_ref(ops[o].op, ops[o].alpha, ops[o].beta, x, fy, r, dx, N);
+		rt_unary_backward_ref(ops[o].op, ops[o].alpha, ops[o].beta, x, NULL, r, dx2, N);
+		Probe pr = {.fwd = unary_fwd, .in = {x}, .op = ops[o].op,
+		            .f = {ops[o].alpha, ops[o].beta}, .r = r, .ny = N, .y = y};
+		/* step 1e-2: truncation ~1e-5 for sigmoid/tanh, float rounding of y / 2h ~1e-5 */
+		fd_against(ops[o].name, &pr, x, N, 1e-2f, 2e-4, dx, dx2);
+	}
+}
+
+/* The documented subgradients at the kinks. */
+static void test_unary_backward_kinks(void **state)
+{
+	(void)state;
+	const float x0[1] = {0}, g[1] = {2};
+	float dx[1];
+	rt_unary_backward_ref(RT_RELU, 0, 0, x0, NULL, g, dx, 1);
+	assert_true(dx[0] == 0.0f);
+	rt_unary_backward_ref(RT_LEAKYRELU, 0.25f, 0, x0, NULL, g, dx, 1);
+	assert_true(dx[0] == 0.5f);
+	/* clip passes the gradient on the closed interval */
+	const float lohi[2] = {-1, 3}, g2[2] = {1, 1};
+	float d2[2];
+	rt_unary_backward_ref(RT_CLIP, -1, 3, lohi, NULL, g2, d2, 2);
+	assert_true(d2[0] == 1.0f && d2[1] == 1.0f);
+	/* hardsigmoid only strictly inside (alpha*x+beta in (0,1)) */
+	const float hk[2] = {-2.5f, 2.5f};
+	rt_unary_backward_ref(RT_HARDSIGMOID, 0.2f, 0.5f, hk, NULL, g2, d2, 2);
+	assert_true(d2[0] == 0.0f && d2[1] == 0.0f);
+}
+
+static void bcast_fwd(const Probe *pr, float *y)
+{
+	/* broadcast in[0] (shape sh[0]) to sh[1] by adding zeros */
+	int rc = rt_binary_ref(RT_ADD, DT_FLOAT, pr->sh[0], pr->in[0], pr->sh[1], pr->in[1],
+	                       pr->sh[1], y);
+	assert_int_equal(rc, 0);
+}
+
+/* The gradient of numpy broadcasting (the transpose of expanding `to` to `from`). */
+static void test_reduce_to_shape(void **state)
+{
+	(void)state;
+	Shape pairs[][2] = {
+		{SH(2, 3, 4), SH(3, 1)},    {SH(2, 3, 4), SH(1)},       {SH(2, 3, 4), SH0},
+		{SH(2, 3, 4), SH(2, 1, 4)}, {SH(2, 3, 4), SH(2, 3, 4)}, {SH(3, 1, 5, 2), SH(1, 5, 1)},
+		{SH(4, 5), SH(5)},          {SH(4, 5), SH(4, 1)},
+	};
+	Rng rng = {0x9a0040};
+	for (size_t t = 0; t < sizeof pairs / sizeof pairs[0]; t++) {
+		Shape from = pairs[t][0], to = pairs[t][1];
+		int64_t nf = numel(&from), nt = numel(&to);
+		float *x = rand_buf(&rng, nt), *zeros = calloc((size_t)nf, sizeof(float));
+		float *r = rand_buf(&rng, nf), *y = alloc_f(nf), *dx = nan_buf(nt);
+		rt_reduce_to_shape_ref(&from, r, &to, dx);
+		Probe pr = {.fwd = bcast_fwd, .in = {x, zeros}, .sh = {&to, &from}, .r = r,
+		            .ny = nf, .y = y};
+		fd_against("reduce_to_shape", &pr, x, nt, 0.5f, 1e-5, dx, NULL);
+		free(x), free(zeros), free(r), free(y), free(dx);
+	}
+	/* hand case: [2,3] -> [3] sums the rows, -> scalar sums everything */
+	const float dy[6] = {1, 2, 3, 10, 20, 30};
+	float d3[3], d1[1];
+	Shape f = SH(2, 3), t3 = SH(3), t0 = SH0;
+	rt_reduce_to_shape_ref(&f, dy, &t3, d3);
+	const float want3[3] = {11, 22, 33}, want1[1] = {66};
+	check_near("reduce rows", d3, want3, 3, 0);
+	rt_reduce_to_shape_ref(&f, dy, &t0, d1);
+	check_near("reduce all", d1, want1, 1, 0);
+}
+
+/* ---- Pooling -------------------------------------------------------------------------- */
+
+/* Pool parameters; out[] by the ONNX formula with floor or ceil. */
+static RtPool pool_params(int nsp, int64_t n, int64_t c, const int64_t *in, const int64_t *k,
+                          const int64_t *s, const int64_t *d, const int64_t *pb,
+                          const int64_t *pe, int ceil_mode, int count_include_pad)
+{
+	RtPool p = {.nsp = nsp, .n = n, .c = c, .count_include_pad = count_include_pad};
+	for (int i = 0; i < nsp; i++) {
+		p.in[i] = in[i];
+		p.k[i] = k[i];
+		p.stride[i] = s[i];
+		p.dil[i] = d[i];
+		p.pad_begin[i] = pb[i];
+		p.pad_end[i] = pe[i];
+		int64_t num = in[i] + pb[i] + pe[i] - d[i] * (k[i] - 1) - 1;
+		p.out[i] = (ceil_mode ? (num + s[i] - 1) / s[i] : num / s[i]) + 1;
+	}
+	return p;
+}
+
+static void pool_sizes(const RtPool *p, int64_t *nx, int64_t *ny)
+{
+	*nx = *ny = p->n * p->c;
+	for (int i = 0; i < p->nsp; i++) {
+		*nx *= p->in[i];
+		*ny *= p->out[i];
+	}
+}
+
+static void maxpool_fwd(const Probe *pr, float *y)
+{
+	rt_maxpool_ref(pr->p, pr->in[0], y, NULL);
+}
+
+static void avgpool_fwd(const Probe *pr, float *y)
+{
+	rt_avgpool_ref(pr->p, pr->in[0], y);
+}
+
+/* The kernel and the finite differences for one pool (x values distinct, 0.05 apart, so
+ * a step of 0.01 never changes a window's maximum). */
+static void pool_fd_case(RtPool p, int is_max, uint64_t seed)
+{
+	Rng rng = {seed};
+	int64_t nx, ny;
+	pool_sizes(&p, &nx, &ny);
+	float *x = distinct_buf(&rng, nx, 0.05f), *r = rand_buf(&rng, ny), *y = alloc_f(ny);
+	float *dx = nan_buf(nx);
+	int64_t *idx = malloc((size_t)ny * sizeof *idx);
+	if (is_max) {
+		rt_maxpool_ref(&p, x, y, idx);
+		/* a window with no tap in the input outputs -FLT_MAX: keep it out of the loss */
+		for (int64_t i = 0; i < ny; i++)
+			if (idx[i] < 0)
+				r[i] = 0;
+		rt_maxpool_backward_ref(&p, idx, r, dx);
+	} else {
+		rt_avgpool_backward_ref(&p, r, dx);
+	}
+	Probe pr = {.fwd = is_max ? maxpool_fwd : avgpool_fwd, .p = &p, .in = {x}, .r = r,
+	            .ny = ny, .y = y};
+	fd_against(is_max ? "maxpool dx" : "avgpool dx", &pr, x, nx, 0.01f, 1e-4, dx, NULL);
+	free(x), free(r), free(y), free(dx), free(idx);
+}
+
+static void test_maxpool_backward_fd(void **state)
+{
+	(void)state;
+	/* 2-D 3x3 stride 2 pad 1 (overlapping windows), both storage orders */
+	int64_t in2[2] = {7, 6}, k2[2] = {3, 3}, s2[2] = {2, 2}, d2[2] = {1, 1}, p2[2] = {1, 1};
+	RtPool p = pool_params(2, 2, 3, in2, k2, s2, d2, p2, p2, 0, 0);
+	pool_fd_case(p, 1, 0x9a0050);
+	p.storage_order = 1;
+	pool_fd_case(p, 1, 0x9a0051);
+	/* 2-D 2x2 stride 2 with ceil mode (a last window half outside) */
+	int64_t in3[2] = {5, 5}, k3[2] = {2, 2}, z[2] = {0, 0};
+	p = pool_params(2, 1, 2, in3, k3, s2, d2, z, z, 1, 0);
+	assert_int_equal(p.out[0], 3);
+	pool_fd_case(p, 1, 0x9a0052);
+	/* 1-D dilated: the middle window has no tap inside the input (index -1) */
+	int64_t in1[1] = {2}, k1[1] = {2}, s1[1] = {1}, d1[1] = {3}, p1[1] = {2};
+	p = pool_params(1, 1, 2, in1, k1, s1, d1, p1, p1, 0, 0);
+	assert_int_equal(p.out[0], 3);
+	float x1[4] = {1, 2, 3, 4}, y1[6];
+	int64_t i1[6];
+	rt_maxpool_ref(&p, x1, y1, i1);
+	assert_int_equal(i1[1], -1);
+	pool_fd_case(p, 1, 0x9a0053);
+	/* 3-D */
+	int64_t in4[3] = {3, 4, 5}, k4[3] = {2, 2, 3}, s4[3] = {1, 2, 2}, d4[3] = {1, 1, 1};
+	int64_t pb4[3] = {0, 1, 1}, pe4[3] = {1, 0, 1};
+	p = pool_params(3, 2, 1, in4, k4, s4, d4, pb4, pe4, 0, 0);
+	pool_fd_case(p, 1, 0x9a0054);
+}
+
+static void test_avgpool_backward_fd(void **state)
+{
+	(void)state;
+	for (int cip = 0; cip < 2; cip++) {
+		/* 2-D overlapping, asymmetric pads, ceil mode (windows past pad_end) */
+		int64_t in2[2] = {6, 7}, k2[2] = {3, 2}, s2[2] = {2, 2}, d2[2] = {1, 1};
+		int64_t pb2[2] = {1, 0}, pe2[2] = {0, 1};
+		RtPool p = pool_params(2, 2, 2, in2, k2, s2, d2, pb2, pe2, 1, cip);
+		pool_fd_case(p, 0, 0x9a0060 + (uint64_t)cip);
+		/* 1-D dilated */
+		int64_t in1[1] = {9}, k1[1] = {3}, s1[1] = {2}, d1[1] = {2}, pb1[1] = {2};
+		int64_t pe1[1] = {1};
+		p = pool_params(1, 1, 3, in1, k1, s1, d1, pb1, pe1, 0, cip);
+		pool_fd_case(p, 0, 0x9a0062 + (uint64_t)cip);
+		/* 3-D */
+		int64_t in3[3] = {3, 3, 4}, k3[3] = {2, 2, 2}, s3[3] = {1, 1, 2}, d3[3] = {1, 1, 1};
+		int64_t p3[3] = {1, 0, 1};
+		p = pool_params(3, 1, 2, in3, k3, s3, d3, p3, p3, 0, cip);
+		pool_fd_case(p, 0, 0x9a0064 + (uint64_t)cip);
+	}
+	/* count_include_pad: 1-D k=3 pad 1 on [1,2,3]: the edge windows divide by 3 or by 2 */
+	int64_t in[1] = {3}, k[1] = {3}, s[1] = {1}, d[1] = {1}, p1[1] = {1};
+	const float g[3] = {6, 6, 6};
+	float dx[3];
+	RtPool p = pool_params(1, 1, 1, in, k, s, d, p1, p1, 0, 1);
+	rt_avgpool_backward_ref(&p, g, dx);
+	const float want_inc[3] = {4, 6, 4};
+	check_near("avgpool count_include_pad", dx, want_inc, 3, 1e-6f);
+	p.count_include_pad = 0;
+	rt_avgpool_backward_ref(&p, g, dx);
+	const float want_exc[3] = {5, 8, 5};
+	check_near("avgpool exclude pad", dx, want_exc, 3, 1e-6f);
+}
+
+static void gpool_fwd(const Probe *pr, float *y)
+{
+	rt_global_pool_ref(pr->op, pr->n, pr->c, pr->s, pr->in[0], y);
+}
+
+static void test_global_pool_backward_fd(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a0070};
+	int64_t n = 2, c = 3, s = 10, nx = n * c * s, ny = n * c;
+	for (int is_max = 0; is_max < 2; is_max++) {
+		float *x = distinct_buf(&rng, nx, 0.05f), *r = rand_buf(&rng, ny), *y = alloc_f(ny);
+		float *fy = alloc_f(ny), *dx = nan_buf(nx), *dx2 = nan_buf(nx);
+		rt_global_pool_ref(is_max, n, c, s, x, fy);
+		rt_global_pool_backward_ref(is_max, n, c, s, x, fy, r, dx);
+		rt_global_pool_backward_ref(is_max, n, c, s, x, NULL, r, dx2);
+		Probe pr = {.fwd = gpool_fwd, .in = {x}, .op = is_max, .n = n, .c = c, .s = s,
+		            .r = r, .ny = ny, .y = y};
+		fd_against(is_max ? "globalmax dx" : "globalavg dx", &pr, x, nx, 0.01f, 1e-4, dx,
+		           dx2);
+		free(x), free(r), free(y), free(fy), free(dx), free(dx2);
+	}
+	/* a tie goes to the first maximum only */
+	const float xt[4] = {1, 3, 3, 0}, g[1] = {1};
+	float d[4];
+	rt_global_pool_backward_ref(1, 1, 1, 4, xt, NULL, g, d);
+	const float want[4] = {0, 1, 0, 0};
+	check_near("globalmax tie", d, want, 4, 0);
+}
+
+/* ---- BatchNormalization --------------------------------------------------------------- */
+
+static void bn_train_fwd(const Probe *pr, float *y)
+{
+	rt_batchnorm_train_forward_ref(pr->n, pr->c, pr->s, pr->in[0], pr->in[1], pr->in[2],
+	                               pr->f[0], y, NULL, NULL);
+}
+
+static void test_batchnorm_train_fd(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a0080};
+	int64_t n = 3, c = 2, s = 5, nx = n * c * s;
+	float eps = 1e-3f;
+	float *x = rand_buf(&rng, nx), *gamma = rand_buf(&rng, c), *beta = rand_buf(&rng, c);
+	float *r = rand_buf(&rng, nx), *y = alloc_f(nx), *yo = nan_buf(nx);
+	float mean[2], invstd[2];
+	for (int64_t i = 0; i < nx; i++)
+		x[i] = 2 * x[i] + 0.5f; /* mean and variance away from 0 and 1 */
+	rt_batchnorm_train_forward_ref(n, c, s, x, gamma, beta, eps, yo, mean, invstd);
+
+	/* the statistics and the normalized output, in double */
+	for (int64_t ch = 0; ch < c; ch++) {
+		double mu = 0, var = 0, ym = 0, yv = 0;
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t k = 0; k < s; k++)
+				mu += x[(i * c + ch) * s + k];
+		mu /= (double)(n * s);
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t k = 0; k < s; k++) {
+				double dv = x[(i * c + ch) * s + k] - mu;
+				var += dv * dv;
+				ym += yo[(i * c + ch) * s + k];
+			}
+		var /= (double)(n * s); /* biased */
+		ym /= (double)(n * s);
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t k = 0; k < s; k++) {
+				double dv = yo[(i * c + ch) * s + k] - ym;
+				yv += dv * dv;
+			}
+		yv /= (double)(n * s);
+		assert_true(fabs(mean[ch] - mu) < 1e-6);
+		assert_true(fabs(invstd[ch] - 1 / sqrt(var + eps)) < 1e-5 * invstd[ch]);
+		assert_true(fabs(ym - beta[ch]) < 1e-5);
+		assert_true(fabs(yv - gamma[ch] * gamma[ch] * var / (var + eps)) < 1e-5);
+	}
+
+	float *dx = nan_buf(nx), dg[2] = {NAN, NAN}, dbt[2] = {NAN, NAN};
+	rt_batchnorm_backward_ref(n, c, s, x, gamma, mean, invstd, r, dx, dg, dbt);
+	Probe pr = {.fwd = bn_train_fwd, .in = {x, gamma, beta}, .n = n, .c = c, .s = s,
+	            .f = {eps}, .r = r, .ny = nx, .y = y};
+	fd_against("bn dx", &pr, x, nx, 1e-2f, 1e-4, dx, NULL);
+	fd_against("bn dgamma", &pr, gamma, c, 1e-2f, 1e-4, dg, NULL);
+	fd_against("bn dbeta", &pr, beta, c, 1e-2f, 1e-4, dbt, NULL);
+	/* NULL outputs are skipped, the others unchanged */
+	float dg2[2] = {NAN, NAN};
+	rt_batchnorm_backward_ref(n, c, s, x, gamma, mean, invstd, r, NULL, dg2, NULL);
+	check_near("bn dgamma alone", dg2, dg, 2, 0);
+
+	/* PyTorch's running update: momentum 0.1, unbiased variance */
+	float rm[2] = {0, 1}, rv[2] = {1, 2};
+	rt_batchnorm_running_update(c, n * s, mean, invstd, eps, 0.1f, rm, rv);
+	for (int64_t ch = 0; ch < c; ch++) {
+		double var = 1.0 / ((double)invstd[ch] * invstd[ch]) - eps;
+		double unb = var * (double)(n * s) / (double)(n * s - 1);
+		assert_true(fabs(rm[ch] - (0.9 * (double)ch + 0.1 * mean[ch])) < 1e-6);
+		assert_true(fabs(rv[ch] - (0.9 * (1.0 + (double)ch) + 0.1 * unb)) < 1e-5);
+	}
+	free(x), free(gamma), free(beta), free(r), free(y), free(yo), free(dx);
+}
+
+static void bn_frozen_fwd(const Probe *pr, float *y)
+{
+	rt_batchnorm_ref(pr->n, pr->c, pr->s, pr->in[0], pr->in[1], pr->in[2], pr->in[3],
+	                 pr->in[3] + pr->c, pr->f[0], y);
+}
+
+static void test_batchnorm_frozen_fd(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a0090};
+	int64_t n = 2, c = 3, s = 4, nx = n * c * s;
+	float eps = 1e-5f;
+	float *x = rand_buf(&rng, nx), *gamma = rand_buf(&rng, c), *beta = rand_buf(&rng, c);
+	float *r = rand_buf(&rng, nx), *y = alloc_f(nx);
+	float stats[6]; /* running mean [c], running var [c] */
+	for (int64_t ch = 0; ch < c; ch++) {
+		stats[ch] = rng_float(&rng);
+		stats[c + ch] = 0.5f + fabsf(rng_float(&rng));
+	}
+	float *dx = nan_buf(nx), dg[3] = {NAN, NAN, NAN}, dbt[3] = {NAN, NAN, NAN};
+	rt_batchnorm_frozen_backward_ref(n, c, s, x, gamma, stats, stats + c, eps, r, dx, dg, dbt);
+	Probe pr = {.fwd = bn_frozen_fwd, .in = {x, gamma, beta, stats}, .n = n, .c = c, .s = s,
+	            .f = {eps}, .r = r, .ny = nx, .y = y};
+	/* linear in each of x, gamma, beta */
+	fd_against("bn frozen dx", &pr, x, nx, 0.25f, 1e-5, dx, NULL);
+	fd_against("bn frozen dgamma", &pr, gamma, c, 0.25f, 1e-5, dg, NULL);
+	fd_against("bn frozen dbeta", &pr, beta, c, 0.25f, 1e-5, dbt, NULL);
+	free(x), free(gamma), free(beta), free(r), free(y), free(dx);
+}
+
+/* ---- Losses --------------------------------------------------------------------------- */
+
+static double xent_loss(const Probe *pr)
+{
+	return rt_softmax_xent_ref(pr->in[0], pr->p, pr->n, pr->c, NULL, NULL);
+}
+
+static void test_softmax_xent(void **state)
+{
+	(void)state;
+	/* row 0 [1,2,3] label 2: log(e+e^2+e^3) - 3; row 1 [0,0,0,...]: uniform, label 0 */
+	const float lg[6] = {1, 2, 3, 0, 0, 0};
+	const int32_t lab[2] = {2, 0};
+	float d[6];
+	int64_t hits = -1;
+	double l = rt_softmax_xent_ref(lg, lab, 2, 3, d, &hits);
+	double l0 = log(exp(1.0) + exp(2.0) + exp(3.0)) - 3, l1 = log(3.0);
+	assert_true(fabs(l - (l0 + l1) / 2) < 1e-12);
+	/* row 1's argmax is the first of three ties, class 0: a hit */
+	assert_int_equal(hits, 2);
+	double z = exp(1.0) + exp(2.0) + exp(3.0);
+	const float want[6] = {(float)(exp(1.0) / z / 2), (float)(exp(2.0) / z / 2),
+	                       (float)((exp(3.0) / z - 1) / 2), (float)(1.0 / 3 - 1) / 2,
+	                       (float)(1.0 / 6), (float)(1.0 / 6)};
+	check_near("xent dlogits", d, want, 6, 1e-7f);
+
+	/* argmax hits: rows 0 and 2 hit label 1, row 1 misses */
+	const float lh[6] = {0, 1, 1, 0, 2, 3};
+	const int32_t l1s[3] = {1, 1, 1};
+	rt_softmax_xent_ref(lh, l1s, 3, 2, NULL, &hits);
+	assert_int_equal(hits, 2);
+
+	/* large logits stay finite (the max is subtracted) */
+	const float big[3] = {1000, 990, -1000};
+	const int32_t l2[1] = {1};
+	l = rt_softmax_xent_ref(big, l2, 1, 3, d, NULL);
+	assert_true(fabs(l - (10 + log1p(exp(-10.0)))) < 1e-9);
+	assert_true(isfinite(d[0]) && isfinite(d[1]) && d[2] == 0.0f);
+
+	/* an out-of-range label makes the loss NaN; n == 0 gives 0 */
+	const int32_t bad[1] = {3};
+	assert_true(isnan(rt_softmax_xent_ref(lg, bad, 1, 3, NULL, NULL)));
+	assert_true(rt_softmax_xent_ref(lg, lab, 0, 3, NULL, NULL) == 0.0);
+
+	/* finite differences on a random batch */
+	Rng rng = {0x9a00a0};
+	int64_t n = 4, c = 7;
+	float *x = rand_buf(&rng, n * c), *dx = nan_buf(n * c);
+	int32_t labels[4];
+	for (int i = 0; i < 4; i++) {
+		labels[i] = (int32_t)rng_int(&rng, 0, c - 1);
+		for (int64_t j = 0; j < c; j++)
+			x[i * c + j] *= 3;
+	}
+	rt_softmax_xent_ref(x, labels, n, c, dx, NULL);
+	Probe pr = {.loss = xent_loss, .p = labels, .in = {x}, .n = n, .c = c};
+	fd_against("xent dlogits", &pr, x, n * c, 1e-3f, 1e-5, dx, NULL);
+	free(x), free(dx);
+}
+
+static double kl_loss(const Probe *pr)
+{
+	return rt_distill_kl_ref(pr->in[0], pr->in[1], pr->n, pr->c, pr->f[0], NULL);
+}
+
+static void test_distill_kl(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a00b0};
+	int64_t n = 3, c = 5;
+	float *s = rand_buf(&rng, n * c), *t = rand_buf(&rng, n * c), *d = nan_buf(n * c);
+	for (int64_t i = 0; i < n * c; i++) {
+		s[i] *= 4;
+		t[i] *= 4;
+	}
+	/* student == teacher: zero loss, zero gradient */
+	double l = rt_distill_kl_ref(t, t, n, c, 3.0f, d);
+	assert_true(fabs(l) < 1e-12);
+	for (int64_t i = 0; i < n * c; i++)
+		assert_true(fabs(d[i]) < 1e-8);
+
+	/* two classes by hand: T = 2, student [0, 0], teacher [0, 2ln3] -> p = (1/4, 3/4),
+	 * q = (1/2, 1/2); T^2 KL = 4 (1/4 ln(1/2) + 3/4 ln(3/2)) */
+	const float st[2] = {0, 0}, te[2] = {0, (float)(2 * log(3.0))};
+	float d2[2];
+	l = rt_distill_kl_ref(st, te, 1, 2, 2.0f, d2);
+	assert_true(fabs(l - 4 * (0.25 * log(0.5) + 0.75 * log(1.5))) < 1e-6);
+	assert_true(fabs(d2[0] - 2 * (0.5 - 0.25)) < 1e-6 && fabs(d2[1] - 2 * (0.5 - 0.75)) < 1e-6);
+
+	/* finite differences for T = 1 and T = 4 */
+	for (int k = 0; k < 2; k++) {
+		float T = k ? 4.0f : 1.0f;
+		l = rt_distill_kl_ref(s, t, n, c, T, d);
+		assert_true(l > 0);
+		Probe pr = {.loss = kl_loss, .in = {s, t}, .n = n, .c = c, .f = {T}};
+		fd_against("distill dstudent", &pr, s, n * c, 1e-3f, 1e-5, d, NULL);
+	}
+	free(s), free(t), free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_conv_backward_fd),
+		cmocka_unit_test(test_conv_backward_fast_vs_ref),
+		cmocka_unit_test(test_conv_backward_fast_chunked),
+		cmocka_unit_test(test_gemm_backward_fd),
+		cmocka_unit_test(test_gemm_backward_fast_vs_ref),
+		cmocka_unit_test(test_matmul_backward_fd),
+		cmocka_unit_test(test_matmul_backward_fast_vs_ref),
+		cmocka_unit_test(test_unary_backward_fd),
+		cmocka_unit_test(test_unary_backward_kinks),
+		cmocka_unit_test(test_reduce_to_shape),
+		cmocka_unit_test(test_maxpool_backward_fd),
+		cmocka_unit_test(test_avgpool_backward_fd),
+		cmocka_unit_test(test_global_pool_backward_fd),
+		cmocka_unit_test(test_batchnorm_train_fd),
+		cmocka_unit_test(test_batchnorm_frozen_fd),
+		cmocka_unit_test(test_softmax_xent),
+		cmocka_unit_test(test_distill_kl),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
