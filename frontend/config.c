@@ -553,7 +553,7 @@ void fe_sq_defaults(FeSqConfig *s)
 	s->method = FE_Q_SQ;
 	s->act_bits = 32;
 	s->epochs = 3;
-	s->recovery_epochs = 1;
+	s->recovery_epochs = 2;
 	s->batch = 64;
 	s->optimizer = FE_OPT_ADAM;
 	s->lr = 1e-3;
@@ -567,7 +567,10 @@ void fe_sq_defaults(FeSqConfig *s)
 	s->threshold = 0.4307;
 	s->zero_frac_max = 0.01;
 	s->tan_binary = 20;
-	s->scale_lr = 1.0;
+	s->scale_lr = 10.0;
+	s->reg_warmup = 0.0;
+	s->decide_early = 1;
+	s->recovery_reg = 0;
 	s->bn = FE_BN_BATCH;
 	s->seed = 1;
 	s->distill_temperature = 4;
@@ -592,7 +595,7 @@ static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
 		"method", "act_bits", "epochs", "recovery_epochs", "batch", "train_limit",
 		"optimizer", "lr", "momentum", "weight_decay", "schedule", "lr_step_epochs",
 		"lr_gamma", "lambda", "gamma", "p", "threshold", "zero_frac_max", "tan_binary",
-		"scale_lr", "bn", "keep_float", "seed", "distill_temperature"};
+		"scale_lr", "bn", "keep_float", "seed", "distill_temperature", "reg_warmup", "decide", "recovery_reg"};
 	static const char *const opt_names[] = {"adam", "sgd"};
 	static const char *const sched_names[] = {"cosine", "step", "constant"};
 	static const char *const bn_names[] = {"batch", "frozen"};
@@ -669,6 +672,17 @@ static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
 			rc = get_number(p, v, kp, NUM_POSITIVE, &x);
 			s->distill_temperature = x;
 			break;
+		case 24: rc = get_number(p, v, kp, NUM_UNIT, &s->reg_warmup); break;
+		case 25: {
+			static const char *const when[] = {"end", "early"};
+			rc = get_enum(p, v, kp, when, 2, &s->decide_early);
+			break;
+		}
+		case 26: {
+			static const char *const tf[] = {"false", "true"};
+			rc = get_enum(p, v, kp, tf, 2, &s->recovery_reg);
+			break;
+		}
 		default: return -1;
 		}
 		if (rc)

@@ -91,7 +91,15 @@ typedef struct {
 	int p;                  /* regularizer order, 1 or 2 */
 	double threshold;       /* Delta = threshold * sigma */
 	double zero_frac_max, tan_binary;   /* decision rule */
+	int recovery_reg;       /* keep the (decided) regularizer during recovery: binary layers
+	                         * keep their weights away from zero, so their signs settle */
+	int decide_early;       /* 1: a layer whose tan(beta) reaches tan_binary is made binary
+	                         * at once, and its binary regularizer then pulls the weights
+	                         * left near zero out to +-a during the rest of the SQ phase;
+	                         * 0: every layer is decided at the end of the SQ phase */
 	double scale_lr;        /* learning-rate multiplier for scales a and beta */
+	double reg_warmup;      /* fraction of the SQ phase in which the regularizer moves only
+	                         * a and beta, not the weights (beta settles per layer first) */
 	FeBnMode bn;
 	int nkeep;              /* layers kept in float: "first", "last" or node names */
 	char keep_float[FE_MAX_KEEP][128];

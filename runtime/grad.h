@@ -36,8 +36,9 @@
 void rt_conv_backward_ref(const RtConv *p, const float *x, const float *w, const float *dy,
                           float *dx, float *dw, float *db);
 /* dW_g = dY_g col^T and dcol = W_g^T dY_g, then col2im, with the columns of all images of
- * the batch side by side (chunked when the col buffer would be large). x is only read when
- * dw is wanted, w only when dx is. */
+ * the batch side by side, in chunks of about 1 MB of col matrix (one dW GEMM per chunk,
+ * accumulating). x is only read when dw is wanted, w only when dx is (the other may be
+ * NULL). */
 void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, const float *dy,
                            float *dx, float *dw, float *db);
 
@@ -130,9 +131,10 @@ void rt_batchnorm_running_update(int64_t c, int64_t count, const float *mean,
  * NaN (its dlogits row is 0). n == 0 returns 0. */
 double rt_softmax_xent_ref(const float *logits, const int32_t *labels, int64_t n,
                            int64_t classes, float *dlogits, int64_t *correct);
-/* Distillation (Hinton et al.): with p = softmax(teacher/T) and q = softmax(student/T) per
- * row, returns T*T * mean over n of KL(p || q) = sum p (log p - log q);
- * dstudent (nullable) = T*(q - p)/n, its gradient. The teacher gets no gradient. */
+/* Distillation (Hinton et al.): with the temperature T > 0, p = softmax(teacher/T) and
+ * q = softmax(student/T) per row, returns T*T * the mean over n of
+ * KL(p || q) = sum p (log p - log q); dstudent (nullable) = T*(q - p)/n, its gradient.
+ * The teacher gets no gradient. */
 double rt_distill_kl_ref(const float *student, const float *teacher, int64_t n,
                          int64_t classes, float T, float *dstudent);
 

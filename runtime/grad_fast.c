@@ -1,5 +1,7 @@
 /* runtime/grad_fast.c: BLAS backward kernels for Conv, Gemm and MatMul (OpenBLAS
- * cblas_sgemm), the trainer's hot path.
+ * cblas_sgemm), the trainer's hot path. Conv's im2col/col2im run on the thread pool of
+ * runtime/igemm.c (rt_parallel, as many threads as OpenBLAS); results do not depend on the
+ * thread count.
  *
  * Each agrees with its reference twin in grad_ref.c within float rounding. Sizes that do
  * not fit BLAS's integer type fall back to the reference kernel.
@@ -225,6 +227,7 @@ static void col_xfer(const RtConvGeom3 *g, const float *xr, float *xw, int64_t c
 		/* input position along the last dim: i2 = o2*st2 + off2 */
 		int64_t off2 = k2 * g->dil[2] - g->pad[2], lo2, hi2;
 		valid_range(off2, st2, g->in[2], out2, &lo2, &hi2);
+		int64_t coff = r / kvol * invol;
 		int64_t o1 = line0 % out1, o0 = line0 / out1;
 		/* ls: position of the line's o2 = 0; the line covers o2 in [a, b) */
 		for (int64_t ls = line0 * out2; ls < end; ls += out2) {
@@ -239,7 +242,7 @@ static void col_xfer(const RtConvGeom3 *g, const float *xr, float *xw, int64_t c
 			}
 			/* col[q + o2] and input[base + o2*st2] for o2 in the line */
 			int64_t q = r * ld + ls - s0;
-			int64_t base = r / kvol * invol + (i0 * g->in[1] + i1) * g->in[2] + off2;
+			int64_t base = coff + (i0 * g->in[1] + i1) * g->in[2] + off2;
 			if (xr) {
 				float *d = col + (q + a);
 				for (int64_t t = a; t < lo; t++)

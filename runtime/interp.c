@@ -5,9 +5,10 @@
  * dispatched through a table indexed by Op. Each reads operand data as given and writes
  * into preallocated result buffers.
  */
-#include "rt.h"
+#include "fast.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@ typedef struct {
 	void *const *out;
 	const RtOptions *o;
 	Diag *d;
+	RtAct act;   /* activation fused into this node (fast paths only) */
 } Exec;
 
 typedef int ExecFn(Exec *e);
@@ -74,7 +76,7 @@ static int exec_conv(Exec *e)
 	}
 	const float *b = e->n->nin > 2 ? e->in[2] : NULL;
 	if (e->o && e->o->use_fast)
-		rt_conv_fast(&p, e->in[0], e->in[1], b, e->out[0]);
+		rt_conv_fast_act(&p, e->in[0], e->in[1], b, e->out[0], e->act);
 	else
 		rt_conv_ref(&p, e->in[0], e->in[1], b, e->out[0]);
 	return 0;
@@ -102,7 +104,7 @@ static int exec_gemm(Exec *e)
 		p.c_cs = cn == 1 ? 0 : 1;
 	}
 	if (e->o && e->o->use_fast)
-		rt_gemm_fast(&p, e->in[0], e->in[1], c, e->out[0]);
+		rt_gemm_fast_act(&p, e->in[0], e->in[1], c, e->out[0], e->act);
 	else
 		rt_gemm_ref(&p, e->in[0], e->in[1], c, e->out[0]);
 	return 0;
@@ -206,7 +208,10 @@ static int exec_maxpool(Exec *e)
 	RtPool p;
 	pool_params(e, &p);
 	int64_t *idx = e->n->nout > 1 && e->n->out[1] >= 0 ? e->out[1] : NULL;
-	rt_maxpool_ref(&p, e->in[0], e->out[0], idx);
+	if (e->o && e->o->use_fast && !idx)
+		rt_maxpool_fast(&p, e->in[0], e->out[0]);
+	else
+		rt_maxpool_ref(&p, e->in[0], e->out[0], idx);
 	return 0;
 }
 
@@ -374,11 +379,173 @@ static ExecFn *const exec_fns[] = {
 };
 _Static_assert(countof(exec_fns) == OP_COUNT, "one exec function per op in ops.def");
 
+/* Runs e's node. A layer fine-tuned with quantized activations (attributes sqc.act_bits <
+ * 32, sqc.act_step, sqc.act_signed, set by the sq pass) first quantizes its input with
+ * rt_act_quant_ref: the same integers the trainer used and the backend computes with. */
+static int exec_dispatch(Exec *e)
+{
+	int bits = (int)ir_attr_i(e->n, "sqc.act_bits", 32);
+	if (bits >= 32 || e->n->nin < 1 || e->n->in[0] < 0)
+		return exec_fns[e->n->op](e);
+	const Value *x = &e->g->values[e->n->in[0]];
+	int64_t nx = ir_shape_numel(&x->shape);
+	int is_signed = (int)ir_attr_i(e->n, "sqc.act_signed", 0);
+	float s = ir_attr_f(e->n, "sqc.act_step", 0.0f);
+	if (x->dtype != DT_FLOAT || !(s > 0) || bits < 1)
+		return diag_error(e->d, e->n->name, "bad activation quantization attributes");
+	int qn = is_signed ? 1 << (bits - 1) : 0;
+	int qp = is_signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+	float *xq = xmalloc(sizeof(float) * (size_t)(nx ? nx : 1));
+	rt_act_quant_ref(e->in[0], xq, nx, qn, qp, s);
+	const void *ins[72];
+	for (int j = 0; j < e->n->nin && j < 72; j++)
+		ins[j] = e->in[j];
+	ins[0] = xq;
+	Exec q = *e;
+	q.in = ins;
+	int rc = exec_fns[e->n->op](&q);
+	free(xq);
+	return rc;
+}
+
 int rt_exec_node(const Graph *g, const Node *n, const void *const *ins, void *const *outs,
                  const RtOptions *o, Diag *d)
 {
-	Exec e = {g, n, ins, outs, o, d};
-	return exec_fns[n->op](&e);
+	Exec e = {g, n, ins, outs, o, d, RT_ACT_NONE};
+	return exec_dispatch(&e);
+}
+
+/* With the fast paths, a Conv or Gemm whose result only a Relu reads computes the Relu in
+ * its epilogue, writing the Relu's result; the Relu node is skipped. Sets fuse[i] to the
+ * Relu's index for such a node i (else -1). */
+static void plan_fusion(const Graph *g, int *fuse, int *skip)
+{
+	int nv = g->nvalues;
+	int *readers = xcalloc((size_t)(nv ? nv : 1), sizeof(int));
+	int *reader = xmalloc(sizeof(int) * (size_t)(nv ? nv : 1));
+	for (int i = 0; i < g->nnodes; i++) {
+		fuse[i] = -1;
+		skip[i] = 0;
+		if (g->nodes[i].dead)
+			continue;
+		for (int j = 0; j < g->nodes[i].nin; j++) {
+			int v = g->nodes[i].in[j];
+			if (v >= 0) {
+				readers[v]++;
+				reader[v] = i;
+			}
+		}
+	}
+	for (int i = 0; i < g->noutputs; i++)
+		readers[g->outputs[i]] += 2; /* a graph output is kept */
+	for (int i = 0; i < g->nnodes; i++) {
+		const Node *n = &g->nodes[i];
+		if (n->dead || (n->op != OP_CONV && n->op != OP_GEMM) || n->nout != 1 || n->out[0] < 0)
+			continue;
+		int v = n->out[0];
+		if (readers[v] != 1 || g->values[v].dtype != DT_FLOAT)
+			continue;
+		int j = reader[v];
+		const Node *r = &g->nodes[j];
+		if (r->op != OP_RELU || j <= i || r->nout != 1 || r->out[0] < 0 ||
+		    ir_value_nbytes(&g->values[r->out[0]]) != ir_value_nbytes(&g->values[v]))
+			continue;
+		fuse[i] = j;
+		skip[j] = 1;
+	}
+	free(readers);
+	free(reader);
+}
+
+/* Buffers of one rt_run: a dead value's buffer goes to the free list, and later results
+ * take the smallest free buffer that fits (and is not more than twice too big) before
+ * anything new is allocated. */
+typedef struct {
+	void **ptr;
+	size_t *cap;
+	int n, max;
+} BufPool;
+
+static void *pool_get(BufPool *bp, size_t nb, size_t *cap)
+{
+	int best = -1;
+	for (int i = 0; i < bp->n; i++)
+		if (bp->cap[i] >= nb && bp->cap[i] / 2 <= nb &&
+		    (best < 0 || bp->cap[i] < bp->cap[best]))
+			best = i;
+	if (best < 0) {
+		*cap = nb ? nb : 1;
+		return xmalloc(*cap);
+	}
+	void *p = bp->ptr[best];
+	*cap = bp->cap[best];
+	bp->n--;
+	bp->ptr[best] = bp->ptr[bp->n];
+	bp->cap[best] = bp->cap[bp->n];
+	return p;
+}
+
+static void pool_put(BufPool *bp, void *p, size_t cap)
+{
+	if (bp->n == bp->max) {
+		bp->max = bp->max ? 2 * bp->max : 16;
+		bp->ptr = xrealloc(bp->ptr, sizeof *bp->ptr * (size_t)bp->max);
+		bp->cap = xrealloc(bp->cap, sizeof *bp->cap * (size_t)bp->max);
+	}
+	bp->ptr[bp->n] = p;
+	bp->cap[bp->n] = cap;
+	bp->n++;
+}
+
+/* Buffers kept between runs: freeing a run's large buffers hands their pages back to the
+ * system (glibc trims the heap), and the next batch pays a page fault for every 4 KiB it
+ * writes, which cost 15% of an evaluation. The last run's buffers wait here for the next
+ * one (at most KEEP_MAX of them and KEEP_BYTES in all); a run takes them all, so concurrent
+ * runs stay correct (the second one allocates). */
+#define KEEP_MAX 16
+#define KEEP_BYTES ((size_t)1 << 30)
+static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *keep_ptr[KEEP_MAX];
+static size_t keep_cap[KEEP_MAX];
+static int keep_n;
+
+static void pool_take_kept(BufPool *bp)
+{
+	pthread_mutex_lock(&keep_mu);
+	for (int i = 0; i < keep_n; i++)
+		pool_put(bp, keep_ptr[i], keep_cap[i]);
+	keep_n = 0;
+	pthread_mutex_unlock(&keep_mu);
+}
+
+/* Keeps the largest buffers (within the bounds) and frees the rest. */
+static void pool_release(BufPool *bp)
+{
+	pthread_mutex_lock(&keep_mu);
+	size_t total = 0;
+	for (int i = 0; i < keep_n; i++)
+		total += keep_cap[i];
+	while (bp->n > 0) {
+		int big = 0;
+		for (int i = 1; i < bp->n; i++)
+			if (bp->cap[i] > bp->cap[big])
+				big = i;
+		void *p = bp->ptr[big];
+		size_t c = bp->cap[big];
+		bp->n--;
+		bp->ptr[big] = bp->ptr[bp->n];
+		bp->cap[big] = bp->cap[bp->n];
+		if (keep_n < KEEP_MAX && total + c <= KEEP_BYTES) {
+			keep_ptr[keep_n] = p;
+			keep_cap[keep_n++] = c;
+			total += c;
+		} else {
+			free(p);
+		}
+	}
+	pthread_mutex_unlock(&keep_mu);
+	free(bp->ptr);
+	free(bp->cap);
 }
 
 int rt_run(const Graph *g, const void *const *inputs, void **outputs, const RtOptions *o,
@@ -390,6 +557,9 @@ int rt_run(const Graph *g, const void *const *inputs, void **outputs, const RtOp
 	void **buf = xcalloc((size_t)(nv ? nv : 1), sizeof(void *));
 	char *owned = xcalloc((size_t)(nv ? nv : 1), 1);
 	int *last = xmalloc(sizeof(int) * (size_t)(nv ? nv : 1));
+	size_t *cap = xcalloc((size_t)(nv ? nv : 1), sizeof(size_t));
+	BufPool pool = {0};
+	pool_take_kept(&pool);
 	int rc = 0;
 	for (int v = 0; v < nv; v++) {
 		last[v] = -1;
@@ -403,11 +573,22 @@ int rt_run(const Graph *g, const void *const *inputs, void **outputs, const RtOp
 		last[g->outputs[i]] = g->nnodes; /* kept to the end */
 	for (int i = 0; i < g->ninputs; i++)
 		buf[g->inputs[i]] = (void *)inputs[i];
+	int nn = g->nnodes;
+	int *fuse = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
+	int *skip = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
+	if (o && o->use_fast) {
+		plan_fusion(g, fuse, skip);
+	} else {
+		for (int i = 0; i < nn; i++) {
+			fuse[i] = -1;
+			skip[i] = 0;
+		}
+	}
 	const void *ins[72];
 	void *outs[8];
 	for (int i = 0; i < g->nnodes && !rc; i++) {
 		const Node *n = &g->nodes[i];
-		if (n->dead)
+		if (n->dead || skip[i])
 			continue;
 		for (int j = 0; j < n->nin; j++)
 			ins[j] = n->in[j] >= 0 ? buf[n->in[j]] : NULL;
@@ -416,15 +597,23 @@ int rt_run(const Graph *g, const void *const *inputs, void **outputs, const RtOp
 			outs[j] = NULL;
 			if (v < 0)
 				continue;
+			if (fuse[i] >= 0)
+				v = g->nodes[fuse[i]].out[0]; /* the fused Relu's result */
 			size_t nb = ir_value_nbytes(&g->values[v]);
-			buf[v] = outs[j] = xmalloc(nb ? nb : 1);
+			if (last[v] == g->nnodes) { /* a graph output: handed to the caller */
+				cap[v] = nb ? nb : 1;
+				buf[v] = outs[j] = xmalloc(cap[v]);
+			} else {
+				buf[v] = outs[j] = pool_get(&pool, nb, &cap[v]);
+			}
 			owned[v] = 1;
 		}
-		rc = rt_exec_node(g, n, ins, outs, o, d);
+		Exec e = {g, n, ins, outs, o, d, fuse[i] >= 0 ? RT_ACT_RELU : RT_ACT_NONE};
+		rc = exec_dispatch(&e);
 		for (int j = 0; j < n->nin; j++) {
 			int v = n->in[j];
 			if (v >= 0 && last[v] == i && owned[v]) {
-				free(buf[v]);
+				pool_put(&pool, buf[v], cap[v]);
 				buf[v] = NULL;
 				owned[v] = 0;
 			}
@@ -447,9 +636,13 @@ int rt_run(const Graph *g, const void *const *inputs, void **outputs, const RtOp
 	}
 	for (int v = 0; v < nv; v++)
 		if (owned[v])
-			free(buf[v]);
+			pool_put(&pool, buf[v], cap[v]);
+	pool_release(&pool);
+	free(cap);
 	free(buf);
 	free(owned);
 	free(last);
+	free(fuse);
+	free(skip);
 	return rc;
 }

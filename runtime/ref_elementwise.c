@@ -178,3 +178,18 @@ void rt_softmax_ref(const float *x, float *y, int64_t outer, int64_t len, int64_
 		}
 	}
 }
+
+/* Round half to even by the float-addition trick (valid for |v| < 2^22; v is clamped to at
+ * most 255 in magnitude first), independent of libm's rounding-mode handling. */
+static inline float rne_small(float v)
+{
+	const float magic = 12582912.0f; /* 1.5 * 2^23 */
+	return (v + magic) - magic;
+}
+
+void rt_act_quant_ref(const float *x, float *y, int64_t n, int qn, int qp, float s)
+{
+	const float inv = 1.0f / s, lo = (float)-qn, hi = (float)qp;
+	for (int64_t i = 0; i < n; i++)
+		y[i] = s * rne_small(fminf(fmaxf(x[i] * inv, lo), hi)); /* fmaxf: NaN -> lo */
+}

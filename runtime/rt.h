@@ -60,6 +60,12 @@ int rt_binary_ref(RtBinary op, DType t, const Shape *sa, const void *a, const Sh
 typedef enum { RT_RELU, RT_LEAKYRELU, RT_SIGMOID, RT_TANH, RT_HARDSIGMOID, RT_CLIP } RtUnary;
 void rt_unary_ref(RtUnary op, float alpha, float beta, const float *x, float *y, int64_t n);
 
+/* Activation quantization, the canonical semantics shared by the trainer (LSQ forward),
+ * the interpreter and the backend, bit for bit:
+ *   u = rint(clamp(x * (1.0f / s), -qn, qp))  (round half to even; NaN -> -qn),
+ *   y = s * u. */
+void rt_act_quant_ref(const float *x, float *y, int64_t n, int qn, int qp, float s);
+
 /* Softmax / LogSoftmax over the middle dim of [outer, len, inner]. */
 void rt_softmax_ref(const float *x, float *y, int64_t outer, int64_t len, int64_t inner,
                     int log);

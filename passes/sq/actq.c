@@ -2,6 +2,7 @@
  * and UniQ's initialization (Baskin et al.), SQ-METHOD.md "Activations". The canonical
  * integer semantics the backend reproduces are documented at SqAct in quant.h. */
 #include "passes/sq/quant.h"
+#include "runtime/rt.h"
 
 #include <assert.h>
 #include <math.h>
@@ -97,9 +98,9 @@ void sq_act_forward(const SqAct *q, const float *x, float *y, int64_t n)
 		return;
 	}
 	assert(q->s > 0 && "sq_act_forward before calibration");
-	const float s = q->s, inv = 1.0f / s, lo = (float)-q->qn, hi = (float)q->qp;
-	for (int64_t i = 0; i < n; i++)
-		y[i] = s * code_of(x[i], inv, lo, hi); /* x_q = s clip(round(x/s), -Q_N, Q_P) */
+	/* x_q = s clip(round(x/s), -Q_N, Q_P): the runtime's kernel, so that training, the
+	 * interpreter and the backend share one definition */
+	rt_act_quant_ref(x, y, n, q->qn, q->qp, q->s);
 }
 
 void sq_act_backward(SqAct *q, const float *x, const float *dy, float *dx, int64_t n)

@@ -65,6 +65,8 @@ typedef struct {
 	float *tmp;            /* scratch for operand gradients, max value size */
 	int64_t tmp_n;
 	int phase;             /* 0: SQ/baseline phase, 1: recovery */
+	int warm;              /* regularizer warm-up: its weight gradient is discarded */
+	float *regscratch;     /* where it goes meanwhile (largest layer) */
 } Trainer;
 
 static int is_param(const Graph *g, int v)
@@ -278,6 +280,11 @@ static int setup(Trainer *t)
 	}
 	if (setup_layers(t))
 		return -1;
+	int64_t maxw = 1;
+	for (int k = 0; k < t->nL; k++)
+		if (t->L[k].C * t->L[k].per > maxw)
+			maxw = t->L[k].C * t->L[k].per;
+	t->regscratch = xmalloc(sizeof(float) * (size_t)maxw);
 	/* optimizer: weights through their layers' latent copies, other float operands of
 	 * trained ops directly */
 	const FeSqConfig *c = &t->o->cfg;
@@ -350,6 +357,7 @@ static void teardown(Trainer *t)
 	free(t->bn_invstd);
 	free(t->layer_of);
 	free(t->tmp);
+	free(t->regscratch);
 	sq_optim_free(&t->opt);
 }
 
@@ -720,14 +728,29 @@ static double step(Trainer *t, const int32_t *y, const float *tl, float lr, int6
 	for (int i = t->last_node; i >= 0; i--)
 		backward_node(t, i);
 	*reg = 0;
-	for (int k = 0; k < t->nL; k++)
-		if (t->phase == 0)
-			*reg += sq_regularize(&t->L[k].q, t->L[k].latent, t->L[k].glatent);
+	for (int k = 0; k < t->nL; k++) {
+		TLayer *L = &t->L[k];
+		if (t->phase != 0 && !t->o->cfg.recovery_reg)
+			continue;
+		float *dw = L->glatent;
+		if (t->warm) { /* beta and a learn from the regularizer; the weights do not yet */
+			dw = t->regscratch;
+			memset(dw, 0, sizeof(float) * (size_t)(L->C * L->per));
+		}
+		*reg += sq_regularize(&L->q, L->latent, dw);
+	}
 	sq_optim_step(&t->opt, lr);
 	for (int k = 0; k < t->nL; k++) {
-		sq_project(&t->L[k].q, t->L[k].latent);
-		if (t->L[k].act_on)
-			sq_act_project(&t->L[k].act);
+		TLayer *L = &t->L[k];
+		sq_project(&L->q, L->latent);
+		if (L->act_on)
+			sq_act_project(&L->act);
+		/* early decision: a layer whose beta reached the binary side becomes binary now,
+		 * so that the binary regularizer empties its zero bucket before recovery */
+		if (t->phase == 0 && t->o->cfg.decide_early && L->quantized &&
+		    t->o->cfg.method == FE_Q_SQ && sq_bits(&L->q) == 0 &&
+		    sq_tan_beta(&L->q) >= t->o->cfg.tan_binary)
+			sq_decide(&L->q, L->latent);
 	}
 	return loss + *reg;
 }
@@ -900,10 +923,16 @@ int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)
 				for (int k = 0; k < o->teacher->noutputs && k < 8; k++)
 					free(tout[k]);
 			}
+			/* one schedule per phase: SQ's recovery restarts it, so that the final bits
+			 * train at a useful learning rate */
+			int64_t p0 = t.phase ? (int64_t)c->epochs * nb : 0;
+			int64_t plen = c->method == FE_Q_SQ ? (t.phase ? total - p0 : (int64_t)c->epochs * nb)
+			                                    : total;
 			float lr = (float)sq_lr_at(c->schedule == FE_SCHED_COSINE ? SQ_LR_COSINE
 			                           : c->schedule == FE_SCHED_STEP ? SQ_LR_STEP : SQ_LR_CONSTANT,
-			                           c->lr, steps, total, (int64_t)c->lr_step_epochs * nb,
+			                           c->lr, steps - p0, plen, (int64_t)c->lr_step_epochs * nb,
 			                           c->lr_gamma);
+			t.warm = t.phase == 0 && steps < (int64_t)(c->reg_warmup * (double)c->epochs * (double)nb);
 			int64_t hit = 0;
 			double reg = 0;
 			double loss = step(&t, yb, teacher_logits, lr, &hit, &reg);
@@ -930,10 +959,21 @@ int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)
 		r->loss = sum_loss / (double)nb;
 		r->train_acc = yb ? (double)correct / (double)(nb * t.B) : 0;
 		if (!o->quiet) {
-			fprintf(o->log, "%ssq: epoch %d/%d (%s) loss %.4f reg %.4f train acc %.4f, %.1fs\n",
+			char accs[32] = "n/a (distillation)";
+			if (yb)
+				snprintf(accs, sizeof accs, "%.4f", r->train_acc);
+			fprintf(o->log, "%ssq: epoch %d/%d (%s) loss %.4f reg %.4f train acc %s, %.1fs\n",
 			        o->tty ? "\r" : "", e + 1, epochs,
 			        c->method == FE_Q_SQ ? (t.phase ? "recovery" : "sq") : fe_quant_name(c->method),
-			        r->loss, sum_reg / (double)nb, r->train_acc, now_s() - te);
+			        r->loss, sum_reg / (double)nb, accs, now_s() - te);
+			if (c->method == FE_Q_SQ) { /* where each layer stands: tan(beta), zero bucket */
+				fprintf(o->log, "sq:   tan(beta)/zeros:");
+				for (int k = 0; k < t.nL; k++)
+					if (t.L[k].quantized)
+						fprintf(o->log, " %.3g/%.0f%%", sq_tan_beta(&t.L[k].q),
+						        100 * sq_zero_fraction(&t.L[k].q, t.L[k].latent));
+				fprintf(o->log, "\n");
+			}
 			fflush(o->log);
 		}
 	}

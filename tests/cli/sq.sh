@@ -47,6 +47,20 @@ else bad "same seed" "$(diff "$tmp/sq.out" "$tmp/sq2.out")"; fi
 "$sqc" "$model" --config "$cfg" --quant=sq -q --emit=ir --print-after=sq >"$tmp/ir" 2>"$tmp/dump"
 if grep -q 'sqc.bits"=' "$tmp/dump" && grep -q 'sqc.scales"=' "$tmp/dump"; then ok "--print-after=sq shows decisions"
 else bad "--print-after=sq" "no sqc.bits in the dump"; fi
+# quantized activations: the interpreter evaluates with the same integers
+if "$sqc" eval "$model" --config "$cfg" --quant=sq --act-bits=8 --limit 1000 -q --report "$tmp/a8.json" \
+     >"$tmp/a8.out" 2>"$tmp/a8.err"; then
+  a=$(acc "$tmp/a8.out"); ab=$(grep -o '"act_bits": [0-9]*' "$tmp/a8.json" | awk '{print $2}' | sort -u | tr '\n' ' ')
+  if [ "$ab" = "8 " ] && awk -v a="$a" 'BEGIN {exit !(a > 0.5)}'; then ok "--act-bits=8: accuracy $a"
+  else bad "--act-bits=8" "accuracy '$a', act bits '$ab'"; fi
+else bad "--act-bits=8" "exit $?: $(tail -2 "$tmp/a8.err")"; fi
+# label-free: distillation from the float model
+if "$sqc" eval "$model" --config "$src/tests/configs/sq_nolabels.yaml" --quant=sq --limit 1000 \
+     >"$tmp/nl.out" 2>"$tmp/nl.err"; then
+  a=$(acc "$tmp/nl.out")
+  if grep -q "distilling" "$tmp/nl.err" && awk -v a="$a" 'BEGIN {exit !(a > 0.5)}'; then ok "label-free (distillation): accuracy $a"
+  else bad "label-free" "accuracy '$a': $(grep -m1 distill "$tmp/nl.err")"; fi
+else bad "label-free" "exit $?: $(tail -2 "$tmp/nl.err")"; fi
 # bad hyper-parameters and data that does not fit
 printf 'sq:\n  lr: -1\n' >"$tmp/bad.yaml"
 "$sqc" eval "$model" --config "$tmp/bad.yaml" --quant=sq >"$tmp/o" 2>"$tmp/e"; rc=$?

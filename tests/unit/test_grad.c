@@ -363,23 +363,26 @@ static void test_conv_backward_fast_vs_ref(void **state)
 	}
 }
 
-/* Batches larger than one column chunk of the fast path: chunks span images (dY gathered)
- * or start inside one, and dW accumulates over chunks; im2col/col2im run on two threads. */
+/* Batches larger than one column chunk of the fast path (2^18/kdim columns, at least
+ * 1024): chunks span images (dY gathered) or lie inside one at an offset, and dW
+ * accumulates over chunks; im2col/col2im run on two threads. */
 static void test_conv_backward_fast_chunked(void **state)
 {
 	(void)state;
 	Rng rng = {0x9a5eed02};
 	rt_set_threads(2);
-	int64_t in[2] = {101, 100}, k[2] = {3, 3}, s[2] = {1, 1}, d[2] = {1, 1}, p1[2] = {1, 1};
-	RtConv p = conv_params(2, 3, 32, 4, 2, in, k, s, d, p1, p1);
-	/* kdim = 16*9 = 144, chunk = 2^22/144 = 29127 columns < 3 images * 10100 */
-	assert_true(p.n * p.out[0] * p.out[1] * 144 > ((int64_t)1 << 22));
+	/* kdim = 16*9 = 144: chunks of 1820 columns over 2 images of 2500 positions */
+	int64_t in[2] = {50, 50}, k[2] = {3, 3}, s[2] = {1, 1}, d[2] = {1, 1}, p1[2] = {1, 1};
+	RtConv p = conv_params(2, 2, 32, 4, 2, in, k, s, d, p1, p1);
 	conv_compare(&p, &rng, 0, 7);
-	/* pointwise with more output channels than input ones: chunk = 2^22/256 = 16384
-	 * columns, so the image's 16900 positions take two chunks, the second at offset */
-	int64_t in2[2] = {130, 130}, k1[2] = {1, 1}, p0[2] = {0, 0};
+	/* pointwise, 256 output channels: chunks of 1024 columns over 1600 positions, the
+	 * second one read in place at an offset */
+	int64_t in2[2] = {40, 40}, k1[2] = {1, 1}, p0[2] = {0, 0};
 	p = conv_params(2, 1, 2, 256, 1, in2, k1, s, d, p0, p0);
 	conv_compare(&p, &rng, 1, 7);
+	p = conv_params(2, 1, 2, 256, 1, in2, k1, s, d, p0, p0);
+	conv_compare(&p, &rng, 2, 3);
+	rt_set_threads(0);
 }
 
 /* ---- Gemm ----------------------------------------------------------------------------- */

@@ -1,0 +1,59 @@
+/* runtime/fast.h: the interpreter's fast paths beyond rt.h: fused activations, the indirect
+ * GEMM kernels (runtime/igemm.c) and their controls (instruction set, threads).
+ * Private to runtime/ and its tests; the reference kernels stay the oracle.
+ */
+#ifndef SQC_FAST_H
+#define SQC_FAST_H
+
+#include "rt.h"
+
+/* Activation applied in a kernel's epilogue, after the bias. */
+typedef enum { RT_ACT_NONE, RT_ACT_RELU } RtAct;
+
+/* rt_conv_fast / rt_gemm_fast followed by act: equal to the reference kernel followed by
+ * rt_unary_ref (within float rounding of the sums; the activation itself is exact). */
+void rt_conv_fast_act(const RtConv *p, const float *x, const float *w, const float *b,
+                      float *y, RtAct act);
+void rt_gemm_fast_act(const RtGemm *p, const float *a, const float *b, const float *c,
+                      float *y, RtAct act);
+
+/* MaxPool without the indices output; exactly rt_maxpool_ref's result (a max is exact). */
+void rt_maxpool_fast(const RtPool *p, const float *x, float *y);
+
+/* ---- igemm.c ----------------------------------------------------------------------------
+ * Indirect GEMM (the XNNPACK scheme): a micro-kernel computes an MR x NR tile
+ *   tile[i][j] = sum_t sum_c ptrs[t][i][c] * bpack[t][c][j]
+ * where ptrs gives, for each of T taps, MR row pointers to C contiguous floats. A
+ * convolution is one such product per tile of MR output pixels (image in channels-last
+ * layout, one pointer per pixel and kernel tap, a zero row for padding) and NR output
+ * channels, with no im2col matrix; a Gemm is the case T = 1, C = K. Sums run over t, then c:
+ * the same terms as the reference in another order.
+ *
+ * Cases outside the ONNX rules the drivers run on the reference kernel. */
+void rt_igemm_conv(const RtConv *p, const float *x, const float *w, const float *b, float *y,
+                   RtAct act);
+/* Y = alpha * op(A) op(B) + beta * C (RtGemm's semantics), then act. */
+void rt_igemm_gemm(const RtGemm *p, const float *a, const float *b, const float *c, float *y,
+                   RtAct act);
+
+/* Micro-kernel instruction sets; the best one the CPU has is chosen at first use. */
+typedef enum { RT_ISA_GENERIC, RT_ISA_AVX2, RT_ISA_AVX512, RT_ISA_COUNT } RtIsa;
+int rt_isa_supported(RtIsa isa);
+const char *rt_isa_name(RtIsa isa);
+RtIsa rt_isa_get(void);
+/* Tests force one (it must be supported); not thread-safe against running kernels. */
+void rt_isa_set(RtIsa isa);
+
+/* Threads of the fast kernels: n > 0 sets the count, 0 restores the default, which is
+ * OpenBLAS's thread count (OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else the cores), so
+ * one setting governs BLAS and these kernels alike. Results do not depend on the count. */
+void rt_set_threads(int n);
+int rt_threads(void);
+
+/* Runs fn(ctx, tid, nth) for tid in [0, nth) on the pool's threads (the caller is tid 0),
+ * nth = min(rt_threads(), max_tasks), and returns when all are done. Nested or concurrent
+ * calls run serially on the calling thread (nth = 1). */
+typedef void RtTaskFn(void *ctx, int tid, int nth);
+void rt_parallel(RtTaskFn *fn, void *ctx, int max_tasks);
+
+#endif
