@@ -597,27 +597,6 @@ static void add_meta(Writer *w, const char *key, const char *value)
 	vec_push(&w->meta, e);
 }
 
-/* A float as ir/print.c writes attribute floats: the shortest of %.6g..%.9g that reads
- * back exactly, with a trailing 'f'; inf, -inf, nan as words. */
-static void text_f32(FILE *f, float x)
-{
-	if (isnan(x)) {
-		fputs("nan", f);
-		return;
-	}
-	if (isinf(x)) {
-		fputs(x < 0 ? "-inf" : "inf", f);
-		return;
-	}
-	char buf[32];
-	for (int p = 6; p <= 9; p++) {
-		snprintf(buf, sizeof buf, "%.*g", p, (double)x);
-		if (strtof(buf, NULL) == x)
-			break;
-	}
-	fprintf(f, "%sf", buf);
-}
-
 /* An attribute value in the IR text syntax (the part after '=' in ir/print.c). */
 static char *attr_text(Writer *w, const Attr *a)
 {
@@ -628,43 +607,7 @@ static char *attr_text(Writer *w, const Attr *a)
 		fprintf(stderr, "sqc: fatal: out of memory\n");
 		abort();
 	}
-	switch (a->kind) {
-	case AT_INT: fprintf(f, "%lld", (long long)a->i); break;
-	case AT_FLOAT: text_f32(f, a->f); break;
-	case AT_STRING:
-		fputc('"', f);
-		for (const unsigned char *q = (const unsigned char *)(a->s ? a->s : ""); *q; q++) {
-			if (*q == '"' || *q == '\\')
-				fprintf(f, "\\%c", *q);
-			else if (*q == '\n')
-				fputs("\\n", f);
-			else if (*q == '\t')
-				fputs("\\t", f);
-			else if (*q == '\r')
-				fputs("\\r", f);
-			else if (*q < 0x20 || *q == 0x7f)
-				fprintf(f, "\\x%02x", *q);
-			else
-				fputc(*q, f);
-		}
-		fputc('"', f);
-		break;
-	case AT_INTS:
-		fputs(a->n ? "[" : "ints[", f);
-		for (int i = 0; i < a->n; i++)
-			fprintf(f, "%s%lld", i ? "," : "", (long long)a->ints[i]);
-		fputc(']', f);
-		break;
-	case AT_FLOATS:
-		fputs(a->n ? "[" : "floats[", f);
-		for (int i = 0; i < a->n; i++) {
-			if (i)
-				fputc(',', f);
-			text_f32(f, a->floats[i]);
-		}
-		fputc(']', f);
-		break;
-	}
+	ir_print_attr_value(f, a);
 	fclose(f);
 	char *s = wstr(w, buf);
 	free(buf);

@@ -224,6 +224,8 @@ int ir_verify(const Graph *g, Diag *d);
  */
 #define IR_PRINT_MAX_ELEMS 16
 void ir_print(FILE *f, const Graph *g, int full);
+/* An attribute's value alone, in the text syntax (2, 0.5f, "s", [1,2], ints[]). */
+void ir_print_attr_value(FILE *f, const Attr *a);
 /* Parses IR text; returns NULL with a diagnostic (line number in the message). */
 Graph *ir_parse(const char *text, Diag *d);
 

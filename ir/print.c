@@ -221,13 +221,10 @@ static void print_elems(FILE *f, const Value *v, int full)
 	fputc(']', f);
 }
 
-static void print_attr(FILE *f, const Attr *a)
+/* An attribute value in the text syntax (the part after '='); also what --save-onnx
+ * writes for sqc.* attributes. */
+void ir_print_attr_value(FILE *f, const Attr *a)
 {
-	if (simple_ident(a->name))
-		fputs(a->name, f);
-	else
-		print_quoted(f, a->name);
-	fputc('=', f);
 	switch (a->kind) {
 	case AT_INT: fprintf(f, "%lld", (long long)a->i); break;
 	case AT_FLOAT: print_attr_float(f, a->f); break;
@@ -248,6 +245,16 @@ static void print_attr(FILE *f, const Attr *a)
 		fputc(']', f);
 		break;
 	}
+}
+
+static void print_attr(FILE *f, const Attr *a)
+{
+	if (simple_ident(a->name))
+		fputs(a->name, f);
+	else
+		print_quoted(f, a->name);
+	fputc('=', f);
+	ir_print_attr_value(f, a);
 }
 
 static void print_node(FILE *f, const Graph *g, const Node *n)
