@@ -552,8 +552,8 @@ void fe_sq_defaults(FeSqConfig *s)
 	memset(s, 0, sizeof *s);
 	s->method = FE_Q_SQ;
 	s->act_bits = 32;
-	s->epochs = 3;
-	s->recovery_epochs = 2;
+	s->epochs = 4;
+	s->recovery_epochs = 3;
 	s->batch = 64;
 	s->optimizer = FE_OPT_ADAM;
 	s->lr = 1e-3;
