@@ -18,13 +18,18 @@ evaluation of the whole test split R times, alternating the two (A B, B A, A B, 
            includes reading the model, the pipeline and loading the data set (the wall
            time of a one-batch run, --limit B, is printed too).
 
-It prints each median and the ratio sqc/pytorch (< 1: sqc is faster). OPENBLAS_CORETYPE is
+It prints each run, the medians and the ratio of the medians sqc/pytorch (< 1: sqc is
+faster), and the CPU time (user + system over all threads) of each side, which a loaded
+machine disturbs less than the wall time (PyTorch's OpenMP threads spin while they wait for
+each other; sqc's threads sleep). OPENBLAS_CORETYPE is
 left as the environment has it (see bench/README.md). Python is Debian's (torch, onnx,
 numpy); this is a benchmark, not a test.
 """
 import argparse
 import os
 import platform
+import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,6 +38,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECK_RTOL = 1e-4
+# The line `sqc eval -v` may print on stderr after its loop: "LABEL: N images in X s ..."
+LOOP_RE = re.compile(r"^[^\n]*?\b\d+ images in ([0-9.]+) s", re.M)
 
 
 def parse_args():
@@ -121,13 +128,20 @@ def torch_model(name, onnx_path):
     return model
 
 
+def child_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(cmd, env):
+    """Wall time, CPU time (user + system, all threads) and stdout of a command."""
+    c = child_cpu()
     t = time.perf_counter()
     p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     dt = time.perf_counter() - t
     if p.returncode:
         sys.exit(f"eval_speed: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
-    return dt, p.stdout
+    return dt, child_cpu() - c, p.stdout + p.stderr
 
 
 def check_logits(name, model, onnx_path, x, sqc, env):
@@ -146,13 +160,15 @@ def check_logits(name, model, onnx_path, x, sqc, env):
 
 
 def torch_eval(model, x, y, batch):
+    """Wall time, CPU time (this process, all threads) and the number of correct labels."""
+    c = time.process_time()
     t = time.perf_counter()
     correct = 0
     with torch.no_grad():
         for i in range(0, len(y), batch):
             out = model(x[i:i + batch])
             correct += int((out.argmax(1) == y[i:i + batch]).sum())
-    return time.perf_counter() - t, correct
+    return time.perf_counter() - t, time.process_time() - c, correct
 
 
 def fmt_runs(ts):
@@ -199,33 +215,44 @@ def main():
         if not ok:
             sys.exit(1)
 
-        cmd = [args.sqc, "eval", onnx_path, "--config", cfg, "--batch", str(args.batch)]
+        cmd = [args.sqc, "eval", onnx_path, "--config", cfg, "--batch", str(args.batch), "-v"]
         print(f"{name}: sqc command: OPENBLAS_NUM_THREADS={args.threads} "
               f"OMP_NUM_THREADS={args.threads} {' '.join(cmd)}")
         # Warm-up, untimed: the page cache for sqc, oneDNN's kernels for PyTorch.
         run(cmd + ["--limit", str(args.batch)], env)
         torch_eval(model, x[:args.batch], y[:args.batch], args.batch)
 
-        t_torch, t_sqc, t_fixed = [], [], []
+        t_torch, t_sqc, t_fixed, c_torch, c_sqc, l_sqc = [], [], [], [], [], []
         acc_torch = acc_sqc = None
         for r in range(args.rounds):
             order = ("torch", "sqc") if r % 2 == 0 else ("sqc", "torch")
             for who in order:
                 if who == "torch":
-                    dt, correct = torch_eval(model, x, y, args.batch)
+                    dt, cpu, correct = torch_eval(model, x, y, args.batch)
                     t_torch.append(dt)
+                    c_torch.append(cpu)
                     acc_torch = correct / len(y)
                 else:
-                    dt, out = run(cmd, env)
+                    dt, cpu, out = run(cmd, env)
                     t_sqc.append(dt)
+                    c_sqc.append(cpu)
                     acc_sqc = next((ln for ln in out.splitlines()
                                     if ln.startswith("accuracy:")), "?")
-            dt, _ = run(cmd + ["--limit", str(args.batch)], env)
+                    m = LOOP_RE.search(out)
+                    if m:
+                        l_sqc.append(float(m.group(1)))
+            dt, _, _ = run(cmd + ["--limit", str(args.batch)], env)
             t_fixed.append(dt)
         mt, ms, mf = (statistics.median(t) for t in (t_torch, t_sqc, t_fixed))
-        print(f"{name}: pytorch runs [s]: {fmt_runs(t_torch)}  median {mt:.3f} s  "
+        print(f"{name}: pytorch runs [s]: {fmt_runs(t_torch)}  median {mt:.3f} s, min "
+              f"{min(t_torch):.3f} s; CPU time median {statistics.median(c_torch):.3f} s  "
               f"(accuracy {acc_torch:.4f})")
-        print(f"{name}: sqc     runs [s]: {fmt_runs(t_sqc)}  median {ms:.3f} s  ({acc_sqc})")
+        print(f"{name}: sqc     runs [s]: {fmt_runs(t_sqc)}  median {ms:.3f} s, min "
+              f"{min(t_sqc):.3f} s; CPU time median {statistics.median(c_sqc):.3f} s  "
+              f"({acc_sqc})")
+        if l_sqc:
+            print(f"{name}: sqc's own eval loop (its -v line) [s]: {fmt_runs(l_sqc)}  median "
+                  f"{statistics.median(l_sqc):.3f} s")
         print(f"{name}: sqc one-batch run (--limit {args.batch}: start, model, pipeline, "
               f"{args.batch} images read, 1 batch): median {mf:.3f} s")
         print(f"{name}: ratio sqc/pytorch = {ms / mt:.3f}  "

@@ -90,14 +90,16 @@ typedef struct {
 	int64_t planes, ih, iw, oh, ow, kh, kw, sh, sw;
 	const float *x;
 	float *y;
+	RtSplit split;      /* over the planes */
 } PoolJob;
 
-/* Planes [p0, p1) of a pool whose windows all lie inside the input. */
+/* Planes of a pool whose windows all lie inside the input, taken in chunks. */
 static void maxpool_task(void *ctx, int tid, int nth)
 {
-	const PoolJob *J = ctx;
-	int64_t p0 = J->planes * tid / nth, p1 = J->planes * (tid + 1) / nth;
+	PoolJob *J = ctx;
+	int64_t p0, p1;
 	int64_t iw = J->iw, ow = J->ow, kh = J->kh, kw = J->kw, sw = J->sw;
+	while (rt_split_next(&J->split, &p0, &p1))
 	for (int64_t nc = p0; nc < p1; nc++) {
 		const float *xp = J->x + nc * J->ih * iw;
 		float *yp = J->y + nc * J->oh * ow;
@@ -155,5 +157,6 @@ void rt_maxpool_fast(const RtPool *p, const float *x, float *y)
 	};
 	int64_t work = J.planes * J.oh * J.ow * J.kh * J.kw;
 	int tasks = work < ((int64_t)1 << 18) ? 1 : J.planes < 64 ? (int)J.planes : 64;
+	rt_split_init(&J.split, J.planes, 8, 0);
 	rt_parallel(maxpool_task, &J, tasks);
 }

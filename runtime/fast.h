@@ -7,6 +7,8 @@
 
 #include "rt.h"
 
+#include <stdatomic.h>
+
 /* Activation applied in a kernel's epilogue, after the bias. */
 typedef enum { RT_ACT_NONE, RT_ACT_RELU } RtAct;
 
@@ -55,5 +57,17 @@ int rt_threads(void);
  * calls run serially on the calling thread (nth = 1). */
 typedef void RtTaskFn(void *ctx, int tid, int nth);
 void rt_parallel(RtTaskFn *fn, void *ctx, int max_tasks);
+
+/* Work items [0, n) that the tasks of a region take in chunks as they go, so that a thread
+ * the system holds back (other processes on the cores) does not hold the others up. Which
+ * thread computes an item never changes its result. */
+typedef struct {
+	atomic_llong next;
+	int64_t n, chunk;
+} RtSplit;
+/* chunk = n / (parts * rt_threads()), at least 1 and at most max_chunk (0: no cap). */
+void rt_split_init(RtSplit *s, int64_t n, int parts, int64_t max_chunk);
+/* The next chunk [*lo, *hi); 0 when none is left. */
+int rt_split_next(RtSplit *s, int64_t *lo, int64_t *hi);
 
 #endif

@@ -453,6 +453,26 @@ void rt_parallel(RtTaskFn *fn, void *ctx, int max_tasks)
 	pthread_mutex_unlock(&pool_call);
 }
 
+void rt_split_init(RtSplit *s, int64_t n, int parts, int64_t max_chunk)
+{
+	int64_t c = n / ((int64_t)parts * rt_threads());
+	if (max_chunk > 0 && c > max_chunk)
+		c = max_chunk;
+	atomic_init(&s->next, 0);
+	s->n = n;
+	s->chunk = c < 1 ? 1 : c;
+}
+
+int rt_split_next(RtSplit *s, int64_t *lo, int64_t *hi)
+{
+	int64_t a = (int64_t)atomic_fetch_add(&s->next, (long long)s->chunk);
+	if (a >= s->n)
+		return 0;
+	*lo = a;
+	*hi = a + s->chunk < s->n ? a + s->chunk : s->n;
+	return 1;
+}
+
 /* Tasks for work of `macs` multiply-accumulates in `units` independent pieces. */
 static int task_cap(int64_t macs, int64_t units)
 {
@@ -510,17 +530,18 @@ static void copy_image(const ConvJob *J, const int64_t *in, const float *x, floa
 typedef struct {
 	const ConvJob *J;
 	int64_t in[3];
+	RtSplit split;      /* over the (image, tile) units */
 } ConvTask;
 
-/* Units are (image, tile of MR output pixels); a task takes a contiguous range. */
+/* Units are (image, tile of MR output pixels), taken in chunks of at most one image's
+ * tiles; a task keeps the copy of the image it last read. */
 static void conv_task(void *ctx, int tid, int nth)
 {
-	const ConvTask *ct = ctx;
+	ConvTask *ct = ctx;
 	const ConvJob *J = ct->J;
 	int mr = J->k.mr, nr = J->k.nr;
-	int64_t nunits = J->n * J->ntile;
-	int64_t u0 = nunits * tid / nth, u1 = nunits * (tid + 1) / nth;
-	if (u0 >= u1)
+	int64_t u0, u1;
+	if (!rt_split_next(&ct->split, &u0, &u1))
 		return;
 	float *xp = NULL;
 	if (J->copy) {
@@ -532,6 +553,7 @@ static void conv_task(void *ctx, int tid, int nth)
 	float *tile = aalloc(sizeof(float) * (size_t)(mr * nr));
 	int64_t cur = -1;
 	const float *xi = NULL;
+	do
 	for (int64_t u = u0; u < u1; u++) {
 		int64_t img = u / J->ntile, p0 = u % J->ntile * mr;
 		int64_t nv = J->outvol - p0 < mr ? J->outvol - p0 : mr;
@@ -556,6 +578,7 @@ static void conv_task(void *ctx, int tid, int nth)
 			}
 		}
 	}
+	while (rt_split_next(&ct->split, &u0, &u1));
 	free(tile);
 	free(xp);
 }
@@ -651,7 +674,8 @@ void rt_igemm_conv(const RtConv *p, const float *x, const float *w, const float 
 	}
 	J.wp = wp;
 
-	ConvTask ct = {&J, {g.in[0], g.in[1], g.in[2]}};
+	ConvTask ct = {.J = &J, .in = {g.in[0], g.in[1], g.in[2]}};
+	rt_split_init(&ct.split, J.n * J.ntile, 8, J.ntile);
 	int64_t macs = J.n * J.outvol * J.m * J.cg * J.kvol;
 	rt_parallel(conv_task, &ct, task_cap(macs, J.n * J.ntile));
 	free(wp);
@@ -672,18 +696,21 @@ typedef struct {
 	float alpha, beta;
 	float *y;
 	RtAct act;
+	RtSplit split;      /* over the (tile, panel) units */
 } GemmJob;
 
-/* Units are (tile of MR rows, panel of NR columns), tile-major. */
+/* Units are (tile of MR rows, panel of NR columns), tile-major, taken in chunks. */
 static void gemm_task(void *ctx, int tid, int nth)
 {
-	const GemmJob *J = ctx;
+	GemmJob *J = ctx;
 	int mr = J->k.mr, nr = J->k.nr;
-	int64_t nunits = J->ntile * J->npanel;
-	int64_t u0 = nunits * tid / nth, u1 = nunits * (tid + 1) / nth;
+	int64_t u0, u1;
+	if (!rt_split_next(&J->split, &u0, &u1))
+		return;
 	const float *rows[16];
 	const int64_t toff[1] = {0};
 	float *tile = aalloc(sizeof(float) * (size_t)(mr * nr));
+	do
 	for (int64_t u = u0; u < u1; u++) {
 		int64_t r0 = u / J->npanel * mr, pn = u % J->npanel, c0 = pn * nr;
 		int64_t nv = J->m - r0 < mr ? J->m - r0 : mr;
@@ -702,6 +729,7 @@ static void gemm_task(void *ctx, int tid, int nth)
 			}
 		}
 	}
+	while (rt_split_next(&J->split, &u0, &u1));
 	free(tile);
 }
 
@@ -747,6 +775,7 @@ void rt_igemm_gemm(const RtGemm *p, const float *a, const float *b, const float 
 	}
 	J.bp = bp;
 
+	rt_split_init(&J.split, J.ntile * J.npanel, 8, 0);
 	rt_parallel(gemm_task, &J, task_cap(J.m * J.n * J.kd, J.ntile * J.npanel));
 	free(bp);
 }

@@ -14,6 +14,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_IO 16
@@ -624,6 +625,8 @@ static int eval_graph(Args *a, const Graph *g, const FeDataset *ds, const char *
 	float *xb = xcalloc((size_t)(batch * per), sizeof(float));
 	int64_t correct = 0;
 	int tty = isatty(2) && !a->quiet, rc = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int64_t s = 0; s < ds->n && !rc; s += batch) {
 		int64_t nb = ds->n - s < batch ? ds->n - s : batch;
 		/* the last batch is padded with zeros; their scores are ignored */
@@ -649,6 +652,10 @@ static int eval_graph(Args *a, const Graph *g, const FeDataset *ds, const char *
 	}
 	if (tty)
 		fprintf(stderr, "\r%*s\r", 60, "");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (a->verbose && !rc)
+		fprintf(stderr, "%s: %lld images in %.3f s\n", label, (long long)ds->n,
+		        (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
 	free(xb);
 	if (rc)
 		return -1;
