@@ -1,7 +1,7 @@
 /* passes/sq/quant.h: the per-layer mathematics of Smart Quantization (SQ) and its
  * baselines, the LSQ/UniQ activation quantizer, and the compression figures.
  *
- * Spec: /work/shared/design/SQ-METHOD.md ("the spec" below; equation numbers are the
+ * Spec: ../shared/design/SQ-METHOD.md of the project workspace ("the spec" below; equation numbers are the
  * paper's, as the spec cites them). This is a small library with no I/O and no global
  * state: every function works on the state object it is given, so layers can be handled
  * by different threads. Allocation goes through xmalloc (aborts on OOM: internal failure).
