@@ -245,49 +245,10 @@ void rt_reduce_to_shape_ref(const Shape *from, const float *dy, const Shape *to,
 	free(acc);
 }
 
-/* ---- Pooling -------------------------------------------------------------------------- */
-
-/* Pool geometry with exactly three spatial dims, as in ref_pool.c. */
-typedef struct {
-	int64_t in[3], out[3], k[3], stride[3], dil[3], pb[3], pe[3];
-} PoolGeom3;
-
-static PoolGeom3 pool_geom3(const RtPool *p)
-{
-	PoolGeom3 g;
-	assert(p->nsp >= 1 && p->nsp <= RT_MAX_SPATIAL);
-	for (int i = 0; i < 3; i++) {
-		int real = i < p->nsp;
-		g.in[i] = real ? p->in[i] : 1;
-		g.out[i] = real ? p->out[i] : 1;
-		g.k[i] = real ? p->k[i] : 1;
-		g.stride[i] = real ? p->stride[i] : 1;
-		g.dil[i] = real ? p->dil[i] : 1;
-		g.pb[i] = real ? p->pad_begin[i] : 0;
-		g.pe[i] = real ? p->pad_end[i] : 0;
-	}
-	return g;
-}
-
-static int64_t tap(const PoolGeom3 *g, int d, int64_t o, int64_t t)
-{
-	return o * g->stride[d] - g->pb[d] + t * g->dil[d];
-}
-
-static int64_t taps_in(const PoolGeom3 *g, int d, int64_t o, int64_t lo, int64_t hi)
-{
-	int64_t cnt = 0;
-	for (int64_t t = 0; t < g->k[d]; t++) {
-		int64_t i = tap(g, d, o, t);
-		cnt += i >= lo && i < hi;
-	}
-	return cnt;
-}
-
 void rt_maxpool_backward_ref(const RtPool *p, const int64_t *indices, const float *dy,
                              float *dx)
 {
-	PoolGeom3 g = pool_geom3(p);
+	RtPoolGeom3 g = rt_pool_geom3(p);
 	int64_t invol = g.in[0] * g.in[1] * g.in[2];
 	int64_t outvol = g.out[0] * g.out[1] * g.out[2];
 	int64_t nx = p->n * p->c * invol;
@@ -312,7 +273,7 @@ void rt_maxpool_backward_ref(const RtPool *p, const int64_t *indices, const floa
  * input gets dy/count. */
 void rt_avgpool_backward_ref(const RtPool *p, const float *dy, float *dx)
 {
-	PoolGeom3 g = pool_geom3(p);
+	RtPoolGeom3 g = rt_pool_geom3(p);
 	int64_t invol = g.in[0] * g.in[1] * g.in[2];
 	int64_t outvol = g.out[0] * g.out[1] * g.out[2];
 	zero(dx, p->n * p->c * invol);
@@ -326,23 +287,23 @@ void rt_avgpool_backward_ref(const RtPool *p, const float *dy, float *dx)
 			int64_t cnt = 1;
 			for (int d = 0; d < 3; d++) {
 				if (p->count_include_pad)
-					cnt *= taps_in(&g, d, o[d], -g.pb[d], g.in[d] + g.pe[d]);
+					cnt *= rt_pool_taps_in(&g, d, o[d], -g.pb[d], g.in[d] + g.pe[d]);
 				else
-					cnt *= taps_in(&g, d, o[d], 0, g.in[d]);
+					cnt *= rt_pool_taps_in(&g, d, o[d], 0, g.in[d]);
 			}
 			if (cnt == 0)
 				continue;
 			float gv = dy[nc * outvol + (o0 * g.out[1] + o1) * g.out[2] + o2] / (float)cnt;
 			for (int64_t k0 = 0; k0 < g.k[0]; k0++) {
-				int64_t i0 = tap(&g, 0, o0, k0);
+				int64_t i0 = rt_pool_tap(&g, 0, o0, k0);
 				if (i0 < 0 || i0 >= g.in[0])
 					continue;
 				for (int64_t k1 = 0; k1 < g.k[1]; k1++) {
-					int64_t i1 = tap(&g, 1, o1, k1);
+					int64_t i1 = rt_pool_tap(&g, 1, o1, k1);
 					if (i1 < 0 || i1 >= g.in[1])
 						continue;
 					for (int64_t k2 = 0; k2 < g.k[2]; k2++) {
-						int64_t i2 = tap(&g, 2, o2, k2);
+						int64_t i2 = rt_pool_tap(&g, 2, o2, k2);
 						if (i2 < 0 || i2 >= g.in[2])
 							continue;
 						dxp[(i0 * g.in[1] + i1) * g.in[2] + i2] += gv;

@@ -49,6 +49,47 @@ static inline RtConvGeom3 rt_conv_geom3(const RtConv *p)
 	return g;
 }
 
+/* A pool seen as one with exactly three spatial dims (missing trailing dims: size 1,
+ * kernel 1, stride 1, dilation 1, no padding), shared by the pool kernels and their
+ * backward. */
+typedef struct {
+	int64_t in[3], out[3], k[3], stride[3], dil[3], pb[3], pe[3];
+} RtPoolGeom3;
+
+static inline RtPoolGeom3 rt_pool_geom3(const RtPool *p)
+{
+	RtPoolGeom3 g;
+	for (int i = 0; i < 3; i++) {
+		int real = i < p->nsp;
+		g.in[i] = real ? p->in[i] : 1;
+		g.out[i] = real ? p->out[i] : 1;
+		g.k[i] = real ? p->k[i] : 1;
+		g.stride[i] = real ? p->stride[i] : 1;
+		g.dil[i] = real ? p->dil[i] : 1;
+		g.pb[i] = real ? p->pad_begin[i] : 0;
+		g.pe[i] = real ? p->pad_end[i] : 0;
+	}
+	return g;
+}
+
+/* Input coordinate of tap t of output o along dim d (may fall outside [0, in)). */
+static inline int64_t rt_pool_tap(const RtPoolGeom3 *g, int d, int64_t o, int64_t t)
+{
+	return o * g->stride[d] - g->pb[d] + t * g->dil[d];
+}
+
+/* Number of taps of output o along dim d whose coordinate lies in [lo, hi). */
+static inline int64_t rt_pool_taps_in(const RtPoolGeom3 *g, int d, int64_t o, int64_t lo,
+                                      int64_t hi)
+{
+	int64_t cnt = 0;
+	for (int64_t t = 0; t < g->k[d]; t++) {
+		int64_t i = rt_pool_tap(g, d, o, t);
+		cnt += i >= lo && i < hi;
+	}
+	return cnt;
+}
+
 void rt_matmul_plan(const Shape *sa, const Shape *sb, RtMatmulPlan *pl);
 void rt_matmul_batch_off(const RtMatmulPlan *pl, int64_t bi, int64_t *aoff, int64_t *boff);
 

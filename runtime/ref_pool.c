@@ -4,41 +4,11 @@
  * kernel 1, stride 1, dilation 1 and no padding.
  */
 #include "rt.h"
+#include "ref_internal.h"
 
 #include <assert.h>
 #include <float.h>
 
-/* Geometry of one pool with exactly three spatial dims. */
-typedef struct {
-	int64_t in[3], out[3], k[3], stride[3], dil[3], pb[3], pe[3];
-} PoolGeom3;
-
-static PoolGeom3 pool_geom3(const RtPool *p)
-{
-	PoolGeom3 g;
-	assert(p->nsp >= 1 && p->nsp <= RT_MAX_SPATIAL);
-	for (int i = 0; i < 3; i++) {
-		if (i < p->nsp) {
-			g.in[i] = p->in[i];
-			g.out[i] = p->out[i];
-			g.k[i] = p->k[i];
-			g.stride[i] = p->stride[i];
-			g.dil[i] = p->dil[i];
-			g.pb[i] = p->pad_begin[i];
-			g.pe[i] = p->pad_end[i];
-		} else {
-			g.in[i] = g.out[i] = g.k[i] = g.stride[i] = g.dil[i] = 1;
-			g.pb[i] = g.pe[i] = 0;
-		}
-	}
-	return g;
-}
-
-/* Input coordinate of tap t of output o along dim d (may fall outside [0, in)). */
-static int64_t tap(const PoolGeom3 *g, int d, int64_t o, int64_t t)
-{
-	return o * g->stride[d] - g->pb[d] + t * g->dil[d];
-}
 
 /* MaxPool. Ties keep the first tap in row-major window order; a window with no tap inside
  * the input (possible only with dilation) yields -FLT_MAX and index -1, as onnxruntime.
@@ -47,7 +17,7 @@ static int64_t tap(const PoolGeom3 *g, int d, int64_t o, int64_t t)
  * what the ONNX reference and onnxruntime compute. */
 void rt_maxpool_ref(const RtPool *p, const float *x, float *y, int64_t *indices)
 {
-	PoolGeom3 g = pool_geom3(p);
+	RtPoolGeom3 g = rt_pool_geom3(p);
 	int64_t invol = g.in[0] * g.in[1] * g.in[2];
 	int64_t outvol = g.out[0] * g.out[1] * g.out[2];
 
@@ -59,15 +29,15 @@ void rt_maxpool_ref(const RtPool *p, const float *x, float *y, int64_t *indices)
 			float best = -FLT_MAX;
 			int64_t b0 = -1, b1 = -1, b2 = -1;
 			for (int64_t k0 = 0; k0 < g.k[0]; k0++) {
-				int64_t i0 = tap(&g, 0, o0, k0);
+				int64_t i0 = rt_pool_tap(&g, 0, o0, k0);
 				if (i0 < 0 || i0 >= g.in[0])
 					continue;
 				for (int64_t k1 = 0; k1 < g.k[1]; k1++) {
-					int64_t i1 = tap(&g, 1, o1, k1);
+					int64_t i1 = rt_pool_tap(&g, 1, o1, k1);
 					if (i1 < 0 || i1 >= g.in[1])
 						continue;
 					for (int64_t k2 = 0; k2 < g.k[2]; k2++) {
-						int64_t i2 = tap(&g, 2, o2, k2);
+						int64_t i2 = rt_pool_tap(&g, 2, o2, k2);
 						if (i2 < 0 || i2 >= g.in[2])
 							continue;
 						float v = xp[(i0 * g.in[1] + i1) * g.in[2] + i2];
@@ -94,24 +64,13 @@ void rt_maxpool_ref(const RtPool *p, const float *x, float *y, int64_t *indices)
 	}
 }
 
-/* Number of taps of output o along dim d whose coordinate lies in [lo, hi). */
-static int64_t taps_in(const PoolGeom3 *g, int d, int64_t o, int64_t lo, int64_t hi)
-{
-	int64_t cnt = 0;
-	for (int64_t t = 0; t < g->k[d]; t++) {
-		int64_t i = tap(g, d, o, t);
-		cnt += i >= lo && i < hi;
-	}
-	return cnt;
-}
-
 /* AveragePool. The sum runs over the taps inside the input. The divisor counts the taps
  * inside the input (count_include_pad 0) or inside the padded extent [-pad_begin,
  * in + pad_end) (count_include_pad 1): with ceil_mode a last window may reach past the
  * padded extent, and those taps are not counted. A window with no tap counted yields 0. */
 void rt_avgpool_ref(const RtPool *p, const float *x, float *y)
 {
-	PoolGeom3 g = pool_geom3(p);
+	RtPoolGeom3 g = rt_pool_geom3(p);
 	int64_t invol = g.in[0] * g.in[1] * g.in[2];
 	int64_t outvol = g.out[0] * g.out[1] * g.out[2];
 
@@ -123,15 +82,15 @@ void rt_avgpool_ref(const RtPool *p, const float *x, float *y)
 			int64_t o[3] = {o0, o1, o2};
 			float sum = 0.0f;
 			for (int64_t k0 = 0; k0 < g.k[0]; k0++) {
-				int64_t i0 = tap(&g, 0, o0, k0);
+				int64_t i0 = rt_pool_tap(&g, 0, o0, k0);
 				if (i0 < 0 || i0 >= g.in[0])
 					continue;
 				for (int64_t k1 = 0; k1 < g.k[1]; k1++) {
-					int64_t i1 = tap(&g, 1, o1, k1);
+					int64_t i1 = rt_pool_tap(&g, 1, o1, k1);
 					if (i1 < 0 || i1 >= g.in[1])
 						continue;
 					for (int64_t k2 = 0; k2 < g.k[2]; k2++) {
-						int64_t i2 = tap(&g, 2, o2, k2);
+						int64_t i2 = rt_pool_tap(&g, 2, o2, k2);
 						if (i2 < 0 || i2 >= g.in[2])
 							continue;
 						sum += xp[(i0 * g.in[1] + i1) * g.in[2] + i2];
@@ -142,9 +101,9 @@ void rt_avgpool_ref(const RtPool *p, const float *x, float *y)
 			int64_t cnt = 1;
 			for (int d = 0; d < 3; d++) {
 				if (p->count_include_pad)
-					cnt *= taps_in(&g, d, o[d], -g.pb[d], g.in[d] + g.pe[d]);
+					cnt *= rt_pool_taps_in(&g, d, o[d], -g.pb[d], g.in[d] + g.pe[d]);
 				else
-					cnt *= taps_in(&g, d, o[d], 0, g.in[d]);
+					cnt *= rt_pool_taps_in(&g, d, o[d], 0, g.in[d]);
 			}
 			y[nc * outvol + (o0 * g.out[1] + o1) * g.out[2] + o2] =
 				cnt > 0 ? sum / (float)cnt : 0.0f;
