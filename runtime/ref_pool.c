@@ -9,7 +9,6 @@
 #include <assert.h>
 #include <float.h>
 
-
 /* MaxPool. Ties keep the first tap in row-major window order; a window with no tap inside
  * the input (possible only with dilation) yields -FLT_MAX and index -1, as onnxruntime.
  * Indices: offset of the (n, c) plane in row-major order plus the spatial position in

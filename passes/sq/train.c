@@ -62,11 +62,12 @@ typedef struct {
 	TLayer *L;
 	int nL;
 	SqOptim opt;
-	float *tmp;            /* scratch for operand gradients, max value size */
+	float *tmp, *tmp2;     /* scratch for operand gradients, max value size */
 	int64_t tmp_n;
+	float *ps1, *ps2;      /* scratch for parameter gradients, max parameter size: the
+	                        * backward allocates nothing per step */
 	int phase;             /* 0: SQ/baseline phase, 1: recovery */
-	int warm;              /* regularizer warm-up: its weight gradient is discarded */
-	float *regscratch;     /* where it goes meanwhile (largest layer) */
+	int warm;              /* regularizer warm-up: its weight gradient is discarded (ps1) */
 } Trainer;
 
 static int is_param(const Graph *g, int v)
@@ -268,6 +269,7 @@ static int setup(Trainer *t)
 		if (is_param(g, v) && ir_shape_numel(&g->values[v].shape) > t->tmp_n)
 			t->tmp_n = ir_shape_numel(&g->values[v].shape);
 	t->tmp = xmalloc(sizeof(float) * (size_t)t->tmp_n);
+	t->tmp2 = xmalloc(sizeof(float) * (size_t)t->tmp_n);
 	for (int i = 0; i <= t->last_node; i++) {
 		const Node *n = &g->nodes[i];
 		if (n->op == OP_MAXPOOL)
@@ -280,11 +282,12 @@ static int setup(Trainer *t)
 	}
 	if (setup_layers(t))
 		return -1;
-	int64_t maxw = 1;
-	for (int k = 0; k < t->nL; k++)
-		if (t->L[k].C * t->L[k].per > maxw)
-			maxw = t->L[k].C * t->L[k].per;
-	t->regscratch = xmalloc(sizeof(float) * (size_t)maxw);
+	int64_t maxp = 1; /* weights, biases, BatchNorm parameters */
+	for (int v = 0; v < g->nvalues; v++)
+		if (is_param(g, v) && numel_v(t, v) > maxp)
+			maxp = numel_v(t, v);
+	t->ps1 = xmalloc(sizeof(float) * (size_t)maxp);
+	t->ps2 = xmalloc(sizeof(float) * (size_t)maxp);
 	/* optimizer: weights through their layers' latent copies, other float operands of
 	 * trained ops directly */
 	const FeSqConfig *c = &t->o->cfg;
@@ -357,7 +360,9 @@ static void teardown(Trainer *t)
 	free(t->bn_invstd);
 	free(t->layer_of);
 	free(t->tmp);
-	free(t->regscratch);
+	free(t->tmp2);
+	free(t->ps1);
+	free(t->ps2);
 	sq_optim_free(&t->opt);
 }
 
@@ -516,8 +521,8 @@ static void backward_node(Trainer *t, int i)
 		const float *w = L ? L->wgraph : data_of(t, n->in[1]);
 		float *dw = L ? L->gwgraph : t->pgrad[n->in[1]];
 		int hasb = n->nin > 2 && n->in[2] >= 0;
-		float *db = hasb && t->pgrad[n->in[2]] ? xmalloc(sizeof(float) * (size_t)numel_v(t, n->in[2])) : NULL;
-		float *dwtmp = !L && dw ? xmalloc(sizeof(float) * (size_t)numel_v(t, n->in[1])) : NULL;
+		float *db = hasb && t->pgrad[n->in[2]] ? t->ps1 : NULL;
+		float *dwtmp = !L && dw ? t->ps2 : NULL;
 		float *dwout = L ? dw : dwtmp;
 		if (n->op == OP_CONV) {
 			RtConv p;
@@ -531,25 +536,18 @@ static void backward_node(Trainer *t, int i)
 			rt_matmul_backward_fast(&g->values[n->in[0]].shape, x, &g->values[n->in[1]].shape, w,
 			                        dy, dx, dwout);
 		}
-		if (dwtmp) {
+		if (dwtmp)
 			accum_param(t, n->in[1], dwtmp, numel_v(t, n->in[1]));
-			free(dwtmp);
-		}
-		if (db) {
+		if (db)
 			accum_param(t, n->in[2], db, numel_v(t, n->in[2]));
-			free(db);
-		}
 		if (L) {
 			/* graph layout -> [C, per], then through the quantizer's STE */
-			float *gq = L->gwgraph;
+			const float *gq = L->gwgraph;
 			if (L->transposed) {
-				float *tr = xmalloc(sizeof(float) * (size_t)(L->C * L->per));
-				transpose2(L->gwgraph, L->per, L->C, tr);
-				sq_backward(&L->q, L->latent, tr, L->glatent);
-				free(tr);
-			} else {
-				sq_backward(&L->q, L->latent, gq, L->glatent);
+				transpose2(L->gwgraph, L->per, L->C, t->ps1);
+				gq = t->ps1;
 			}
+			sq_backward(&L->q, L->latent, gq, L->glatent);
 			if (L->act_on) {
 				sq_act_backward(&L->act, data_of(t, n->in[0]), t->tmp, L->gxq, nx);
 				if (needs(t, n, 0))
@@ -565,7 +563,7 @@ static void backward_node(Trainer *t, int i)
 		const Shape *sa = &g->values[n->in[0]].shape, *so = &g->values[n->out[0]].shape;
 		Shape sb = ir_rhs_shape(n, sa, &g->values[n->in[1]].shape);
 		const float *b = data_of(t, n->in[1]);
-		float *prod = n->op == OP_MUL ? xmalloc(sizeof(float) * (size_t)ny) : NULL;
+		float *prod = t->tmp2; /* dy times the other operand, or -dy */
 		for (int j = 0; j < 2; j++) {
 			int v = n->in[j];
 			int want = needs(t, n, j) || t->pgrad[v];
@@ -576,7 +574,6 @@ static void backward_node(Trainer *t, int i)
 				rt_binary_ref(RT_MUL, DT_FLOAT, so, dy, j == 0 ? &sb : sa, j == 0 ? b : x, so, prod);
 				src = prod;
 			} else if (n->op == OP_SUB && j == 1) {
-				prod = prod ? prod : xmalloc(sizeof(float) * (size_t)ny);
 				for (int64_t k = 0; k < ny; k++)
 					prod[k] = -dy[k];
 				src = prod;
@@ -589,7 +586,6 @@ static void backward_node(Trainer *t, int i)
 			else
 				accum(t, v, t->tmp, nt);
 		}
-		free(prod);
 		return;
 	}
 	case OP_RELU: case OP_SIGMOID: case OP_TANH: case OP_LEAKYRELU: case OP_HARDSIGMOID:
@@ -635,9 +631,9 @@ static void backward_node(Trainer *t, int i)
 	case OP_BATCHNORMALIZATION: {
 		const Shape *s = &g->values[n->in[0]].shape;
 		int64_t c = s->d[1], sp = nx / (s->d[0] * c);
-		float *dg = xmalloc(sizeof(float) * (size_t)c), *dbt = xmalloc(sizeof(float) * (size_t)c);
+		float *dg = t->ps1, *dbt = t->ps2;
 		float *gamma = g->values[n->in[1]].data;
-		float *dxx = dx ? dx : xmalloc(sizeof(float) * (size_t)nx);
+		float *dxx = dx ? dx : t->tmp2;
 		if (t->o->cfg.bn == FE_BN_BATCH)
 			rt_batchnorm_backward_ref(s->d[0], c, sp, x, gamma, t->bn_mean[i], t->bn_invstd[i],
 			                          dy, dxx, dg, dbt);
@@ -647,10 +643,6 @@ static void backward_node(Trainer *t, int i)
 			                                 ir_attr_f(n, "epsilon", 1e-5f), dy, dxx, dg, dbt);
 		accum_param(t, n->in[1], dg, c);
 		accum_param(t, n->in[2], dbt, c);
-		free(dg);
-		free(dbt);
-		if (!dx)
-			free(dxx);
 		break;
 	}
 	default: /* same bytes */
@@ -734,7 +726,7 @@ static double step(Trainer *t, const int32_t *y, const float *tl, float lr, int6
 			continue;
 		float *dw = L->glatent;
 		if (t->warm) { /* beta and a learn from the regularizer; the weights do not yet */
-			dw = t->regscratch;
+			dw = t->ps1;
 			memset(dw, 0, sizeof(float) * (size_t)(L->C * L->per));
 		}
 		*reg += sq_regularize(&L->q, L->latent, dw);
