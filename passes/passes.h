@@ -22,6 +22,7 @@ typedef struct {
 	const char *name;  /* for --print-after=NAME */
 	PassFn fn;
 	const char *what;  /* one line for --help */
+	int native;        /* 1: runs only when compiling to native code (PipelineOptions.native) */
 } PassInfo;
 
 extern const PassInfo pass_pipeline[];
@@ -34,6 +35,7 @@ typedef struct {
 	const char *stop_after;    /* pass name or NULL */
 	FILE *dump;                /* where IR dumps go (stderr) */
 	int verify;                /* run ir_verify after every pass */
+	int native;                /* compiling to native code: run the backend's passes too */
 } PipelineOptions;
 
 /* Runs the pipeline. Returns 0, or -1 on error. Unknown pass names are reported. */
@@ -59,6 +61,19 @@ int pass_fold(Graph *g, Diag *d);
 int pass_simplify(Graph *g, Diag *d);
 /* dce.c: removes nodes whose results nobody reads; drops unused values. */
 int pass_dce(Graph *g, Diag *d);
+
+/* pack.c: kernel choice (sqc.kernel) and weight checks for the native backend; see the
+ * file's comment. pack_weights gives a quantized layer's packed rows (layout of
+ * runtime/kernels/kernels.h: C rows of 1 or 2 planes of pack_kwords(per) words) and its
+ * per-channel scales, both malloc'd. */
+int pass_pack(Graph *g, Diag *d);
+int pack_is_layer(const Graph *g, const Node *n);
+int64_t pack_kwords(int64_t per);
+int pack_weights(const Graph *g, const Node *n, uint64_t **rows, float **scales,
+                 int64_t *channels, int64_t *per, Diag *d);
+/* memplan.c: workspace offsets (sqc.ws_offset) by liveness; memplan_size: planned bytes. */
+int pass_memplan(Graph *g, Diag *d);
+int64_t memplan_size(const Graph *g);
 /* sq/sq.c: quantization-aware fine-tuning (SQ or a baseline) when g->pass_ctx asks for it
  * (a SqPassContext, passes/sq/sq.h); otherwise nothing. Requires: canonical graph, BatchNorm
  * not folded. Establishes: quantized layers carry their decisions (sqc.* attributes) and

@@ -4,12 +4,14 @@
 #include <string.h>
 
 const PassInfo pass_pipeline[] = {
-	{"shape", pass_shape, "infer dtypes and shapes, make attributes explicit"},
-	{"fold", pass_fold, "fold constants (Shape/Gather/Concat chains, weight transforms)"},
-	{"simplify", pass_simplify, "remove Identity and inference-mode Dropout"},
-	{"sq", pass_sq, "quantization-aware fine-tuning (with --quant): 1 or 2 bits per layer"},
-	{"bnfold", pass_bnfold, "fold BatchNormalization into a preceding Conv or Gemm"},
-	{"dce", pass_dce, "remove nodes and values nobody reads"},
+	{"shape", pass_shape, "infer dtypes and shapes, make attributes explicit", 0},
+	{"fold", pass_fold, "fold constants (Shape/Gather/Concat chains, weight transforms)", 0},
+	{"simplify", pass_simplify, "remove Identity and inference-mode Dropout", 0},
+	{"sq", pass_sq, "quantization-aware fine-tuning (with --quant): 1 or 2 bits per layer", 0},
+	{"bnfold", pass_bnfold, "fold BatchNormalization into a preceding Conv or Gemm", 0},
+	{"dce", pass_dce, "remove nodes and values nobody reads", 0},
+	{"pack", pass_pack, "native: choose each layer's kernel, check and pack 1/2-bit weights", 1},
+	{"memplan", pass_memplan, "native: place intermediate tensors in one workspace", 1},
 };
 const int pass_pipeline_len = (int)countof(pass_pipeline);
 
@@ -21,9 +23,13 @@ int pass_find(const char *name)
 	return -1;
 }
 
-static int check_name(const char *flag, const char *name, Diag *d)
+static int check_name(const char *flag, const char *name, int native, Diag *d)
 {
-	if (!name || pass_find(name) >= 0)
+	int at = name ? pass_find(name) : -1;
+	if (at >= 0 && pass_pipeline[at].native && !native)
+		return diag_error(d, NULL, "%s: pass '%s' runs only when compiling to native code",
+		                  flag, name);
+	if (!name || at >= 0)
 		return 0;
 	char list[256];
 	size_t k = 0;
@@ -35,11 +41,13 @@ static int check_name(const char *flag, const char *name, Diag *d)
 
 int pass_run_pipeline(Graph *g, const PipelineOptions *o, Diag *d)
 {
-	if (check_name("--print-after", o->print_after, d) ||
-	    check_name("--stop-after", o->stop_after, d))
+	if (check_name("--print-after", o->print_after, o->native, d) ||
+	    check_name("--stop-after", o->stop_after, o->native, d))
 		return -1;
 	for (int i = 0; i < pass_pipeline_len; i++) {
 		const PassInfo *p = &pass_pipeline[i];
+		if (p->native && !o->native)
+			continue;
 		if (p->fn(g, d))
 			return -1;
 		if (o->verify && ir_verify(g, d)) {

@@ -138,4 +138,22 @@ int rt_exec_node(const Graph *g, const Node *n, const void *const *ins, void *co
 int rt_run(const Graph *g, const void *const *inputs, void **outputs, const RtOptions *o,
            Diag *d);
 
+/* ---- loader.c ------------------------------------------------------------------------
+ * A shared object built by the backend, opened to evaluate it (sqc eval/run model.so).
+ * Its API prefix is `name`, or the file's stem (the backend's default) when name is NULL. */
+typedef struct {
+	void *handle;
+	char name[128];
+	size_t (*workspace_size)(void);
+	size_t (*input_size)(void);
+	size_t (*output_size)(void);
+	int (*run)(const float *input, float *output, void *workspace);
+	int (*run_batch)(size_t n, const float *input, float *output, void *workspace);
+} RtModel;
+int rt_model_open(RtModel *m, const char *path, const char *name, Diag *d);
+void rt_model_close(RtModel *m);
+/* The default API prefix for an output file: its stem, with every character that is not
+ * a letter, digit or '_' made '_' (and '_' before a leading digit). */
+void rt_model_name_from_path(const char *path, char *name, size_t n);
+
 #endif

@@ -14,7 +14,7 @@ pkgs=(
   libopenblas-dev                                      # float GEMM fast path, training
   dataset-fashion-mnist                                # real data
   libonnx-testdata                                     # ONNX conformance suite
-  gcc-aarch64-linux-gnu qemu-user                      # NEON cross tests
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user  # NEON cross tests (libc headers: not pulled without recommends)
 )
 if [ "${1:-}" = "--fixtures" ]; then
   pkgs+=(python3-torch python3-onnx python3-numpy)

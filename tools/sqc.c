@@ -1,12 +1,14 @@
 /* tools/sqc.c: the sqc driver.
  *
- *   sqc MODEL.onnx [--emit=ir] [-o FILE] [options]   compile (for now: print the IR)
+ *   sqc MODEL.onnx [-o FILE.so|.o|.s|.ll] [options]  compile to native code (LLVM)
+ *   sqc MODEL.onnx --emit=ir [-o FILE]               print the IR after the pipeline
  *   sqc FILE.ir --emit=ir ...                        the same from sqc IR text (IR tests)
- *   sqc run MODEL.onnx --input IN.npy [...] -o OUT.npy   run one batch in the interpreter
- *   sqc eval MODEL.onnx --config FILE.yaml            top-1 accuracy on the test split
+ *   sqc run MODEL.onnx|model.so --input IN.npy [...] -o OUT.npy   run one batch
+ *   sqc eval MODEL.onnx|model.so --config FILE.yaml  top-1 accuracy on the test split
  *
  * Errors: "sqc: error: FILE: [node NAME: ]message" on stderr, exit status 1.
  */
+#include "backend/backend.h"
 #include "frontend/data.h"
 #include "passes/passes.h"
 #include "passes/sq/sq.h"
@@ -38,6 +40,10 @@ typedef struct {
 	int act_bits, seed;       /* 0 / -1 when not given: the config's */
 	const char *report;       /* --report FILE.json */
 	const char *save_onnx;    /* --save-onnx FILE: the fine-tuned model as ONNX */
+	const char *target, *mcpu; /* --target, --mcpu */
+	const char *name;         /* --name: API prefix of the generated code */
+	const char *header;       /* --emit-header FILE */
+	int obj, asm_out;         /* -c, -S */
 } Args;
 
 /* What fine-tuning needs and makes, shared by the commands: the config, the training
@@ -62,6 +68,7 @@ static int save_onnx(Args *a, Session *s, Diag *d)
 	PipelineOptions po = a->po;
 	a->po.print_after = a->po.stop_after = NULL;
 	a->po.print_after_all = 0;
+	a->po.native = 0;
 	Graph *g = load_model(a, s, 1, d);
 	a->po = po;
 	if (!g)
@@ -166,10 +173,27 @@ static int parse_args(int argc, char **argv, Args *a, Diag *d)
 			a->po.print_after = v;
 		} else if ((v = flag_value(argc, argv, &i, "--stop-after"))) {
 			a->po.stop_after = v;
+		} else if ((v = flag_value(argc, argv, &i, "--emit-header"))) {
+			a->header = v;
 		} else if ((v = flag_value(argc, argv, &i, "--emit"))) {
-			if (strcmp(v, "ir"))
-				return diag_error(d, NULL, "--emit=%s is not supported yet (supported: ir)", v);
+			if (strcmp(v, "ir") && strcmp(v, "llvm"))
+				return diag_error(d, NULL, "--emit=%s: expected ir or llvm", v);
 			a->emit = v;
+		} else if ((v = flag_value(argc, argv, &i, "--target"))) {
+			if (cg_target_known(v))
+				return diag_error(d, NULL, "--target: unknown target '%s' (targets: %s)", v,
+				                  cg_target_list());
+			a->target = v;
+		} else if ((v = flag_value(argc, argv, &i, "--mcpu"))) {
+			a->mcpu = v;
+		} else if ((v = flag_value(argc, argv, &i, "--name"))) {
+			if (!cg_valid_name(v) || strlen(v) > 100)
+				return diag_error(d, NULL, "--name: '%s' is not a C identifier", v);
+			a->name = v;
+		} else if (!strcmp(s, "-c")) {
+			a->obj = 1;
+		} else if (!strcmp(s, "-S")) {
+			a->asm_out = 1;
 		} else if ((v = flag_value(argc, argv, &i, "--input-shape"))) {
 			if (a->npins == MAX_IO)
 				return diag_error(d, NULL, "too many --input-shape options");
@@ -431,6 +455,109 @@ static Graph *load_model(Args *a, Session *s, int64_t batch, Diag *d)
 	return g;
 }
 
+static int has_ext(const char *path, const char *ext)
+{
+	size_t n = strlen(path), k = strlen(ext);
+	return n > k && !strcmp(path + n - k, ext);
+}
+
+/* The kernel a layer got (static strings, for the report). */
+static const char *kernel_name(const char *k)
+{
+	static const char *const names[] = {"bitserial", "signselect", "f32"};
+	for (size_t i = 0; i < countof(names); i++)
+		if (!strcmp(k, names[i]))
+			return names[i];
+	return "f32";
+}
+
+/* sqc MODEL.onnx -o model.so (or -c/.o, -S/.s, --emit=llvm/.ll): fine-tunes when asked
+ * (or takes a model saved with --save-onnx as it is), then the backend. */
+static int compile_native(Args *a, Diag *d)
+{
+	CgOptions o = {0};
+	o.target = a->target;
+	o.mcpu = a->mcpu;
+	o.header = a->header;
+	o.verbose = a->verbose;
+	const char *out = a->noutputs ? a->outputs[0] : NULL;
+	int llvm = a->emit && !strcmp(a->emit, "llvm");
+	if (a->noutputs > 1)
+		return diag_error(d, NULL, "more than one -o given");
+	if (llvm + a->obj + a->asm_out > 1)
+		return diag_error(d, NULL, "give only one of -c, -S, --emit=llvm");
+	o.kind = llvm ? CG_LLVM : a->obj ? CG_OBJ : a->asm_out ? CG_ASM
+	       : out && has_ext(out, ".o") ? CG_OBJ : out && has_ext(out, ".s") ? CG_ASM
+	       : out && has_ext(out, ".ll") ? CG_LLVM : CG_SO;
+	static const char *const ext[] = {".so", ".o", ".s", ".ll"};
+	char defout[512];
+	if (!out || !strcmp(out, "-")) {
+		if (out)
+			return diag_error(d, NULL, "native output cannot go to stdout; give -o FILE");
+		char stem[256];
+		const char *base = strrchr(a->model, '/');
+		snprintf(stem, sizeof stem, "%s", base ? base + 1 : a->model);
+		char *dot = strrchr(stem, '.');
+		if (dot && dot != stem)
+			*dot = 0;
+		snprintf(defout, sizeof defout, "%s%s", stem, ext[o.kind]);
+		out = defout;
+	}
+	o.output = out;
+	char name[128];
+	if (a->name)
+		snprintf(name, sizeof name, "%s", a->name);
+	else
+		rt_model_name_from_path(out, name, sizeof name);
+	o.name = name;
+	Session s = {0};
+	a->po.native = 1;
+	Graph *g = load_model(a, &s, 1, d);
+	int rc = -1;
+	if (!g)
+		goto done;
+	if (a->po.stop_after) { /* the pipeline stopped early: no code */
+		rc = 0;
+		goto done;
+	}
+	CgInfo info;
+	if (cg_compile(g, &o, &info, d))
+		goto done;
+	rc = 0;
+	for (int i = 0; i < s.report.nlayers; i++) {
+		SqLayerReport *l = &s.report.layers[i];
+		for (int j = 0; j < g->nnodes; j++)
+			if (!strcmp(g->nodes[j].name, l->name))
+				l->kernel = kernel_name(ir_attr_s(&g->nodes[j], "sqc.kernel", "f32"));
+	}
+	if (!a->quiet) {
+		fprintf(stderr, "sqc: wrote %s (%s, %lld bytes; workspace %lld bytes)\n", out,
+		        a->target ? a->target : "x86_64-linux-gnu", (long long)info.code_bytes,
+		        (long long)info.workspace);
+		for (int j = 0; j < g->nnodes && a->verbose; j++) {
+			const Node *n = &g->nodes[j];
+			const char *k = ir_attr_s(n, "sqc.kernel", NULL);
+			if (k)
+				fprintf(stderr, "  %-24s %-6s bits %-2lld act %-2lld kernel %s\n", n->name,
+				        ir_op_name(n->op), (long long)ir_attr_i(n, "sqc.bits", 32),
+				        (long long)ir_attr_i(n, "sqc.act_bits", 32), k);
+		}
+	}
+	rc = save_onnx(a, &s, d);
+	if (!rc && a->report) {
+		Diag dr;
+		diag_init(&dr, a->report);
+		if (sq_report_write_json(&s.report, -1, -1, a->report, &dr)) {
+			d->nerrors++;
+			rc = -1;
+		}
+	}
+done:
+	ir_graph_free(g);
+	session_free(&s);
+	return rc;
+}
+
 static int cmd_compile(Args *a, Diag *d)
 {
 	if (!a->emit && a->save_onnx && !a->noutputs) { /* only --save-onnx */
@@ -447,9 +574,8 @@ static int cmd_compile(Args *a, Diag *d)
 		session_free(&s);
 		return rc;
 	}
-	if (!a->emit)
-		return diag_error(d, NULL, "native code generation is not implemented yet; use "
-		                  "--emit=ir, --save-onnx FILE, or `sqc run`/`sqc eval`");
+	if (!a->emit || !strcmp(a->emit, "llvm"))
+		return compile_native(a, d);
 	Session s = {0};
 	Graph *g = load_model(a, &s, 0, d);
 	int rc = g ? write_ir(g, a->noutputs ? a->outputs[0] : NULL, d) : -1;
@@ -468,8 +594,11 @@ static int cmd_compile(Args *a, Diag *d)
 	return rc;
 }
 
+static int run_so(Args *a, Diag *d);
 static int cmd_run(Args *a, Diag *d)
 {
+	if (has_ext(a->model, ".so"))
+		return run_so(a, d);
 	if (!a->ninputs)
 		return diag_error(d, NULL, "run: give the input with --input IN.npy");
 	if (!a->noutputs)
@@ -665,14 +794,132 @@ static int eval_graph(Args *a, const Graph *g, const FeDataset *ds, const char *
 	return 0;
 }
 
+/* A compiled model's workspace: 64-byte aligned, as the generated API asks. */
+static void *workspace_alloc(const RtModel *m)
+{
+	size_t n = (m->workspace_size() + 63) / 64 * 64;
+	return aligned_alloc(64, n ? n : 64);
+}
+
+/* sqc eval model.so: top-1 accuracy of the compiled code (NAME_run_batch). */
+static int eval_so(Args *a, Diag *d)
+{
+	if (quant_requested(a) || a->act_bits)
+		return diag_error(d, NULL, "a compiled model is quantized already: --quant, "
+		                  "--act-bits and --finetune apply when compiling");
+	Session s = {0};
+	FeDataset ds = {0};
+	RtModel m = {0};
+	int rc = -1;
+	float *out = NULL;
+	void *ws = NULL;
+	if (session_config(a, &s, d) || rt_model_open(&m, a->model, a->name, d))
+		goto done;
+	Diag dd;
+	diag_init(&dd, a->config ? a->config : "data");
+	if (fe_dataset_load(&s.cfg.data, FE_SPLIT_TEST, a->limit, &ds, &dd)) {
+		d->nerrors++;
+		goto done;
+	}
+	if (!ds.y) {
+		diag_error(&dd, NULL, "the test split has no labels: accuracy needs them");
+		d->nerrors++;
+		goto done;
+	}
+	int64_t per = fe_dataset_sample_numel(&ds);
+	if ((int64_t)m.input_size() != per || (int64_t)m.output_size() != ds.nclasses) {
+		diag_error(d, NULL, "the model takes %zu floats and gives %zu scores; the data set "
+		           "has %lld floats per image and %d classes", m.input_size(),
+		           m.output_size(), (long long)per, ds.nclasses);
+		goto done;
+	}
+	int64_t batch = a->batch ? a->batch : 100, correct = 0, nc = ds.nclasses;
+	out = xmalloc(sizeof(float) * (size_t)(batch * nc));
+	ws = workspace_alloc(&m);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int64_t i = 0; i < ds.n; i += batch) {
+		int64_t nb = ds.n - i < batch ? ds.n - i : batch;
+		if (m.run_batch((size_t)nb, ds.x + i * per, out, ws)) {
+			diag_error(d, NULL, "the compiled model failed on image %lld", (long long)i);
+			goto done;
+		}
+		for (int64_t k = 0; k < nb; k++) {
+			int best = 0;
+			for (int c = 1; c < nc; c++)
+				if (out[k * nc + c] > out[k * nc + best])
+					best = c;
+			correct += best == ds.y[i + k];
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (a->verbose)
+		fprintf(stderr, "accuracy: %lld images in %.3f s\n", (long long)ds.n,
+		        (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+	printf("accuracy: %.4f (%lld/%lld)\n", ds.n ? (double)correct / (double)ds.n : 0.0,
+	       (long long)correct, (long long)ds.n);
+	rc = fflush(stdout) ? -1 : 0;
+done:
+	free(out);
+	free(ws);
+	rt_model_close(&m);
+	fe_dataset_free(&ds);
+	session_free(&s);
+	return rc;
+}
+
+/* sqc run model.so --input IN.npy -o OUT.npy: IN holds one or more samples. */
+static int run_so(Args *a, Diag *d)
+{
+	if (a->ninputs != 1 || a->noutputs != 1)
+		return diag_error(d, NULL, "run: a compiled model takes one --input and one -o");
+	FeTensor in = {0};
+	RtModel m = {0};
+	float *out = NULL;
+	void *ws = NULL;
+	int rc = -1;
+	Diag di;
+	diag_init(&di, a->inputs[0]);
+	if (rt_model_open(&m, a->model, a->name, d))
+		goto done;
+	if (fe_tensor_read(a->inputs[0], &in, &di)) {
+		d->nerrors++;
+		goto done;
+	}
+	int64_t n = ir_shape_numel(&in.shape), isz = (int64_t)m.input_size();
+	if (in.dtype != DT_FLOAT || n <= 0 || n % isz) {
+		diag_error(&di, NULL, "expected float32 data, a whole number of samples of %lld "
+		           "floats", (long long)isz);
+		d->nerrors++;
+		goto done;
+	}
+	int64_t ns = n / isz, osz = (int64_t)m.output_size();
+	out = xmalloc(sizeof(float) * (size_t)(ns * osz));
+	ws = workspace_alloc(&m);
+	if (m.run_batch((size_t)ns, in.data, out, ws)) {
+		diag_error(d, NULL, "the compiled model failed");
+		goto done;
+	}
+	FeTensor t = {DT_FLOAT, {2, {ns, osz}}, out};
+	Diag dw;
+	diag_init(&dw, a->outputs[0]);
+	rc = fe_npy_write(a->outputs[0], &t, &dw);
+	if (rc)
+		d->nerrors++;
+done:
+	free(out);
+	free(ws);
+	rt_model_close(&m);
+	fe_tensor_free(&in);
+	return rc;
+}
+
 /* Top-1 accuracy on the config's test split: of the float model, or with --quant of the
  * fine-tuned model (the float accuracy is printed first as "float accuracy: ..."). */
 static int cmd_eval(Args *a, Diag *d)
 {
-	size_t ml = strlen(a->model);
-	if (ml > 3 && !strcmp(a->model + ml - 3, ".so"))
-		return diag_error(d, NULL, "evaluating a compiled model needs the native backend, "
-		                  "which is not implemented yet; evaluate the .onnx file");
+	if (has_ext(a->model, ".so"))
+		return eval_so(a, d);
 	Session s = {0};
 	s.acc_float = s.acc_quant = -1;
 	FeDataset ds = {0};

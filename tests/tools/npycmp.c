@@ -1,10 +1,13 @@
 /* tests/tools/npycmp.c: compares two .npy tensors.
  *   npycmp GOT.npy WANT.npy [RTOL [ATOL]]   exit 0 when equal within |g-w| <= atol + rtol*|w|
+ *   npycmp -m R GOT.npy WANT.npy            ... within |g-w| <= R * max|want| (relative to
+ *                                           the tensor's scale: for sums whose terms cancel)
  * Prints the largest deviation. */
 #include "frontend/frontend.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static double get(const FeTensor *t, int64_t i)
 {
@@ -20,6 +23,12 @@ static double get(const FeTensor *t, int64_t i)
 
 int main(int argc, char **argv)
 {
+	double relmax = -1;
+	if (argc > 3 && !strcmp(argv[1], "-m")) {
+		relmax = atof(argv[2]);
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 3) {
 		fprintf(stderr, "usage: npycmp GOT.npy WANT.npy [RTOL [ATOL]]\n");
 		return 2;
@@ -45,6 +54,13 @@ int main(int argc, char **argv)
 	} else {
 		double worst = 0;
 		int64_t at = -1, n = ir_shape_numel(&a.shape);
+		if (relmax >= 0) {
+			double big = 0;
+			for (int64_t i = 0; i < n; i++)
+				big = fmax(big, fabs(get(&b, i)));
+			rtol = 0;
+			atol = relmax * big;
+		}
 		for (int64_t i = 0; i < n; i++) {
 			double g = get(&a, i), w = get(&b, i);
 			double excess = fabs(g - w) - (atol + rtol * fabs(w));

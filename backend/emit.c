@@ -1,0 +1,519 @@
+/* backend/emit.c: the module around the glue, optimization, and the output files.
+ *
+ * The kernel library's bitcode for the target is parsed into a fresh context; the glue
+ * (lower.c) and the five API functions are added to that module, so no module linking is
+ * needed. Every function but the API is internalized, default<O3> inlines and
+ * specializes, and the target machine writes an object, assembly or LLVM IR; a shared
+ * object is linked by ld.lld. Outputs are written to a temporary file in the output's
+ * folder and renamed on success; the same graph and options give the same bytes. */
+#include "cg.h"
+#include "../passes/passes.h"
+
+#include <errno.h>
+#include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#ifndef SQC_LLD
+#define SQC_LLD "ld.lld-19"
+#endif
+
+static const CgTarget *find_target(const char *triple)
+{
+	if (!triple || !strcmp(triple, "x86_64-linux-gnu") || !strcmp(triple, "x86_64"))
+		return cg_target_x86_64();
+	if (!strcmp(triple, "aarch64-linux-gnu") || !strcmp(triple, "aarch64"))
+		return cg_target_aarch64();
+	return NULL;
+}
+
+int cg_target_known(const char *triple)
+{
+	return find_target(triple) ? 0 : -1;
+}
+
+const char *cg_target_list(void)
+{
+	return "x86_64-linux-gnu, aarch64-linux-gnu";
+}
+
+int cg_valid_name(const char *s)
+{
+	if (!s || !*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_'))
+			return 0;
+	return 1;
+}
+
+LLVMValueRef cg_kernel(Cg *c, const char *name)
+{
+	LLVMValueRef f = LLVMGetNamedFunction(c->mod, name);
+	if (!f) {
+		fprintf(stderr, "sqc: internal error: kernel %s missing from the kernel library\n", name);
+		abort();
+	}
+	return f;
+}
+
+LLVMValueRef cg_call(Cg *c, const char *kernel, LLVMValueRef *args, unsigned n)
+{
+	LLVMValueRef f = cg_kernel(c, kernel);
+	LLVMTypeRef ft = LLVMGlobalGetValueType(f);
+	if (LLVMCountParamTypes(ft) != n) {
+		fprintf(stderr, "sqc: internal error: %s takes %u arguments, not %u\n", kernel,
+		        LLVMCountParamTypes(ft), n);
+		abort();
+	}
+	return LLVMBuildCall2(c->b, ft, f, args, n, "");
+}
+
+LLVMValueRef cg_const_bytes(Cg *c, const char *hint, const void *data, size_t n)
+{
+	LLVMValueRef init = LLVMConstStringInContext(c->ctx, data, (unsigned)n, 1);
+	char name[96];
+	snprintf(name, sizeof name, ".%s.%d", hint, c->nglobals++);
+	LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
+	LLVMSetInitializer(gv, init);
+	LLVMSetGlobalConstant(gv, 1);
+	LLVMSetLinkage(gv, LLVMPrivateLinkage);
+	LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+	LLVMSetAlignment(gv, 64);
+	return gv;
+}
+
+static LLVMValueRef add_fn(Cg *c, const char *suffix, LLVMTypeRef ret, LLVMTypeRef *params,
+                           unsigned n)
+{
+	char name[256];
+	snprintf(name, sizeof name, "%s_%s", c->o->name, suffix);
+	LLVMValueRef f = LLVMAddFunction(c->mod, name, LLVMFunctionType(ret, params, n, 0));
+	LLVMSetLinkage(f, LLVMExternalLinkage);
+	LLVMSetVisibility(f, LLVMDefaultVisibility);
+	return f;
+}
+
+static void const_fn(Cg *c, const char *suffix, int64_t v)
+{
+	LLVMValueRef f = add_fn(c, suffix, c->i64, NULL, 0);
+	LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, f, "entry"));
+	LLVMBuildRet(c->b, LLVMConstInt(c->i64, (unsigned long long)v, 0));
+}
+
+/* NAME_workspace_size: planned bytes + the largest scratch demand, rounded up to 64.
+ * The scratch functions get constant arguments, so O3 folds this to a constant. */
+static LLVMValueRef workspace_fn(Cg *c)
+{
+	LLVMValueRef f = add_fn(c, "workspace_size", c->i64, NULL, 0);
+	LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, f, "entry"));
+	LLVMValueRef m = LLVMConstInt(c->i64, 0, 0);
+	for (int i = 0; i < c->nscratch; i++) {
+		LLVMValueRef s = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(c->scratch_fn[i]),
+		                                c->scratch_fn[i], &c->scratch_arg[i], 1, "");
+		LLVMValueRef gt = LLVMBuildICmp(c->b, LLVMIntUGT, s, m, "");
+		m = LLVMBuildSelect(c->b, gt, s, m, "");
+	}
+	LLVMValueRef t = LLVMBuildAdd(c->b, m, LLVMConstInt(c->i64, (unsigned long long)(c->plan + 63), 0), "");
+	t = LLVMBuildAnd(c->b, t, LLVMConstInt(c->i64, ~63ULL, 0), "");
+	LLVMBuildRet(c->b, t);
+	return f;
+}
+
+/* NAME_run_batch: NAME_run over n samples with the same workspace. */
+static void run_batch_fn(Cg *c, int64_t insz, int64_t outsz)
+{
+	LLVMTypeRef pt[4] = {c->i64, c->ptr, c->ptr, c->ptr};
+	LLVMValueRef f = add_fn(c, "run_batch", c->i32, pt, 4);
+	LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(c->ctx, f, "entry");
+	LLVMBasicBlockRef loop = LLVMAppendBasicBlockInContext(c->ctx, f, "loop");
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(c->ctx, f, "body");
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->ctx, f, "done");
+	LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->ctx, f, "fail");
+	LLVMPositionBuilderAtEnd(c->b, entry);
+	LLVMBuildBr(c->b, loop);
+	LLVMPositionBuilderAtEnd(c->b, loop);
+	LLVMValueRef i = LLVMBuildPhi(c->b, c->i64, "i");
+	LLVMValueRef more = LLVMBuildICmp(c->b, LLVMIntULT, i, LLVMGetParam(f, 0), "");
+	LLVMBuildCondBr(c->b, more, body, done);
+	LLVMPositionBuilderAtEnd(c->b, body);
+	LLVMValueRef oi = LLVMBuildMul(c->b, i, LLVMConstInt(c->i64, (unsigned long long)insz, 0), "");
+	LLVMValueRef oo = LLVMBuildMul(c->b, i, LLVMConstInt(c->i64, (unsigned long long)outsz, 0), "");
+	LLVMValueRef args[3] = {LLVMBuildGEP2(c->b, c->f32, LLVMGetParam(f, 1), &oi, 1, ""),
+	                        LLVMBuildGEP2(c->b, c->f32, LLVMGetParam(f, 2), &oo, 1, ""),
+	                        LLVMGetParam(f, 3)};
+	LLVMValueRef rc = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(c->fn_run), c->fn_run, args, 3, "");
+	LLVMValueRef next = LLVMBuildAdd(c->b, i, LLVMConstInt(c->i64, 1, 0), "");
+	LLVMValueRef ok = LLVMBuildICmp(c->b, LLVMIntEQ, rc, LLVMConstInt(c->i32, 0, 0), "");
+	LLVMBuildCondBr(c->b, ok, loop, fail);
+	LLVMValueRef zero = LLVMConstInt(c->i64, 0, 0);
+	LLVMBasicBlockRef from[2] = {entry, body};
+	LLVMValueRef vals[2] = {zero, next};
+	LLVMAddIncoming(i, vals, from, 2);
+	LLVMPositionBuilderAtEnd(c->b, done);
+	LLVMBuildRet(c->b, LLVMConstInt(c->i32, 0, 0));
+	LLVMPositionBuilderAtEnd(c->b, fail);
+	LLVMBuildRet(c->b, rc);
+}
+
+/* Gives every function the target CPU and the kernels' features, so the glue inlines
+ * the kernels; --mcpu overrides the CPU of all of them. */
+static void set_target_attrs(Cg *c, const char *cpu)
+{
+	LLVMValueRef ref = cg_kernel(c, "rtk_relu");
+	unsigned fl = 0;
+	const char *feat = "";
+	LLVMAttributeRef fa = LLVMGetStringAttributeAtIndex(ref, LLVMAttributeFunctionIndex,
+	                                                    "target-features", 15);
+	if (fa)
+		feat = LLVMGetStringAttributeValue(fa, &fl);
+	char *features = xmalloc(fl + 1);
+	memcpy(features, feat, fl);
+	features[fl] = 0;
+	for (LLVMValueRef f = LLVMGetFirstFunction(c->mod); f; f = LLVMGetNextFunction(f)) {
+		if (LLVMIsDeclaration(f))
+			continue;
+		LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+		                        LLVMCreateStringAttribute(c->ctx, "target-cpu", 10, cpu,
+		                                                  (unsigned)strlen(cpu)));
+		LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+		                        LLVMCreateStringAttribute(c->ctx, "target-features", 15,
+		                                                  features, (unsigned)strlen(features)));
+		LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+		                        LLVMCreateEnumAttribute(c->ctx, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
+	}
+	free(features);
+}
+
+static int is_api(const Cg *c, const char *name)
+{
+	size_t k = strlen(c->o->name);
+	return !strncmp(name, c->o->name, k) && name[k] == '_' &&
+	       (!strcmp(name + k + 1, "run") || !strcmp(name + k + 1, "run_batch") ||
+	        !strcmp(name + k + 1, "workspace_size") || !strcmp(name + k + 1, "input_size") ||
+	        !strcmp(name + k + 1, "output_size"));
+}
+
+/* ---- files ------------------------------------------------------------------------- */
+
+/* A temporary file next to path (for an atomic rename); returns the malloc'd name. */
+static char *temp_next_to(const char *path, int *fd)
+{
+	size_t n = strlen(path) + 16;
+	char *t = xmalloc(n);
+	snprintf(t, n, "%s.tmpXXXXXX", path);
+	*fd = mkstemp(t);
+	if (*fd < 0) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static int write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_atomic(const char *path, const void *data, size_t n, Diag *d)
+{
+	int fd;
+	char *tmp = temp_next_to(path, &fd);
+	if (!tmp)
+		return diag_error(d, NULL, "cannot create %s: %s", path, strerror(errno));
+	int bad = write_all(fd, data, n);
+	bad |= fchmod(fd, 0644);
+	bad |= close(fd);
+	if (bad || rename(tmp, path)) {
+		unlink(tmp);
+		free(tmp);
+		return diag_error(d, NULL, "cannot write %s: %s", path, strerror(errno));
+	}
+	free(tmp);
+	return 0;
+}
+
+/* Links obj (bytes) into a shared object at path with ld.lld. */
+static int link_so(const char *path, const void *obj, size_t n, const char *soname, Diag *d)
+{
+	int fd;
+	char *tobj = temp_next_to(path, &fd);
+	if (!tobj)
+		return diag_error(d, NULL, "cannot create a temporary file next to %s: %s", path,
+		                  strerror(errno));
+	int bad = write_all(fd, obj, n) | close(fd);
+	int fd2;
+	char *tso = bad ? NULL : temp_next_to(path, &fd2);
+	if (tso)
+		close(fd2);
+	int rc = 0;
+	if (bad || !tso) {
+		rc = diag_error(d, NULL, "cannot write a temporary file next to %s", path);
+	} else {
+		const char *lld = getenv("SQC_LLD");
+		if (!lld || !*lld)
+			lld = SQC_LLD;
+		char so_opt[300];
+		snprintf(so_opt, sizeof so_opt, "-soname=%s", soname);
+		char *argv[] = {(char *)lld, "-shared", "--hash-style=gnu", "-z", "noexecstack",
+		                "-z", "relro", "-z", "now", "--build-id=none", so_opt, "-o", tso, tobj, NULL};
+		pid_t pid;
+		int st = 0;
+		if (posix_spawnp(&pid, lld, NULL, NULL, argv, environ) != 0)
+			rc = diag_error(d, NULL, "cannot run the linker %s (set SQC_LLD)", lld);
+		else if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			rc = diag_error(d, NULL, "the linker %s failed", lld);
+		else if (chmod(tso, 0755) || rename(tso, path))
+			rc = diag_error(d, NULL, "cannot write %s: %s", path, strerror(errno));
+	}
+	unlink(tobj);
+	if (tso && rc)
+		unlink(tso);
+	free(tobj);
+	free(tso);
+	return rc;
+}
+
+static void shape_list(char *buf, size_t n, const Shape *s)
+{
+	size_t k = (size_t)snprintf(buf, n, "{");
+	for (int i = 0; i < s->rank && k < n; i++)
+		k += (size_t)snprintf(buf + k, n - k, "%s%lld", i ? ", " : "", (long long)s->d[i]);
+	if (k < n)
+		snprintf(buf + k, n - k, "}");
+}
+
+static int write_header(const Cg *c, const char *path, int64_t ws, int64_t insz, int64_t outsz,
+                        Diag *d)
+{
+	const Graph *g = c->g;
+	const char *nm = c->o->name;
+	char up[256];
+	size_t k = 0;
+	for (; nm[k] && k + 1 < sizeof up; k++)
+		up[k] = (char)(nm[k] >= 'a' && nm[k] <= 'z' ? nm[k] - 32 : nm[k]);
+	up[k] = 0;
+	char sin[256], sout[256];
+	shape_list(sin, sizeof sin, &g->values[g->inputs[0]].shape);
+	shape_list(sout, sizeof sout, &g->values[g->outputs[0]].shape);
+	size_t cap = 8192;
+	char *t = xmalloc(cap);
+	int len = snprintf(t, cap,
+		"/* %s.h: generated by sqc " SQC_VERSION " (target %s). Do not edit.\n"
+		" *\n"
+		" * %s_run runs one sample: input shape %s, output shape %s (float32, C order).\n"
+		" * The caller provides a workspace of %s_workspace_size() bytes,\n"
+		" * 64-byte aligned; the code calls no malloc and keeps no global state, so threads\n"
+		" * with separate workspaces may run the model at once. Functions return 0. */\n"
+		"#ifndef %s_H\n#define %s_H\n\n#include <stddef.h>\n\n"
+		"#define %s_INPUT_SIZE %lld\n#define %s_OUTPUT_SIZE %lld\n"
+		"#define %s_WORKSPACE_SIZE %lld\n"
+		"#define %s_INPUT_RANK %d\n#define %s_INPUT_SHAPE %s\n"
+		"#define %s_OUTPUT_RANK %d\n#define %s_OUTPUT_SHAPE %s\n\n"
+		"#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+		"size_t %s_workspace_size(void);\nsize_t %s_input_size(void);\n"
+		"size_t %s_output_size(void);\n"
+		"int %s_run(const float *input, float *output, void *workspace);\n"
+		"int %s_run_batch(size_t n, const float *input, float *output, void *workspace);\n\n"
+		"#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
+		nm, c->o->target ? c->o->target : "x86_64-linux-gnu", nm, sin, sout, nm, up, up, up, (long long)insz, up, (long long)outsz, up,
+		(long long)ws, up, g->values[g->inputs[0]].shape.rank, up, sin, up,
+		g->values[g->outputs[0]].shape.rank, up, sout, nm, nm, nm, nm, nm);
+	int rc = len < 0 || (size_t)len >= cap ? diag_error(d, NULL, "header too long")
+	                                       : write_atomic(path, t, (size_t)len, d);
+	free(t);
+	return rc;
+}
+
+/* ---- the compilation ------------------------------------------------------------------ */
+
+static int check_io(const Graph *g, Diag *d)
+{
+	if (g->ninputs != 1 || g->noutputs != 1)
+		return diag_error(d, NULL, "the generated API has one input and one output; the "
+		                  "model has %d and %d", g->ninputs, g->noutputs);
+	const Value *x = &g->values[g->inputs[0]], *y = &g->values[g->outputs[0]];
+	if (x->dtype != DT_FLOAT || y->dtype != DT_FLOAT)
+		return diag_error(d, NULL, "the model's input and output must be float32");
+	if (g->inputs[0] == g->outputs[0] || y->producer < 0 || y->data)
+		return diag_error(d, NULL, "the model's output is not computed from its input");
+	return 0;
+}
+
+int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
+{
+	const CgTarget *t = find_target(o->target);
+	if (!t)
+		return diag_error(d, NULL, "unknown target '%s' (targets: %s)", o->target,
+		                  cg_target_list());
+	if (check_io(g, d))
+		return -1;
+	t->init();
+	Cg c = {0};
+	c.g = g;
+	c.o = o;
+	c.d = d;
+	c.ctx = LLVMContextCreate();
+	LLVMMemoryBufferRef mb = LLVMCreateMemoryBufferWithMemoryRange((const char *)t->bc,
+	                                                               t->bc_size, "kernels", 0);
+	int rc = -1;
+	LLVMTargetMachineRef tm = NULL;
+	char *err = NULL;
+	if (LLVMParseBitcodeInContext2(c.ctx, mb, &c.mod)) {
+		diag_error(d, NULL, "internal error: the embedded kernel bitcode does not load");
+		goto out;
+	}
+	c.i8 = LLVMInt8TypeInContext(c.ctx);
+	c.i32 = LLVMInt32TypeInContext(c.ctx);
+	c.i64 = LLVMInt64TypeInContext(c.ctx);
+	c.f32 = LLVMFloatTypeInContext(c.ctx);
+	c.ptr = LLVMPointerTypeInContext(c.ctx, 0);
+	c.b = LLVMCreateBuilderInContext(c.ctx);
+	c.cglobal = xcalloc((size_t)(g->nvalues ? g->nvalues : 1), sizeof(LLVMValueRef));
+	c.plan = (memplan_size(g) + 63) / 64 * 64;
+	const char *triple = t->triple;
+	LLVMSetTarget(c.mod, triple);
+
+	LLVMTypeRef pt[3] = {c.ptr, c.ptr, c.ptr};
+	c.fn_run = add_fn(&c, "run", c.i32, pt, 3);
+	c.in = LLVMGetParam(c.fn_run, 0);
+	c.out = LLVMGetParam(c.fn_run, 1);
+	c.ws = LLVMGetParam(c.fn_run, 2);
+	LLVMPositionBuilderAtEnd(c.b, LLVMAppendBasicBlockInContext(c.ctx, c.fn_run, "entry"));
+	if (cg_lower_graph(&c))
+		goto out;
+	LLVMBuildRet(c.b, LLVMConstInt(c.i32, 0, 0));
+	int64_t insz = ir_shape_numel(&g->values[g->inputs[0]].shape);
+	int64_t outsz = ir_shape_numel(&g->values[g->outputs[0]].shape);
+	const_fn(&c, "input_size", insz);
+	const_fn(&c, "output_size", outsz);
+	LLVMValueRef wsf = workspace_fn(&c);
+	run_batch_fn(&c, insz, outsz);
+	const char *cpu = o->mcpu ? o->mcpu : t->cpu;
+	set_target_attrs(&c, cpu);
+	/* internalize the kernels, and inline them into the glue: every call is specialized
+	 * for its layer's constant parameters */
+	unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+	unsigned noinl = LLVMGetEnumAttributeKindForName("noinline", 8);
+	for (LLVMValueRef f = LLVMGetFirstFunction(c.mod); f; f = LLVMGetNextFunction(f)) {
+		size_t nl;
+		const char *fname = LLVMGetValueName2(f, &nl);
+		if (LLVMIsDeclaration(f) || is_api(&c, fname))
+			continue;
+		LLVMSetLinkage(f, LLVMInternalLinkage);
+		if (!LLVMGetEnumAttributeAtIndex(f, LLVMAttributeFunctionIndex, noinl))
+			LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+			                        LLVMCreateEnumAttribute(c.ctx, always, 0));
+	}
+	for (LLVMValueRef v = LLVMGetFirstGlobal(c.mod); v; v = LLVMGetNextGlobal(v))
+		if (!LLVMIsDeclaration(v))
+			LLVMSetLinkage(v, LLVMGetLinkage(v) == LLVMPrivateLinkage ? LLVMPrivateLinkage
+			                                                             : LLVMInternalLinkage);
+	if (LLVMVerifyModule(c.mod, LLVMReturnStatusAction, &err)) {
+		diag_error(d, NULL, "internal error: invalid LLVM module: %s", err);
+		goto out;
+	}
+	LLVMDisposeMessage(err);
+	err = NULL;
+
+	LLVMTargetRef target;
+	if (LLVMGetTargetFromTriple(triple, &target, &err)) {
+		diag_error(d, NULL, "LLVM has no target %s: %s", triple, err);
+		goto out;
+	}
+	tm = LLVMCreateTargetMachine(target, triple, cpu, "", LLVMCodeGenLevelAggressive,
+	                             LLVMRelocPIC, LLVMCodeModelDefault);
+	if (!tm) {
+		diag_error(d, NULL, "LLVM cannot make a target machine for %s, cpu %s", triple, cpu);
+		goto out;
+	}
+	LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+	LLVMSetModuleDataLayout(c.mod, dl);
+	LLVMDisposeTargetData(dl);
+	LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+	LLVMErrorRef perr = LLVMRunPasses(c.mod, "default<O3>", tm, po);
+	LLVMDisposePassBuilderOptions(po);
+	if (perr) {
+		char *m = LLVMGetErrorMessage(perr);
+		diag_error(d, NULL, "internal error: LLVM passes failed: %s", m);
+		LLVMDisposeErrorMessage(m);
+		goto out;
+	}
+	/* the workspace size folded to a constant */
+	LLVMValueRef ret = LLVMGetBasicBlockTerminator(LLVMGetEntryBasicBlock(wsf));
+	LLVMValueRef wv = ret && LLVMGetNumOperands(ret) == 1 ? LLVMGetOperand(ret, 0) : NULL;
+	if (!wv || !LLVMIsAConstantInt(wv)) {
+		char *txt = LLVMPrintValueToString(wsf);
+		diag_error(d, NULL, "internal error: the workspace size is not a constant after O3:\n%s", txt);
+		LLVMDisposeMessage(txt);
+		goto out;
+	}
+	int64_t ws = (int64_t)LLVMConstIntGetZExtValue(wv);
+
+	LLVMMemoryBufferRef outbuf = NULL;
+	if (o->kind == CG_LLVM) {
+		char *s = LLVMPrintModuleToString(c.mod);
+		rc = write_atomic(o->output, s, strlen(s), d);
+		LLVMDisposeMessage(s);
+	} else {
+		LLVMCodeGenFileType ft = o->kind == CG_ASM ? LLVMAssemblyFile : LLVMObjectFile;
+		if (LLVMTargetMachineEmitToMemoryBuffer(tm, c.mod, ft, &err, &outbuf)) {
+			diag_error(d, NULL, "internal error: LLVM code generation failed: %s", err);
+			goto out;
+		}
+		const char *p = LLVMGetBufferStart(outbuf);
+		size_t n = LLVMGetBufferSize(outbuf);
+		if (o->kind == CG_SO) {
+			const char *base = strrchr(o->output, '/');
+			rc = link_so(o->output, p, n, base ? base + 1 : o->output, d);
+		} else {
+			rc = write_atomic(o->output, p, n, d);
+		}
+		LLVMDisposeMemoryBuffer(outbuf);
+	}
+	if (!rc && o->header)
+		rc = write_header(&c, o->header, ws, insz, outsz, d);
+	if (!rc && info) {
+		struct stat st;
+		info->workspace = ws;
+		info->input = insz;
+		info->output = outsz;
+		info->code_bytes = stat(o->output, &st) ? -1 : (int64_t)st.st_size;
+	}
+out:
+	if (err)
+		LLVMDisposeMessage(err);
+	if (tm)
+		LLVMDisposeTargetMachine(tm);
+	if (c.b)
+		LLVMDisposeBuilder(c.b);
+	if (c.mod)
+		LLVMDisposeModule(c.mod);
+	LLVMDisposeMemoryBuffer(mb);
+	LLVMContextDispose(c.ctx);
+	free(c.cglobal);
+	free(c.scratch_fn);
+	free(c.scratch_arg);
+	return rc;
+}

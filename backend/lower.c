@@ -1,0 +1,502 @@
+/* backend/lower.c: the graph's glue in LLVM IR, one kernel call per node.
+ *
+ * Requires: the full pipeline with pack and memplan (sqc.kernel, sqc.ws_offset), one
+ * float input and one float output, a batch of 1. Each node becomes a call of a
+ * runtime/kernels function with a constant parameter struct (the layouts of kernels.h:
+ * int32 fields, RtkQConv ending in one float), constant pointers to its weights in
+ * read-only data, and pointers into the workspace; O3 later inlines and specializes. */
+#include "cg.h"
+#include "../passes/passes.h"
+#include "../runtime/rt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static LLVMValueRef ci32(Cg *c, int64_t v)
+{
+	return LLVMConstInt(c->i32, (unsigned long long)v, 1);
+}
+
+static LLVMValueRef cf32(Cg *c, float v)
+{
+	return LLVMConstReal(c->f32, v);
+}
+
+/* A constant parameter struct {i32 x n [, float]} (kernels.h layouts). */
+static LLVMValueRef params(Cg *c, const int32_t *f, int n, const float *last)
+{
+	LLVMTypeRef ty[40];
+	LLVMValueRef v[40];
+	for (int i = 0; i < n; i++) {
+		ty[i] = c->i32;
+		v[i] = ci32(c, f[i]);
+	}
+	if (last) {
+		ty[n] = c->f32;
+		v[n++] = cf32(c, *last);
+	}
+	LLVMTypeRef st = LLVMStructTypeInContext(c->ctx, ty, (unsigned)n, 0);
+	char name[32];
+	snprintf(name, sizeof name, ".p%d", c->nglobals++);
+	LLVMValueRef gv = LLVMAddGlobal(c->mod, st, name);
+	LLVMSetInitializer(gv, LLVMConstNamedStruct(st, v, (unsigned)n));
+	LLVMSetGlobalConstant(gv, 1);
+	LLVMSetLinkage(gv, LLVMPrivateLinkage);
+	LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
+	return gv;
+}
+
+static void add_scratch(Cg *c, const char *fn, LLVMValueRef p)
+{
+	if (c->nscratch == c->capscratch) {
+		c->capscratch = c->capscratch ? 2 * c->capscratch : 16;
+		c->scratch_fn = xrealloc(c->scratch_fn, sizeof(LLVMValueRef) * (size_t)c->capscratch);
+		c->scratch_arg = xrealloc(c->scratch_arg, sizeof(LLVMValueRef) * (size_t)c->capscratch);
+	}
+	c->scratch_fn[c->nscratch] = cg_kernel(c, fn);
+	c->scratch_arg[c->nscratch++] = p;
+}
+
+static LLVMValueRef ws_at(Cg *c, int64_t off)
+{
+	LLVMValueRef o = LLVMConstInt(c->i64, (unsigned long long)off, 0);
+	return LLVMBuildGEP2(c->b, c->i8, c->ws, &o, 1, "");
+}
+
+static LLVMValueRef scratch(Cg *c)
+{
+	return ws_at(c, c->plan);
+}
+
+static LLVMValueRef fptr(Cg *c, LLVMValueRef base, int64_t floats)
+{
+	if (!floats)
+		return base;
+	LLVMValueRef o = LLVMConstInt(c->i64, (unsigned long long)floats, 0);
+	return LLVMBuildGEP2(c->b, c->f32, base, &o, 1, "");
+}
+
+/* Where value v lives: the caller's input/output, read-only data, or the workspace. */
+static LLVMValueRef buf(Cg *c, int v)
+{
+	const Graph *g = c->g;
+	const Value *x = &g->values[v];
+	if (x->is_input)
+		return c->in;
+	if (x->is_output)
+		return c->out;
+	if (x->data) {
+		if (!c->cglobal[v])
+			c->cglobal[v] = cg_const_bytes(c, x->name, x->data, ir_value_nbytes(x));
+		return c->cglobal[v];
+	}
+	int p = x->producer;
+	int64_t off = p >= 0 ? ir_attr_i(&g->nodes[p], "sqc.ws_offset", -1) : -1;
+	if (off < 0) {
+		diag_error(c->d, NULL, "internal error: value '%s' has no workspace offset", x->name);
+		return NULL;
+	}
+	return ws_at(c, off);
+}
+
+static LLVMValueRef floats_global(Cg *c, const char *hint, const float *v, int64_t n)
+{
+	return cg_const_bytes(c, hint, v, sizeof(float) * (size_t)n);
+}
+
+static int64_t numel(const Cg *c, int v)
+{
+	return ir_shape_numel(&c->g->values[v].shape);
+}
+
+/* ---- Conv, Gemm, MatMul ------------------------------------------------------------ */
+
+/* Geometry of a 1-D or 2-D Conv at batch 1 in kernels.h's form. */
+static int conv_geom(Cg *c, const Node *n, int32_t *f)
+{
+	RtConv p;
+	rt_conv_params(c->g, n, &p);
+	if (p.n != 1 || p.nsp < 1 || p.nsp > 2)
+		return diag_error(c->d, n->name, "the backend compiles 1-D and 2-D convolutions at "
+		                  "batch 1 (this one: %d-D, batch %lld)", p.nsp, (long long)p.n);
+	int two = p.nsp == 2;
+	int64_t v[16] = {p.c, two ? p.in[0] : 1, p.in[two], p.m, two ? p.out[0] : 1, p.out[two],
+	                 two ? p.k[0] : 1, p.k[two], two ? p.stride[0] : 1, p.stride[two],
+	                 two ? p.dil[0] : 1, p.dil[two], two ? p.pad_begin[0] : 0,
+	                 p.pad_begin[two], p.group, ir_attr_i(n, "sqc.relu", 0)};
+	for (int i = 0; i < 16; i++) {
+		if (v[i] > INT32_MAX)
+			return diag_error(c->d, n->name, "dimension too large for the backend");
+		f[i] = (int32_t)v[i];
+	}
+	return 0;
+}
+
+/* Bias of a layer as C floats (NULL if none): Conv B [M]; Gemm C of [N], [1,N], [1] or a
+ * scalar, times beta. */
+static int bias_of(Cg *c, const Node *n, int64_t C, float beta, LLVMValueRef *out)
+{
+	*out = LLVMConstNull(c->ptr);
+	if (n->op == OP_MATMUL || n->nin < 3 || n->in[2] < 0)
+		return 0;
+	const Value *b = &c->g->values[n->in[2]];
+	int64_t nb = ir_shape_numel(&b->shape);
+	if (!b->data || b->dtype != DT_FLOAT || (nb != C && nb != 1))
+		return diag_error(c->d, n->name, "the backend needs a constant bias of %lld values",
+		                  (long long)C);
+	float *v = xmalloc(sizeof(float) * (size_t)C);
+	for (int64_t i = 0; i < C; i++)
+		v[i] = ((const float *)b->data)[nb == 1 ? 0 : i] * beta;
+	*out = floats_global(c, "bias", v, C);
+	free(v);
+	return 0;
+}
+
+/* A quantized layer: qconv over `rows` input rows (Conv: 1). */
+static int lower_qlayer(Cg *c, const Node *n, const int32_t *geom, int64_t rows,
+                        int64_t row_in, int64_t row_out, float alpha, float beta)
+{
+	uint64_t *packed;
+	float *scales;
+	int64_t C, per;
+	if (pack_weights(c->g, n, &packed, &scales, &C, &per, c->d))
+		return -1;
+	int bits = (int)ir_attr_i(n, "sqc.bits", 2);
+	int act = (int)ir_attr_i(n, "sqc.act_bits", 32);
+	int sgn = (int)ir_attr_i(n, "sqc.act_signed", 0);
+	float step = ir_attr_f(n, "sqc.act_step", 1.0f);
+	if (act < 32 && (act < 1 || act > 8 || !(step > 0) || !isfinite(step))) {
+		free(packed);
+		free(scales);
+		return diag_error(c->d, n->name, "bad activation quantization attributes");
+	}
+	for (int64_t i = 0; i < C; i++)
+		scales[i] *= alpha;
+	int64_t kw = pack_kwords(per);
+	int32_t f[23];
+	memcpy(f, geom, 16 * sizeof(int32_t));
+	f[16] = (int32_t)per;
+	f[17] = (int32_t)kw;
+	f[18] = bits == 1;
+	f[19] = act;
+	f[20] = act < 32 && sgn ? 1 << (act - 1) : 0;
+	f[21] = act >= 32 ? 0 : sgn ? (1 << (act - 1)) - 1 : (1 << act) - 1;
+	LLVMValueRef p = params(c, f, 22, &step);
+	LLVMValueRef w = cg_const_bytes(c, "packed", packed, sizeof(uint64_t) * (size_t)(C * (bits == 1 ? 1 : 2) * kw));
+	LLVMValueRef s = floats_global(c, "scales", scales, C);
+	free(packed);
+	free(scales);
+	LLVMValueRef bias;
+	if (bias_of(c, n, C, beta, &bias))
+		return -1;
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	add_scratch(c, "rtk_qconv_scratch", p);
+	for (int64_t r = 0; r < rows; r++) {
+		LLVMValueRef a[7] = {p, fptr(c, x, r * row_in), w, s, bias, fptr(c, y, r * row_out),
+		                     scratch(c)};
+		cg_call(c, "rtk_qconv", a, 7);
+	}
+	return 0;
+}
+
+static int lower_conv(Cg *c, const Node *n)
+{
+	int32_t f[16];
+	if (conv_geom(c, n, f))
+		return -1;
+	if (strcmp(ir_attr_s(n, "sqc.kernel", "f32"), "f32"))
+		return lower_qlayer(c, n, f, 1, 0, 0, 1.0f, 1.0f);
+	LLVMValueRef p = params(c, f, 16, NULL), bias;
+	if (bias_of(c, n, f[3], 1.0f, &bias))
+		return -1;
+	LLVMValueRef x = buf(c, n->in[0]), w = buf(c, n->in[1]), y = buf(c, n->out[0]);
+	if (!x || !w || !y)
+		return -1;
+	add_scratch(c, "rtk_conv_f32_scratch", p);
+	LLVMValueRef a[6] = {p, x, w, bias, y, scratch(c)};
+	cg_call(c, "rtk_conv_f32", a, 6);
+	return 0;
+}
+
+/* Gemm and MatMul with constant weights: rows of A times the weights. */
+static int lower_dense(Cg *c, const Node *n)
+{
+	const Graph *g = c->g;
+	const Value *a = &g->values[n->in[0]], *w = &g->values[n->in[1]];
+	if (!w->data || w->shape.rank != 2)
+		return diag_error(c->d, n->name, "the backend needs constant 2-D weights for %s",
+		                  ir_op_name(n->op));
+	int tb = n->op == OP_GEMM && ir_attr_i(n, "transB", 0);
+	int ta = n->op == OP_GEMM && ir_attr_i(n, "transA", 0);
+	int64_t K = tb ? w->shape.d[1] : w->shape.d[0], N = tb ? w->shape.d[0] : w->shape.d[1];
+	int64_t rows = numel(c, n->in[0]) / (K ? K : 1);
+	if (ta && rows != 1)
+		return diag_error(c->d, n->name, "Gemm with transA needs one row at batch 1");
+	if (K > INT32_MAX || N > INT32_MAX || rows > 4096)
+		return diag_error(c->d, n->name, "Gemm too large for the backend");
+	(void)a;
+	float alpha = n->op == OP_GEMM ? ir_attr_f(n, "alpha", 1.0f) : 1.0f;
+	float beta = n->op == OP_GEMM ? ir_attr_f(n, "beta", 1.0f) : 1.0f;
+	int32_t relu = (int32_t)ir_attr_i(n, "sqc.relu", 0);
+	if (strcmp(ir_attr_s(n, "sqc.kernel", "f32"), "f32")) {
+		int32_t f[16] = {(int32_t)K, 1, 1, (int32_t)N, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, relu};
+		return lower_qlayer(c, n, f, rows, K, N, alpha, beta);
+	}
+	float *wt = xmalloc(sizeof(float) * (size_t)(N * K));
+	const float *wd = w->data;
+	for (int64_t i = 0; i < N; i++)
+		for (int64_t k = 0; k < K; k++)
+			wt[i * K + k] = alpha * (tb ? wd[i * K + k] : wd[k * N + i]);
+	LLVMValueRef wg = floats_global(c, "weights", wt, N * K);
+	free(wt);
+	int32_t f[4] = {(int32_t)rows, (int32_t)N, (int32_t)K, relu};
+	LLVMValueRef p = params(c, f, 4, NULL), bias;
+	if (bias_of(c, n, N, beta, &bias))
+		return -1;
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	LLVMValueRef args[5] = {p, x, wg, bias, y};
+	cg_call(c, "rtk_gemm_f32", args, 5);
+	return 0;
+}
+
+/* ---- the other ops ------------------------------------------------------------------- */
+
+static int lower_pool(Cg *c, const Node *n)
+{
+	RtPool p;
+	rt_pool_params(c->g, n, &p);
+	if (p.n != 1 || p.nsp < 1 || p.nsp > 2)
+		return diag_error(c->d, n->name, "the backend compiles 1-D and 2-D pooling at batch 1");
+	int two = p.nsp == 2;
+	int32_t f[17] = {(int32_t)p.c, two ? (int32_t)p.in[0] : 1, (int32_t)p.in[two],
+	                 two ? (int32_t)p.out[0] : 1, (int32_t)p.out[two], two ? (int32_t)p.k[0] : 1,
+	                 (int32_t)p.k[two], two ? (int32_t)p.stride[0] : 1, (int32_t)p.stride[two],
+	                 two ? (int32_t)p.dil[0] : 1, (int32_t)p.dil[two],
+	                 two ? (int32_t)p.pad_begin[0] : 0, (int32_t)p.pad_begin[two],
+	                 two ? (int32_t)p.pad_end[0] : 0, (int32_t)p.pad_end[two],
+	                 n->op == OP_MAXPOOL, p.count_include_pad};
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	LLVMValueRef a[3] = {params(c, f, 17, NULL), x, y};
+	cg_call(c, "rtk_pool", a, 3);
+	return 0;
+}
+
+static int lower_global_pool(Cg *c, const Node *n)
+{
+	const Shape *s = &c->g->values[n->in[0]].shape;
+	if (s->rank < 2 || s->d[0] != 1)
+		return diag_error(c->d, n->name, "the backend compiles global pooling at batch 1");
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	LLVMValueRef a[5] = {ci32(c, n->op == OP_GLOBALMAXPOOL), ci32(c, s->d[1]),
+	                     ci32(c, ir_shape_numel(s) / (s->d[1] ? s->d[1] : 1)), x, y};
+	cg_call(c, "rtk_global_pool", a, 5);
+	return 0;
+}
+
+/* Constant scalar operand i of n (Clip min/max), or def when absent. */
+static int const_scalar(Cg *c, const Node *n, int i, float def, float *out)
+{
+	*out = def;
+	if (n->nin <= i || n->in[i] < 0)
+		return 0;
+	const Value *v = &c->g->values[n->in[i]];
+	if (!v->data || v->dtype != DT_FLOAT || ir_shape_numel(&v->shape) != 1)
+		return diag_error(c->d, n->name, "the backend needs constant scalar bounds for Clip");
+	*out = *(const float *)v->data;
+	return 0;
+}
+
+static int lower_unary(Cg *c, const Node *n)
+{
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	LLVMValueRef cnt = ci32(c, numel(c, n->out[0]));
+	if (n->op == OP_RELU) {
+		LLVMValueRef a[3] = {x, y, cnt};
+		cg_call(c, "rtk_relu", a, 3);
+	} else if (n->op == OP_LEAKYRELU) {
+		LLVMValueRef a[4] = {x, y, cnt, cf32(c, ir_attr_f(n, "alpha", 0.01f))};
+		cg_call(c, "rtk_leaky_relu", a, 4);
+	} else {
+		float lo, hi;
+		if (const_scalar(c, n, 1, -INFINITY, &lo) || const_scalar(c, n, 2, INFINITY, &hi))
+			return -1;
+		LLVMValueRef a[5] = {x, y, cnt, cf32(c, lo), cf32(c, hi)};
+		cg_call(c, "rtk_clip", a, 5);
+	}
+	return 0;
+}
+
+static int lower_binary(Cg *c, const Node *n)
+{
+	const Graph *g = c->g;
+	const Shape *sy = &g->values[n->out[0]].shape, *sa0 = &g->values[n->in[0]].shape;
+	Shape sb = ir_rhs_shape(n, sa0, &g->values[n->in[1]].shape);
+	if (sy->rank > 6)
+		return diag_error(c->d, n->name, "the backend broadcasts at most 6 dims");
+	int32_t f[20] = {0};
+	f[0] = n->op == OP_ADD ? 0 : n->op == OP_SUB ? 1 : n->op == OP_MUL ? 2 : 3;
+	f[1] = sy->rank;
+	const Shape *ops[2] = {sa0, &sb};
+	for (int k = 0; k < 2; k++) {
+		int64_t st = 1;
+		for (int i = sy->rank - 1; i >= 0; i--) {
+			int j = i - (sy->rank - ops[k]->rank);
+			int64_t d = j >= 0 ? ops[k]->d[j] : 1;
+			f[8 + 6 * k + i] = d == 1 && sy->d[i] != 1 ? 0 : (int32_t)st;
+			st *= d;
+		}
+	}
+	for (int i = 0; i < sy->rank; i++)
+		f[2 + i] = (int32_t)sy->d[i];
+	LLVMValueRef a = buf(c, n->in[0]), b = buf(c, n->in[1]), y = buf(c, n->out[0]);
+	if (!a || !b || !y)
+		return -1;
+	LLVMValueRef args[4] = {params(c, f, 20, NULL), a, b, y};
+	cg_call(c, "rtk_binary", args, 4);
+	return 0;
+}
+
+static int lower_batchnorm(Cg *c, const Node *n)
+{
+	const Graph *g = c->g;
+	const Shape *s = &g->values[n->in[0]].shape;
+	for (int j = 1; j < 5; j++)
+		if (!g->values[n->in[j]].data)
+			return diag_error(c->d, n->name, "the backend needs constant BatchNormalization "
+			                  "parameters");
+	int64_t C = s->rank > 1 ? s->d[1] : 1;
+	const float *ga = g->values[n->in[1]].data, *be = g->values[n->in[2]].data;
+	const float *mu = g->values[n->in[3]].data, *va = g->values[n->in[4]].data;
+	float eps = ir_attr_f(n, "epsilon", 1e-5f);
+	float *mul = xmalloc(sizeof(float) * (size_t)C), *add = xmalloc(sizeof(float) * (size_t)C);
+	for (int64_t i = 0; i < C; i++) {
+		mul[i] = ga[i] / sqrtf(va[i] + eps);
+		add[i] = be[i] - mu[i] * mul[i];
+	}
+	LLVMValueRef gm = floats_global(c, "bn_mul", mul, C), gadd = floats_global(c, "bn_add", add, C);
+	free(mul);
+	free(add);
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	LLVMValueRef a[6] = {ci32(c, C), ci32(c, ir_shape_numel(s) / (C ? C : 1)), x, gm, gadd, y};
+	cg_call(c, "rtk_channel_affine", a, 6);
+	return 0;
+}
+
+static int lower_softmax(Cg *c, const Node *n)
+{
+	int64_t outer, len, inner;
+	rt_softmax_dims(c->g, n, &outer, &len, &inner);
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	LLVMValueRef a[6] = {ci32(c, outer), ci32(c, len), ci32(c, inner),
+	                     ci32(c, n->op == OP_LOGSOFTMAX), x, y};
+	cg_call(c, "rtk_softmax", a, 6);
+	return 0;
+}
+
+static int lower_copy(Cg *c, const Node *n)
+{
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	int64_t k = numel(c, n->out[0]);
+	LLVMValueRef a[6] = {ci32(c, 1), ci32(c, k), ci32(c, k), ci32(c, 0), x, y};
+	cg_call(c, "rtk_copy_cols", a, 6);
+	return 0;
+}
+
+static int lower_concat(Cg *c, const Node *n)
+{
+	const Graph *g = c->g;
+	const Shape *sy = &g->values[n->out[0]].shape;
+	int axis = (int)ir_attr_i(n, "axis", 0);
+	int64_t outer = 1, inner_y = 1;
+	for (int i = 0; i < sy->rank; i++)
+		*(i < axis ? &outer : &inner_y) *= sy->d[i];
+	LLVMValueRef y = buf(c, n->out[0]);
+	if (!y)
+		return -1;
+	int64_t off = 0;
+	for (int j = 0; j < n->nin; j++) {
+		int64_t inner_x = numel(c, n->in[j]) / (outer ? outer : 1);
+		LLVMValueRef x = buf(c, n->in[j]);
+		if (!x)
+			return -1;
+		LLVMValueRef a[6] = {ci32(c, outer), ci32(c, inner_x), ci32(c, inner_y), ci32(c, off), x, y};
+		cg_call(c, "rtk_copy_cols", a, 6);
+		off += inner_x;
+	}
+	return 0;
+}
+
+static int lower_node(Cg *c, const Node *n)
+{
+	switch (n->op) {
+	case OP_CONV: return lower_conv(c, n);
+	case OP_GEMM:
+	case OP_MATMUL: return lower_dense(c, n);
+	case OP_MAXPOOL:
+	case OP_AVERAGEPOOL: return lower_pool(c, n);
+	case OP_GLOBALAVERAGEPOOL:
+	case OP_GLOBALMAXPOOL: return lower_global_pool(c, n);
+	case OP_RELU:
+	case OP_LEAKYRELU:
+	case OP_CLIP: return lower_unary(c, n);
+	case OP_ADD:
+	case OP_SUB:
+	case OP_MUL:
+	case OP_DIV: return lower_binary(c, n);
+	case OP_BATCHNORMALIZATION: return lower_batchnorm(c, n);
+	case OP_SOFTMAX:
+	case OP_LOGSOFTMAX: return lower_softmax(c, n);
+	case OP_FLATTEN:
+	case OP_RESHAPE:
+	case OP_SQUEEZE:
+	case OP_UNSQUEEZE:
+	case OP_IDENTITY:
+	case OP_DROPOUT: return lower_copy(c, n);
+	case OP_CONCAT: return lower_concat(c, n);
+	default:
+		return diag_error(c->d, n->name, "%s is not supported by the native backend yet "
+		                  "(supported: Conv, Gemm, MatMul, MaxPool, AveragePool, "
+		                  "GlobalAveragePool, GlobalMaxPool, Relu, LeakyRelu, Clip, Add, Sub, "
+		                  "Mul, Div, BatchNormalization, Softmax, LogSoftmax, Flatten, Reshape, "
+		                  "Squeeze, Unsqueeze, Concat)", ir_op_name(n->op));
+	}
+}
+
+int cg_lower_graph(Cg *c)
+{
+	const Graph *g = c->g;
+	for (int i = 0; i < g->nnodes; i++) {
+		const Node *n = &g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++) {
+			int v = n->in[j];
+			if (v >= 0 && g->values[v].dtype != DT_FLOAT && !ir_is_shape_operand(g, v))
+				return diag_error(c->d, n->name, "the backend computes in float32 only; "
+				                  "'%s' is %s", g->values[v].name,
+				                  ir_dtype_name(g->values[v].dtype));
+		}
+		if (n->nout && n->out[0] >= 0 && g->values[n->out[0]].dtype != DT_FLOAT)
+			return diag_error(c->d, n->name, "the backend computes in float32 only");
+		if (lower_node(c, n))
+			return -1;
+	}
+	return 0;
+}

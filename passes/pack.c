@@ -1,0 +1,165 @@
+/* passes/pack.c: weight packing and kernel choice for the native backend.
+ *
+ * pass_pack. Requires: shapes known, BatchNormalization folded (bnfold), a batch of 1.
+ * Establishes: every Conv/Gemm/MatMul with constant weights carries `sqc.kernel`, the
+ * kernel the backend will call (the same on every target for now):
+ *   "bitserial"   quantized weights (sqc.bits 1 or 2) and activations (sqc.act_bits 1..8):
+ *                 AND + popcount over activation bit planes x weight bit planes
+ *   "signselect"  quantized weights, float activations: sum of +x / -x, times the scale
+ *   "f32"         a layer kept in float
+ * and a quantized layer also `sqc.packed_bytes` (its packed weights, scales and biases in
+ * the output). A Relu that is the only reader of such a layer's result is fused into it:
+ * the layer gets `sqc.relu`=1 and writes the Relu's result (the Relu node goes). The weights of a quantized layer must be scale_c * t with t in {-1,0,+1}
+ * (sqc.bits 1: no zeros); anything else is a user error (a model edited after sqc saved it).
+ *
+ * pack_weights() makes the packed rows the backend writes to read-only data; the layout
+ * is the one runtime/kernels/kernels.h documents. */
+#include "passes.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Output channels and weights per channel of node n's weight operand, and the stride
+ * pattern to read weight j of channel c: W[c * cs + j * js]. */
+static int weight_geom(const Graph *g, const Node *n, int64_t *C, int64_t *per, int64_t *cs,
+                       int64_t *js)
+{
+	const Value *w = &g->values[n->in[1]];
+	if (n->op == OP_CONV) {
+		*C = w->shape.d[0];
+		*per = ir_shape_numel(&w->shape) / (*C ? *C : 1);
+		*cs = *per;
+		*js = 1;
+		return 0;
+	}
+	if (w->shape.rank != 2)
+		return -1;
+	int tb = n->op == OP_GEMM && ir_attr_i(n, "transB", 0);
+	*C = tb ? w->shape.d[0] : w->shape.d[1];
+	*per = tb ? w->shape.d[1] : w->shape.d[0];
+	*cs = tb ? *per : 1;
+	*js = tb ? 1 : *C;
+	return 0;
+}
+
+int pack_is_layer(const Graph *g, const Node *n)
+{
+	return !n->dead && (ir_ops[n->op].flags & OPF_WEIGHTED) && n->nin > 1 && n->in[1] >= 0 &&
+	       g->values[n->in[1]].data && g->values[n->in[1]].dtype == DT_FLOAT;
+}
+
+int64_t pack_kwords(int64_t per)
+{
+	return 4 * ((per + 255) / 256);
+}
+
+int pack_weights(const Graph *g, const Node *n, uint64_t **rows, float **scales,
+                 int64_t *channels, int64_t *per_out, Diag *d)
+{
+	int64_t C, per, cs, js;
+	if (weight_geom(g, n, &C, &per, &cs, &js))
+		return diag_error(d, n->name, "weights of rank %d: the backend needs rank 2",
+		                  g->values[n->in[1]].shape.rank);
+	int bits = (int)ir_attr_i(n, "sqc.bits", 32);
+	const Attr *sa = ir_attr_get(n, "sqc.scales");
+	if (!sa || sa->kind != AT_FLOATS || (sa->n != C && sa->n != 1))
+		return diag_error(d, n->name, "quantized layer without one sqc.scales entry per "
+		                  "output channel (%lld channels)", (long long)C);
+	const float *w = g->values[n->in[1]].data;
+	int64_t kw = pack_kwords(per), planes = bits == 1 ? 1 : 2;
+	uint64_t *r = xcalloc((size_t)(C * planes * kw), sizeof(uint64_t));
+	float *sc = xmalloc(sizeof(float) * (size_t)C);
+	for (int64_t c = 0; c < C; c++) {
+		float a = sa->floats[sa->n == 1 ? 0 : c];
+		sc[c] = a;
+		uint64_t *tp = r + c * planes * kw, *tm = tp + kw;
+		for (int64_t j = 0; j < per; j++) {
+			float v = w[c * cs + j * js];
+			int t = v == 0.0f ? 0 : (v == a ? 1 : (v == -a ? -1 : 2));
+			if (t == 2 || (t == 0 && bits == 1) || !(a != 0.0f && isfinite(a))) {
+				free(r);
+				free(sc);
+				return diag_error(d, n->name, "weight %lld of channel %lld is %g, not "
+				                  "scale * {%s} (scale %g): the model was changed after "
+				                  "sqc quantized it", (long long)j, (long long)c, (double)v,
+				                  bits == 1 ? "-1, +1" : "-1, 0, +1", (double)a);
+			}
+			uint64_t bit = (uint64_t)1 << (j % 64);
+			if (t > 0)
+				tp[j / 64] |= bit;
+			else if (t < 0 && bits != 1)
+				tm[j / 64] |= bit;
+		}
+	}
+	*rows = r;
+	*scales = sc;
+	*channels = C;
+	*per_out = per;
+	return 0;
+}
+
+/* The Relu node reading only value v, or -1. */
+static int sole_relu_reader(const Graph *g, int v)
+{
+	if (g->values[v].is_output || ir_value_uses(g, v) != 1)
+		return -1;
+	for (int i = 0; i < g->nnodes; i++) {
+		const Node *n = &g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j] == v)
+				return n->op == OP_RELU && n->nout == 1 ? i : -1;
+	}
+	return -1;
+}
+
+int pass_pack(Graph *g, Diag *d)
+{
+	int fused = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = &g->nodes[i];
+		if (n->dead || (n->op != OP_CONV && n->op != OP_GEMM && n->op != OP_MATMUL) ||
+		    n->nout != 1 || n->out[0] < 0)
+			continue;
+		int r = sole_relu_reader(g, n->out[0]);
+		if (r < 0)
+			continue;
+		int y = g->nodes[r].out[0];
+		g->nodes[r].dead = 1;
+		n->out[0] = y;
+		g->values[y].producer = i;
+		ir_attr_set_i(g, i, "sqc.relu", 1);
+		fused = 1;
+	}
+	if (fused)
+		ir_graph_compact(g);
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = &g->nodes[i];
+		if (!pack_is_layer(g, n))
+			continue;
+		int bits = (int)ir_attr_i(n, "sqc.bits", 32);
+		if (bits >= 32) {
+			ir_attr_set_s(g, i, "sqc.kernel", "f32");
+			continue;
+		}
+		if (bits != 1 && bits != 2)
+			return diag_error(d, n->name, "sqc.bits=%d: expected 1 or 2", bits);
+		uint64_t *rows;
+		float *scales;
+		int64_t C, per;
+		if (pack_weights(g, n, &rows, &scales, &C, &per, d))
+			return -1;
+		free(rows);
+		free(scales);
+		n = &g->nodes[i];
+		int act = (int)ir_attr_i(n, "sqc.act_bits", 32);
+		ir_attr_set_s(g, i, "sqc.kernel", act < 32 ? "bitserial" : "signselect");
+		int64_t bytes = C * (bits == 1 ? 1 : 2) * pack_kwords(per) * 8 + 4 * C;
+		if (n->nin > 2 && n->in[2] >= 0)
+			bytes += 4 * C;
+		ir_attr_set_i(g, i, "sqc.packed_bytes", bytes);
+	}
+	return 0;
+}
