@@ -363,7 +363,7 @@ static int lower_binary(Cg *c, const Node *n)
 	if (!a || !b || !y)
 		return -1;
 	LLVMValueRef args[4] = {params(c, f, 20, NULL), a, b, y};
-	cg_call(c, "rtk_binary", args, 4);
+	cg_call(c, n->op == OP_PRELU ? "rtk_prelu" : "rtk_binary", args, 4);
 	return 0;
 }
 
@@ -443,6 +443,96 @@ static int lower_concat(Cg *c, const Node *n)
 	return 0;
 }
 
+static int lower_act(Cg *c, const Node *n)
+{
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	LLVMValueRef cnt = ci32(c, numel(c, n->out[0]));
+	if (n->op == OP_HARDSIGMOID) {
+		LLVMValueRef a[5] = {x, y, cnt, cf32(c, ir_attr_f(n, "alpha", 0.2f)),
+		                     cf32(c, ir_attr_f(n, "beta", 0.5f))};
+		cg_call(c, "rtk_hardsigmoid", a, 5);
+	} else {
+		LLVMValueRef a[3] = {x, y, cnt};
+		cg_call(c, n->op == OP_SIGMOID ? "rtk_sigmoid" : "rtk_tanh", a, 3);
+	}
+	return 0;
+}
+
+/* Transpose and Pad: per output dim, the input coordinate each output index reads. Pad's
+ * maps come from the interpreter's rt_pad_ref applied to 0, 1, 2, ... so the modes and
+ * negative pads match it exactly. */
+static int lower_remap(Cg *c, const Node *n)
+{
+	const Graph *g = c->g;
+	const Shape *sx = &g->values[n->in[0]].shape, *sy = &g->values[n->out[0]].shape;
+	int r = sy->rank;
+	if (r > 6 || sx->rank != r)
+		return diag_error(c->d, n->name, "the backend moves data of rank <= 6 only");
+	int64_t xs[6], tot = 0;
+	for (int d = r - 1, st = 1; d >= 0; d--) {
+		xs[d] = st;
+		st *= (int)sx->d[d];
+	}
+	for (int d = 0; d < r; d++)
+		tot += sy->d[d];
+	int32_t *maps = xmalloc(sizeof(int32_t) * (size_t)(tot ? tot : 1));
+	int32_t f[25] = {r};
+	int64_t perm[IR_MAX_RANK], pads[2 * IR_MAX_RANK] = {0};
+	float value = 0.0f;
+	if (n->op == OP_TRANSPOSE) {
+		if (ir_attr_ints(n, "perm", perm, IR_MAX_RANK) != r)
+			for (int d = 0; d < r; d++)
+				perm[d] = r - 1 - d;
+	} else {
+		const Value *pv = &g->values[n->in[1]];
+		if (!pv->data || ir_shape_numel(&pv->shape) != 2 * r ||
+		    const_scalar(c, n, 2, 0.0f, &value)) {
+			free(maps);
+			return diag_error(c->d, n->name, "the backend needs constant pads (2 per dim)");
+		}
+		for (int d = 0; d < 2 * r; d++)
+			pads[d] = ((const int64_t *)pv->data)[d];
+		if (n->nin > 3 && n->in[3] >= 0) {
+			free(maps);
+			return diag_error(c->d, n->name, "the backend does not take Pad's axes operand");
+		}
+	}
+	const char *mode = ir_attr_s(n, "mode", "constant");
+	RtPadMode pm = !strcmp(mode, "reflect") ? RT_PAD_REFLECT : !strcmp(mode, "edge") ? RT_PAD_EDGE
+	                                                                                  : RT_PAD_CONSTANT;
+	int64_t at = 0;
+	for (int d = 0; d < r; d++) {
+		f[1 + d] = (int32_t)sy->d[d];
+		f[13 + d] = (int32_t)at;
+		if (n->op == OP_TRANSPOSE) {
+			f[7 + d] = (int32_t)xs[perm[d]];
+			for (int64_t o = 0; o < sy->d[d]; o++)
+				maps[at + o] = (int32_t)o;
+		} else {
+			f[7 + d] = (int32_t)xs[d];
+			int64_t len = sx->d[d];
+			int32_t *iota = xmalloc(sizeof(int32_t) * (size_t)(len ? len : 1)), none = -1;
+			for (int64_t i = 0; i < len; i++)
+				iota[i] = (int32_t)i;
+			Shape s1 = {1, {len}}, so = {1, {sy->d[d]}};
+			int64_t pp[2] = {pads[d], pads[r + d]};
+			rt_pad_ref(sizeof(int32_t), pm, &s1, iota, pp, &none, &so, maps + at);
+			free(iota);
+		}
+		at += sy->d[d];
+	}
+	LLVMValueRef mg = cg_const_bytes(c, "maps", maps, sizeof(int32_t) * (size_t)(tot ? tot : 1));
+	free(maps);
+	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
+	if (!x || !y)
+		return -1;
+	LLVMValueRef a[5] = {params(c, f, 19, NULL), mg, x, y, cf32(c, value)};
+	cg_call(c, "rtk_remap", a, 5);
+	return 0;
+}
+
 static int lower_node(Cg *c, const Node *n)
 {
 	switch (n->op) {
@@ -470,12 +560,19 @@ static int lower_node(Cg *c, const Node *n)
 	case OP_IDENTITY:
 	case OP_DROPOUT: return lower_copy(c, n);
 	case OP_CONCAT: return lower_concat(c, n);
+	case OP_SIGMOID:
+	case OP_TANH:
+	case OP_HARDSIGMOID: return lower_act(c, n);
+	case OP_PRELU: return lower_binary(c, n);
+	case OP_TRANSPOSE:
+	case OP_PAD: return lower_remap(c, n);
 	default:
 		return diag_error(c->d, n->name, "%s is not supported by the native backend yet "
 		                  "(supported: Conv, Gemm, MatMul, MaxPool, AveragePool, "
-		                  "GlobalAveragePool, GlobalMaxPool, Relu, LeakyRelu, Clip, Add, Sub, "
-		                  "Mul, Div, BatchNormalization, Softmax, LogSoftmax, Flatten, Reshape, "
-		                  "Squeeze, Unsqueeze, Concat)", ir_op_name(n->op));
+		                  "GlobalAveragePool, GlobalMaxPool, Relu, LeakyRelu, PRelu, Clip, "
+		                  "Sigmoid, Tanh, HardSigmoid, Add, Sub, Mul, Div, BatchNormalization, "
+		                  "Softmax, LogSoftmax, Flatten, Reshape, Squeeze, Unsqueeze, Concat, "
+		                  "Transpose, Pad)", ir_op_name(n->op));
 	}
 }
 

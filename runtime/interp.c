@@ -379,6 +379,90 @@ static ExecFn *const exec_fns[] = {
 };
 _Static_assert(countof(exec_fns) == OP_COUNT, "one exec function per op in ops.def");
 
+/* A layer with 1/2-bit weights (sqc.bits, sqc.scales) and quantized activations: the
+ * quantized semantics exactly as the compiled kernels (runtime/kernels/qconv.c) compute
+ * them. The integer sums S = sum_j t_j u_j come from the float kernels run on integer
+ * values (codes t in {-1,0,1}, activations u), which is exact while every partial sum
+ * stays below 2^24; then y = fl(fl(fl(a_c * s) * S) + b_c), in that order (Gemm: a_c =
+ * scale_c * alpha, b_c = C * beta), so interpreter and compiled code agree bit for bit
+ * and a later layer's activation quantizer sees the same values. */
+static int exec_qlayer(Exec *e, int qn, int qp, float s)
+{
+	const Node *n = e->n;
+	const Value *x = IN(e, 0), *w = IN(e, 1), *y = OUT(e, 0);
+	const Attr *sa = ir_attr_get(n, "sqc.scales");
+	int64_t nw = numel(w), C, K;
+	int tb = n->op == OP_GEMM && ir_attr_i(n, "transB", 0);
+	if (n->op == OP_CONV) {
+		C = w->shape.d[0];
+		K = nw / (C ? C : 1);
+	} else if (w->shape.rank == 2) {
+		C = tb ? w->shape.d[0] : w->shape.d[1];
+		K = tb ? w->shape.d[1] : w->shape.d[0];
+	} else {
+		return diag_error(e->d, n->name, "quantized weights of rank %d", w->shape.rank);
+	}
+	if (!sa || sa->kind != AT_FLOATS || (sa->n != C && sa->n != 1))
+		return diag_error(e->d, n->name, "sqc.scales does not have one scale per channel");
+	if ((double)K * (qn > qp ? qn : qp) >= 16777216.0)
+		return diag_error(e->d, n->name, "%lld weights per channel at these activation bits "
+		                  "overflow exact float sums", (long long)K);
+	float *t = xmalloc(sizeof(float) * (size_t)(nw ? nw : 1));
+	const float *wd = e->in[1];
+	for (int64_t i = 0; i < nw; i++) {
+		int64_t c = n->op == OP_CONV ? i / K : tb ? i / K : i % C;
+		float a = sa->floats[sa->n == 1 ? 0 : c], v = wd[i];
+		t[i] = v == 0.0f ? 0.0f : v == a ? 1.0f : v == -a ? -1.0f : NAN;
+		if (isnan(t[i])) {
+			free(t);
+			return diag_error(e->d, n->name, "weight %lld is %g, not scale * {-1, 0, +1} "
+			                  "(scale %g)", (long long)i, (double)v, (double)a);
+		}
+	}
+	int64_t nx = numel(x), ny = numel(y);
+	float *u = xmalloc(sizeof(float) * (size_t)(nx ? nx : 1));
+	rt_act_codes_ref(e->in[0], u, nx, qn, qp, s);
+	float *S = e->out[0];
+	int fast = e->o && e->o->use_fast;
+	const float *bias = NULL;
+	int64_t c_rs = 0, c_cs = 0;
+	float alpha = 1.0f, beta = 1.0f;
+	if (n->op == OP_CONV) {
+		RtConv p;
+		rt_conv_params(e->g, n, &p);
+		(fast ? rt_conv_fast : rt_conv_ref)(&p, u, t, NULL, S);
+		bias = n->nin > 2 ? e->in[2] : NULL;
+	} else if (n->op == OP_GEMM) {
+		RtGemm p;
+		rt_gemm_params(e->g, n, &p);
+		alpha = p.alpha;
+		beta = p.beta;
+		c_rs = p.c_rs;
+		c_cs = p.c_cs;
+		p.alpha = 1.0f;
+		p.beta = 0.0f;
+		(fast ? rt_gemm_fast : rt_gemm_ref)(&p, u, t, NULL, S);
+		bias = n->nin > 2 ? e->in[2] : NULL;
+	} else {
+		(fast ? rt_matmul_fast : rt_matmul_ref)(&x->shape, u, &w->shape, t, &y->shape, S);
+	}
+	/* y = (a_c * s) * S + b_c: channel c of element i is i / spatial % C (Conv) or
+	 * i % C (Gemm, MatMul: the last dim) */
+	int64_t yc = y->shape.d[0] * C, spatial = n->op == OP_CONV && yc ? ny / yc : 1;
+	for (int64_t i = 0; i < ny; i++) {
+		int64_t c = i / spatial % C, row = i / C;
+		float a = sa->floats[sa->n == 1 ? 0 : c] * alpha;
+		float b = !bias ? 0.0f : n->op == OP_CONV ? bias[c] : bias[row * c_rs + c * c_cs] * beta;
+		float as = a * s;
+		float v = as * S[i];
+		v = v + b;
+		S[i] = e->act == RT_ACT_RELU && v < 0.0f ? 0.0f : v;
+	}
+	free(u);
+	free(t);
+	return 0;
+}
+
 /* Runs e's node. A layer fine-tuned with quantized activations (attributes sqc.act_bits <
  * 32, sqc.act_step, sqc.act_signed, set by the sq pass) first quantizes its input with
  * rt_act_quant_ref: the same integers the trainer used and the backend computes with. */
@@ -395,6 +479,11 @@ static int exec_dispatch(Exec *e)
 		return diag_error(e->d, e->n->name, "bad activation quantization attributes");
 	int qn = is_signed ? 1 << (bits - 1) : 0;
 	int qp = is_signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
+	int wbits = (int)ir_attr_i(e->n, "sqc.bits", 32);
+	if ((wbits == 1 || wbits == 2) && e->n->nin > 1 && e->n->in[1] >= 0 &&
+	    e->g->values[e->n->in[1]].data && (e->n->op == OP_CONV || e->n->op == OP_GEMM ||
+	                                       (e->n->op == OP_MATMUL && IN(e, 1)->shape.rank == 2)))
+		return exec_qlayer(e, qn, qp, s);
 	float *xq = xmalloc(sizeof(float) * (size_t)(nx ? nx : 1));
 	rt_act_quant_ref(e->in[0], xq, nx, qn, qp, s);
 	const void *ins[72];

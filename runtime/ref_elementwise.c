@@ -187,6 +187,13 @@ static inline float rne_small(float v)
 	return (v + magic) - magic;
 }
 
+void rt_act_codes_ref(const float *x, float *u, int64_t n, int qn, int qp, float s)
+{
+	const float inv = 1.0f / s, lo = (float)-qn, hi = (float)qp;
+	for (int64_t i = 0; i < n; i++)
+		u[i] = rne_small(fminf(fmaxf(x[i] * inv, lo), hi));
+}
+
 void rt_act_quant_ref(const float *x, float *y, int64_t n, int qn, int qp, float s)
 {
 	const float inv = 1.0f / s, lo = (float)-qn, hi = (float)qp;

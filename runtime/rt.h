@@ -65,6 +65,8 @@ void rt_unary_ref(RtUnary op, float alpha, float beta, const float *x, float *y,
  *   u = rint(clamp(x * (1.0f / s), -qn, qp))  (round half to even; NaN -> -qn),
  *   y = s * u. */
 void rt_act_quant_ref(const float *x, float *y, int64_t n, int qn, int qp, float s);
+/* The integers u alone (as floats). */
+void rt_act_codes_ref(const float *x, float *u, int64_t n, int qn, int qp, float s);
 
 /* Softmax / LogSoftmax over the middle dim of [outer, len, inner]. */
 void rt_softmax_ref(const float *x, float *y, int64_t outer, int64_t len, int64_t inner,

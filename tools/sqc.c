@@ -576,6 +576,10 @@ static int cmd_compile(Args *a, Diag *d)
 	}
 	if (!a->emit || !strcmp(a->emit, "llvm"))
 		return compile_native(a, d);
+	/* --emit=ir shows the backend's passes too when --print-after/--stop-after names one */
+	int pa = a->po.print_after ? pass_find(a->po.print_after) : -1;
+	int sa = a->po.stop_after ? pass_find(a->po.stop_after) : -1;
+	a->po.native = (pa >= 0 && pass_pipeline[pa].native) || (sa >= 0 && pass_pipeline[sa].native);
 	Session s = {0};
 	Graph *g = load_model(a, &s, 0, d);
 	int rc = g ? write_ir(g, a->noutputs ? a->outputs[0] : NULL, d) : -1;

@@ -1221,8 +1221,12 @@ static void test_pipeline_print_after_all(void **state)
 	PipelineOptions o = {.print_after_all = 1, .dump = dumpf, .verify = 1};
 	assert_int_equal(pass_run_pipeline(g, &o, &D), 0);
 	const char *t = dump_text(), *p = t;
+	int nrun = 0; /* the native passes (pack, memplan) run only with o.native */
 	for (int i = 0; i < pass_pipeline_len; i++) {
 		char h[64];
+		if (pass_pipeline[i].native)
+			continue;
+		nrun++;
 		snprintf(h, sizeof h, "# IR after pass '%s'\n", pass_pipeline[i].name);
 		const char *q = strstr(p, h);
 		if (!q)
@@ -1232,7 +1236,7 @@ static void test_pipeline_print_after_all(void **state)
 	int n = 0;
 	for (const char *q = t; (q = strstr(q, "# IR after pass")); q++)
 		n++;
-	assert_int_equal(n, pass_pipeline_len);
+	assert_int_equal(n, nrun);
 }
 
 /* print_after and stop_after together: printed once, nothing after the stop. */

@@ -1,0 +1,157 @@
+/* runtime/kernels/kernels.h: the kernel library that generated code links in.
+ *
+ * Every function here is compiled twice: natively into the test binaries (so SIMD code is
+ * tested against its scalar twin directly), and by clang-19 into LLVM bitcode per target
+ * (x86-64-v3 = AVX2, aarch64 = NEON), which the backend links into each model and
+ * specializes: the parameter structs below are constant globals in generated code, so
+ * after inlining every shape, stride and padding is a constant.
+ *
+ * Rules for this folder (generated code must stay freestanding):
+ * - no malloc, no global mutable state, no libm or other libc calls except memcpy/memset
+ *   (exp, sqrt etc. are written here or are single instructions);
+ * - every SIMD path (#if __AVX2__ / #if __ARM_NEON) has a scalar twin (rtk_*_scalar) that
+ *   gives the same result: bit for bit for integer sums and everything computed from them;
+ * - one sample, NCHW float32 tensors; scratch is caller-provided (the workspace), its size
+ *   given by the matching *_scratch function, 64-byte aligned.
+ */
+#ifndef SQC_RTK_KERNELS_H
+#define SQC_RTK_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Geometry of a 2-D convolution of one sample (1-D convolutions use h = oh = kh = 1).
+ * x [c][h][w], w [m][c/group][kh][kw], y [m][oh][ow]; padding reads as zero. */
+typedef struct {
+	int32_t c, h, w;            /* input channels, height, width */
+	int32_t m, oh, ow;          /* output channels, height, width */
+	int32_t kh, kw;             /* kernel */
+	int32_t sh, sw;             /* strides */
+	int32_t dh, dw;             /* dilations */
+	int32_t pt, pl;             /* padding at the top and left (bottom/right implied by oh, ow) */
+	int32_t group;
+	int32_t relu;               /* 1: y = max(y, 0) fused */
+} RtkConv;
+
+/* Float convolution (layers kept in float). bias may be NULL. */
+size_t rtk_conv_f32_scratch(const RtkConv *p);
+void rtk_conv_f32(const RtkConv *p, const float *x, const float *w, const float *bias,
+                  float *y, void *scratch);
+
+/* Quantized convolution: weights t in {-1, 0, +1} with a float scale per output channel.
+ *
+ * Packed weights (the backend writes them, read-only data): one row per output channel m
+ * over its k = (c/group)*kh*kw weights in ONNX order j = (ci*kh + r)*kw + s; bit j of a
+ * row is bit (j % 64) of 64-bit word j / 64; rows are padded with zero bits to kwords
+ * words, kwords = 4 * ceil(k / 256) (a multiple of 256 bits on every target).
+ *   binary  (t in {-1,+1}): one plane per channel, row m at w + m*kwords; bit = (t == +1).
+ *   ternary (t in {-1,0,+1}): two planes, T+ at w + (2m)*kwords, T- at w + (2m+1)*kwords.
+ * Activations:
+ *   bits == 32: float activations; y = scale[m] * sum_j t_j x_j + bias[m]  (sign-select);
+ *   bits 1..8:  u = rint(clamp(x * (1.0f / step), -qn, qp)) (round half to even; NaN ->
+ *               -qn; exactly rt_act_quant_ref's integers), and
+ *               y = scale[m] * step * S + bias[m],  S = sum_j t_j u_j  (an exact integer),
+ *               computed bit-serially: with v = u + qn in [0, 2^bits), v = sum_b 2^b v_b,
+ *               S = sum_b 2^b (popcount(V_b & T+) - popcount(V_b & T-)) - qn * sum_j t_j.
+ *               Padding taps have u = 0 (v = qn).
+ * Output: relu applied if p->g.relu. The float expression is evaluated the same way by the
+ * SIMD paths and the scalar twin, so their outputs are bit-identical. bias may be NULL. */
+typedef struct {
+	RtkConv g;
+	int32_t k;                  /* weights per output channel: (c/group)*kh*kw */
+	int32_t kwords;             /* 64-bit words per packed row: 4 * ceil(k / 256) */
+	int32_t binary;             /* 1: one plane (binary layer); 0: two planes (ternary) */
+	int32_t bits;               /* activation bits 1..8, or 32 for float activations */
+	int32_t qn, qp;             /* activation integer range [-qn, qp] */
+	float step;                 /* activation step s (unused when bits == 32) */
+} RtkQConv;
+
+size_t rtk_qconv_scratch(const RtkQConv *p);
+void rtk_qconv(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
+               const float *bias, float *y, void *scratch);
+void rtk_qconv_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
+                      const float *scale, const float *bias, float *y, void *scratch);
+/* Notes on rtk_qconv (implementation in qconv.c):
+ * - requires qn + qp < 2^bits (codes v = u + qn fit the planes), qn >= 0, group dividing
+ *   c and m, and the zero padding bits of every weight row past k (binary layers count
+ *   the activation planes over all kwords words);
+ * - bits 1..8: y = fl(fl(fl(scale[m] * step) * fl(S)) + bias[m]), three roundings written
+ *   as separate statements (no FMA contraction unless fp-contract=fast is forced);
+ *   bits 32: y = fl(scale[m] * acc) + bias[m], acc a float sum over the taps in order;
+ * - the scratch regions start at multiples of 64 bytes from the scratch pointer; loads
+ *   are unaligned-safe, so w, x, y only need their natural alignment (64 is best);
+ * - scratch bytes (bits 1..8), each term rounded up to 64:
+ *   c*h*w + kwords*64 + 16*bits*kwords*8 + 16*4; (bits 32): k*16*4 + 4*((k+7)&~7)*4. */
+
+/* Popcount of the AND of two bit rows of n 64-bit words (n a multiple of 4): the inner
+ * product of the bit-serial kernels. AVX2: nibble LUT with pshufb; NEON: CNT. */
+int32_t rtk_popcount_and(const uint64_t *a, const uint64_t *b, int32_t n);
+int32_t rtk_popcount_and_scalar(const uint64_t *a, const uint64_t *b, int32_t n);
+
+/* Float Gemm of one row block: y[r][n] = sum_k a[r][k] * w[n][k] + bias[n] (w row-major
+ * [n][k], i.e. ONNX transB = 1 after the backend transposes), relu optional. */
+typedef struct {
+	int32_t rows, n, k, relu;
+} RtkGemm;
+void rtk_gemm_f32(const RtkGemm *p, const float *a, const float *w, const float *bias,
+                  float *y);
+
+/* Pooling of one sample, 2-D (1-D: h = oh = kh = 1). Max: padding never wins. Average:
+ * divides by the taps inside the input, or with count_include_pad by the taps inside the
+ * padded extent [-pt, h + pb) x [-pl, w + pr) (ONNX). */
+typedef struct {
+	int32_t c, h, w, oh, ow;
+	int32_t kh, kw, sh, sw, dh, dw;
+	int32_t pt, pl, pb, pr;
+	int32_t is_max, count_include_pad;
+} RtkPool;
+void rtk_pool(const RtkPool *p, const float *x, float *y);
+/* Global pooling: x [c][hw] -> y [c]. */
+void rtk_global_pool(int32_t is_max, int32_t c, int32_t hw, const float *x, float *y);
+
+/* Elementwise. */
+void rtk_relu(const float *x, float *y, int32_t n);
+void rtk_leaky_relu(const float *x, float *y, int32_t n, float alpha);
+void rtk_clip(const float *x, float *y, int32_t n, float lo, float hi);
+/* y[c][i] = x[c][i] * mul[c] + add[c] (BatchNormalization in inference form, unfolded). */
+void rtk_channel_affine(int32_t c, int32_t spatial, const float *x, const float *mul,
+                        const float *add, float *y);
+
+/* Binary op with numpy broadcasting over at most 6 dims: y has dims[], a and b are read
+ * with element strides sa[], sb[] (0 on broadcast dims). */
+enum { RTK_ADD, RTK_SUB, RTK_MUL, RTK_DIV };
+typedef struct {
+	int32_t op, rank;
+	int32_t dims[6], sa[6], sb[6];
+} RtkBinary;
+void rtk_binary(const RtkBinary *p, const float *a, const float *b, float *y);
+
+/* Softmax over the middle dim of [outer][len][inner]; log = 1 for LogSoftmax. Uses
+ * rtk_expf/rtk_logf (no libm). */
+void rtk_softmax(int32_t outer, int32_t len, int32_t inner, int32_t log, const float *x,
+                 float *y);
+float rtk_expf(float x);   /* max relative error vs expf: 2 ulp */
+float rtk_logf(float x);   /* max relative error vs logf: 2 ulp */
+
+/* Copies x [outer][inner_x] into columns [offset, offset + inner_x) of y [outer][inner_y]
+ * (Concat, and plain copies with outer = 1). */
+void rtk_copy_cols(int32_t outer, int32_t inner_x, int32_t inner_y, int32_t offset,
+                   const float *x, float *y);
+
+/* ---- misc.c: the other float graph ops ---------------------------------------------- */
+void rtk_sigmoid(const float *x, float *y, int32_t n);
+void rtk_tanh(const float *x, float *y, int32_t n);
+void rtk_hardsigmoid(const float *x, float *y, int32_t n, float alpha, float beta);
+/* PRelu: x read with strides sa, slope with sb over y's dims (op unused). */
+void rtk_prelu(const RtkBinary *p, const float *x, const float *slope, float *y);
+/* Data movement by index maps (Transpose, Pad): y has dims[]; along dim d, output index o
+ * reads input coordinate maps[map_off[d] + o] (-1: outside, y = value), and an input
+ * coordinate i is i * strides[d] floats into x. The backend makes the maps with the
+ * interpreter's own rules, so padding modes and negative pads match it exactly. */
+typedef struct {
+	int32_t rank;
+	int32_t dims[6], strides[6], map_off[6];
+} RtkRemap;
+void rtk_remap(const RtkRemap *p, const int32_t *maps, const float *x, float *y, float value);
+
+#endif

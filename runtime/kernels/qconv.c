@@ -1,0 +1,535 @@
+/* runtime/kernels/qconv.c: the quantized convolution (weights in {-1, 0, +1}) and the
+ * AND-popcount it is built on.
+ *
+ * Activation bits 1..8 (bit-serial). Per call the whole input is quantized once to codes
+ * v = u + qn in [0, 2^bits) (one byte each). Then per group and block of QPB output
+ * positions:
+ *   1. each position's patch codes are gathered (padding taps: v = qn) into a byte row of
+ *      kwords*64 bytes, zero past k, and split into `bits` bit planes of kwords words;
+ *   2. for every output channel of the group and every position of the block, the planes
+ *      are ANDed with the channel's weight plane(s) and popcounted, 256 bits per step, the
+ *      per-byte counts summed in 8-bit lanes and widened once per plane;
+ *   3. S = sum_b 2^b (pc(V_b & T+) - pc(V_b & T-)) - qn * sum_j t_j, where a binary layer
+ *      has pc(V_b & T-) = pc(V_b) - pc(V_b & T+), so
+ *      S = 2 sum_b 2^b pc(V_b & T+) - sum_j v_j - qn (2 pc(T+) - k);
+ *   4. y = fl(fl(fl(scale * step) * fl(S)) + bias), relu; the same statements in both
+ *      twins (three separate roundings, no contraction), so outputs are bit-identical.
+ * The weight rows of a channel (kwords words each) are reused over the block's positions
+ * from L1; the block's planes (QPB*bits*kwords words) stay in L1/L2 over the channels.
+ *
+ * Activation bits 32 (float, sign-select): the float im2col + micro-kernel of conv.c
+ * against weight rows unpacked to -1/0/+1 floats, y = fl(scale * sum) + bias.
+ */
+#include "rtk_internal.h"
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#define RTK_SIMD 1
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#define RTK_SIMD 1
+#else
+#define RTK_SIMD 0
+#endif
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the weight unpacking of the float-activation path assumes little endian"
+#endif
+
+/* Output positions per block of the bit-serial path. */
+#define QPB 16
+
+/* ---- AND-popcount ------------------------------------------------------------------------
+ * Every variant reads rows of n 64-bit words, n a multiple of 4 (256 bits). */
+
+int32_t rtk_popcount_and_scalar(const uint64_t *a, const uint64_t *b, int32_t n)
+{
+	int32_t c = 0;
+	for (int32_t i = 0; i < n; i++)
+		c += __builtin_popcountll(a[i] & b[i]);
+	return c;
+}
+
+/* sum_b 2^b popcount(V_b & t): V holds `bits` planes of n words, plane b at v + b*n. */
+static inline int64_t dot1_scalar(const uint64_t *v, const uint64_t *t, int32_t n,
+                                  int32_t bits)
+{
+	int64_t d = 0;
+	for (int32_t b = 0; b < bits; b++)
+		d += (int64_t)rtk_popcount_and_scalar(v + (size_t)b * n, t, n) << b;
+	return d;
+}
+
+/* sum_b 2^b (popcount(V_b & tp) - popcount(V_b & tm)). */
+static inline int64_t dot2_scalar(const uint64_t *v, const uint64_t *tp, const uint64_t *tm,
+                                  int32_t n, int32_t bits)
+{
+	int64_t d = 0;
+	for (int32_t b = 0; b < bits; b++) {
+		const uint64_t *vb = v + (size_t)b * n;
+		d += (int64_t)(rtk_popcount_and_scalar(vb, tp, n) -
+		               rtk_popcount_and_scalar(vb, tm, n)) * ((int64_t)1 << b);
+	}
+	return d;
+}
+
+#if defined(__AVX2__)
+
+/* Per-byte popcount: two 16-entry table lookups (pshufb) on the nibbles. */
+static inline __m256i pc8(__m256i x)
+{
+	const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+	                                     0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	__m256i lo = _mm256_and_si256(x, nib);
+	__m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), nib);
+	return _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo), _mm256_shuffle_epi8(lut, hi));
+}
+
+static inline __m256i ld256(const uint64_t *p)
+{
+	return _mm256_loadu_si256((const __m256i *)(const void *)p);
+}
+
+static inline uint64_t hsum64(__m256i v)
+{
+	__m128i s = _mm_add_epi64(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+	return (uint64_t)_mm_cvtsi128_si64(s) + (uint64_t)_mm_extract_epi64(s, 1);
+}
+
+/* popcount(a & b) over n words, as four 64-bit lane sums. Byte counts grow by at most 8
+ * per 256-bit step, so 8-bit lanes hold 31 steps before the widening sad. */
+static inline __m256i pc_and_lanes(const uint64_t *a, const uint64_t *b, int32_t n)
+{
+	const __m256i z = _mm256_setzero_si256();
+	__m256i acc = z;
+	for (int32_t i = 0; i < n;) {
+		int32_t end = RTK_MIN(n, i + 4 * 31);
+		__m256i c8 = z;
+		for (; i < end; i += 4)
+			c8 = _mm256_add_epi8(c8, pc8(_mm256_and_si256(ld256(a + i), ld256(b + i))));
+		acc = _mm256_add_epi64(acc, _mm256_sad_epu8(c8, z));
+	}
+	return acc;
+}
+
+int32_t rtk_popcount_and(const uint64_t *a, const uint64_t *b, int32_t n)
+{
+	return (int32_t)hsum64(pc_and_lanes(a, b, n));
+}
+
+static inline int64_t dot1_simd(const uint64_t *v, const uint64_t *t, int32_t n, int32_t bits)
+{
+	__m256i acc = _mm256_setzero_si256();
+	for (int32_t b = 0; b < bits; b++)
+		acc = _mm256_add_epi64(acc, _mm256_sll_epi64(pc_and_lanes(v + (size_t)b * n, t, n),
+		                                             _mm_cvtsi32_si128(b)));
+	return (int64_t)hsum64(acc);
+}
+
+static inline int64_t dot2_simd(const uint64_t *v, const uint64_t *tp, const uint64_t *tm,
+                                int32_t n, int32_t bits)
+{
+	const __m256i z = _mm256_setzero_si256();
+	__m256i acc = z;
+	for (int32_t b = 0; b < bits; b++) {
+		const uint64_t *vb = v + (size_t)b * n;
+		__m256i ap = z, am = z;
+		for (int32_t i = 0; i < n;) {
+			int32_t end = RTK_MIN(n, i + 4 * 31);
+			__m256i cp = z, cm = z;
+			for (; i < end; i += 4) {
+				__m256i x = ld256(vb + i);
+				cp = _mm256_add_epi8(cp, pc8(_mm256_and_si256(x, ld256(tp + i))));
+				cm = _mm256_add_epi8(cm, pc8(_mm256_and_si256(x, ld256(tm + i))));
+			}
+			ap = _mm256_add_epi64(ap, _mm256_sad_epu8(cp, z));
+			am = _mm256_add_epi64(am, _mm256_sad_epu8(cm, z));
+		}
+		acc = _mm256_add_epi64(acc, _mm256_sll_epi64(_mm256_sub_epi64(ap, am),
+		                                             _mm_cvtsi32_si128(b)));
+	}
+	return (int64_t)hsum64(acc); /* lanes wrap modulo 2^64; the total is exact */
+}
+
+#elif RTK_SIMD /* NEON */
+
+static inline uint8x16_t ld128(const uint64_t *p)
+{
+	return vld1q_u8((const uint8_t *)(const void *)p);
+}
+
+/* popcount(a & b) over n words, as two 64-bit lane sums. CNT gives per-byte counts; two
+ * 128-bit halves per 256-bit step add at most 16 per byte, so 8-bit lanes hold 15 steps. */
+static inline uint64x2_t pc_and_lanes(const uint64_t *a, const uint64_t *b, int32_t n)
+{
+	uint64x2_t acc = vdupq_n_u64(0);
+	for (int32_t i = 0; i < n;) {
+		int32_t end = RTK_MIN(n, i + 4 * 15);
+		uint8x16_t c8 = vdupq_n_u8(0);
+		for (; i < end; i += 4) {
+			c8 = vaddq_u8(c8, vcntq_u8(vandq_u8(ld128(a + i), ld128(b + i))));
+			c8 = vaddq_u8(c8, vcntq_u8(vandq_u8(ld128(a + i + 2), ld128(b + i + 2))));
+		}
+		acc = vpadalq_u32(acc, vpaddlq_u16(vpaddlq_u8(c8)));
+	}
+	return acc;
+}
+
+int32_t rtk_popcount_and(const uint64_t *a, const uint64_t *b, int32_t n)
+{
+	return (int32_t)vaddvq_u64(pc_and_lanes(a, b, n));
+}
+
+static inline int64_t dot1_simd(const uint64_t *v, const uint64_t *t, int32_t n, int32_t bits)
+{
+	uint64x2_t acc = vdupq_n_u64(0);
+	for (int32_t b = 0; b < bits; b++)
+		acc = vaddq_u64(acc, vshlq_u64(pc_and_lanes(v + (size_t)b * n, t, n),
+		                               vdupq_n_s64(b)));
+	return (int64_t)vaddvq_u64(acc);
+}
+
+static inline int64_t dot2_simd(const uint64_t *v, const uint64_t *tp, const uint64_t *tm,
+                                int32_t n, int32_t bits)
+{
+	uint64x2_t acc = vdupq_n_u64(0);
+	for (int32_t b = 0; b < bits; b++) {
+		const uint64_t *vb = v + (size_t)b * n;
+		uint64x2_t ap = vdupq_n_u64(0), am = vdupq_n_u64(0);
+		for (int32_t i = 0; i < n;) {
+			int32_t end = RTK_MIN(n, i + 4 * 15);
+			uint8x16_t cp = vdupq_n_u8(0), cm = vdupq_n_u8(0);
+			for (; i < end; i += 4) {
+				uint8x16_t x0 = ld128(vb + i), x1 = ld128(vb + i + 2);
+				cp = vaddq_u8(cp, vcntq_u8(vandq_u8(x0, ld128(tp + i))));
+				cp = vaddq_u8(cp, vcntq_u8(vandq_u8(x1, ld128(tp + i + 2))));
+				cm = vaddq_u8(cm, vcntq_u8(vandq_u8(x0, ld128(tm + i))));
+				cm = vaddq_u8(cm, vcntq_u8(vandq_u8(x1, ld128(tm + i + 2))));
+			}
+			ap = vpadalq_u32(ap, vpaddlq_u16(vpaddlq_u8(cp)));
+			am = vpadalq_u32(am, vpaddlq_u16(vpaddlq_u8(cm)));
+		}
+		acc = vaddq_u64(acc, vshlq_u64(vsubq_u64(ap, am), vdupq_n_s64(b)));
+	}
+	return (int64_t)vaddvq_u64(acc); /* lanes wrap modulo 2^64; the total is exact */
+}
+
+#else
+
+int32_t rtk_popcount_and(const uint64_t *a, const uint64_t *b, int32_t n)
+{
+	return rtk_popcount_and_scalar(a, b, n);
+}
+
+#endif
+
+/* ---- bit planes ---------------------------------------------------------------------------
+ * A patch row of n*64 code bytes becomes `bits` planes of n words: bit j of plane b
+ * (bit j % 64 of word b*n + j/64) is bit b of code j. */
+
+/* The scalar twin: one bit at a time. */
+static inline void pack_scalar(const uint8_t *row, int32_t n, int32_t bits, uint64_t *planes)
+{
+	for (int32_t b = 0; b < bits; b++)
+	for (int32_t i = 0; i < n; i++) {
+		uint64_t wd = 0;
+		for (int32_t j = 0; j < 64; j++)
+			wd |= (uint64_t)((row[i * 64 + j] >> b) & 1) << j;
+		planes[(size_t)b * n + i] = wd;
+	}
+}
+
+#if defined(__AVX2__)
+/* Shifting 16-bit lanes left by 7-b moves bit b of every byte to the byte's top bit
+ * (bits shifted in from the lower byte land below it); movemask gathers the top bits. */
+static inline void pack_simd(const uint8_t *row, int32_t n, int32_t bits, uint64_t *planes)
+{
+	for (int32_t i = 0; i < n; i++) {
+		__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(row + i * 64));
+		__m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(row + i * 64 + 32));
+		for (int32_t b = 0; b < bits; b++) {
+			__m128i sh = _mm_cvtsi32_si128(7 - b);
+			uint32_t ml = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(lo, sh));
+			uint32_t mh = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(hi, sh));
+			planes[(size_t)b * n + i] = ml | (uint64_t)mh << 32;
+		}
+	}
+}
+#elif RTK_SIMD
+/* Eight codes at a time: with the bits b of the eight bytes isolated at bit 0 of each
+ * byte, multiplying by 0x0102040810204080 sends byte t's bit to bit 56 + t and nothing
+ * else into bits 56..63 (no carries: every partial product lands on its own bit). */
+static inline void pack_simd(const uint8_t *row, int32_t n, int32_t bits, uint64_t *planes)
+{
+	for (int32_t i = 0; i < n; i++) {
+		uint64_t wd[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+		for (int32_t q = 0; q < 8; q++) {
+			const uint8_t *r8 = row + i * 64 + q * 8;
+			uint64_t x = 0;
+			for (int32_t t = 0; t < 8; t++)
+				x |= (uint64_t)r8[t] << (8 * t);
+			for (int32_t b = 0; b < bits; b++) {
+				uint64_t m = (((x >> b) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
+				wd[b] |= m << (8 * q);
+			}
+		}
+		for (int32_t b = 0; b < bits; b++)
+			planes[(size_t)b * n + i] = wd[b];
+	}
+}
+#endif
+
+/* ---- the kernels ---------------------------------------------------------------------- */
+
+/* Scratch regions of the bit-serial path (byte offsets from the scratch start, each a
+ * multiple of 64): codes [c][h][w] uint8; patch [kwords*64] uint8; planes
+ * [QPB][bits][kwords] uint64; sumv [QPB] int32 (sum of a patch's codes over its k taps). */
+typedef struct {
+	size_t patch, planes, sumv, end;
+} QLayout;
+
+static inline QLayout qlayout(const RtkQConv *p)
+{
+	QLayout l;
+	l.patch = rtk_align64((size_t)p->g.c * p->g.h * p->g.w);
+	l.planes = l.patch + rtk_align64((size_t)p->kwords * 64);
+	l.sumv = l.planes + rtk_align64((size_t)QPB * p->bits * p->kwords * sizeof(uint64_t));
+	l.end = l.sumv + rtk_align64(QPB * sizeof(int32_t));
+	return l;
+}
+
+/* Code v = u + qn of x: u = rint(clamp(x * inv, lo, hi)) as rt_act_quant_ref computes it
+ * (NaN fails both comparisons and becomes lo; adding and subtracting 1.5 * 2^23 rounds
+ * half to even, |u| <= 255). */
+static inline uint8_t quant_code(float x, float inv, float lo, float hi, int32_t qn)
+{
+	const float magic = 12582912.0f;
+	float v = x * inv;
+	v = v > lo ? v : lo;
+	v = v < hi ? v : hi;
+	float r = v + magic;
+	r = r - magic;
+	return (uint8_t)((int32_t)r + qn);
+}
+
+static inline int32_t popcount_row(const uint64_t *t, int32_t n)
+{
+	int32_t c = 0;
+	for (int32_t i = 0; i < n; i++)
+		c += __builtin_popcountll(t[i]);
+	return c;
+}
+
+/* The bit-serial kernel; simd = 0 is the scalar twin (always_inline so that each entry
+ * point gets its own specialized copy). */
+static inline __attribute__((always_inline)) void
+qconv_bits(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
+           const float *bias, float *y, void *scratch, int simd)
+{
+	const RtkConv *g = &p->g;
+	const int32_t cg = g->c / g->group, mg = g->m / g->group;
+	const int32_t k = p->k, n = p->kwords, bits = p->bits, qn = p->qn;
+	const int32_t npos = g->oh * g->ow, hw = g->h * g->w;
+	const int32_t pstride = bits * n; /* words of one position's planes */
+	QLayout l = qlayout(p);
+	uint8_t *codes = scratch;
+	uint8_t *patch = (uint8_t *)scratch + l.patch;
+	uint64_t *planes = (uint64_t *)(void *)((char *)scratch + l.planes);
+	int32_t *sumv = (int32_t *)(void *)((char *)scratch + l.sumv);
+
+	const float inv = 1.0f / p->step, lo = (float)-qn, hi = (float)p->qp;
+	for (int32_t i = 0; i < g->c * hw; i++)
+		codes[i] = quant_code(x[i], inv, lo, hi, qn);
+	for (int32_t j = k; j < n * 64; j++)
+		patch[j] = 0;
+	(void)simd;
+
+	for (int32_t grp = 0; grp < g->group; grp++) {
+		const uint8_t *cgrp = codes + (size_t)grp * cg * hw;
+		for (int32_t q0 = 0; q0 < npos; q0 += QPB) {
+			int32_t np = RTK_MIN(QPB, npos - q0);
+			for (int32_t pi = 0; pi < np; pi++) {
+				int32_t oy = ((q0 + pi) / g->ow) * g->sh - g->pt;
+				int32_t ox = ((q0 + pi) % g->ow) * g->sw - g->pl;
+				/* a window row entirely inside the input (the common case) is
+				 * copied without per-tap checks */
+				const int xin = ox >= 0 && ox + (g->kw - 1) * g->dw < g->w;
+				int32_t j = 0;
+				for (int32_t ci = 0; ci < cg; ci++)
+				for (int32_t r = 0; r < g->kh; r++, j += g->kw) {
+					int32_t iy = oy + r * g->dh;
+					uint8_t *pj = patch + j;
+					if (iy < 0 || iy >= g->h) {
+						for (int32_t s = 0; s < g->kw; s++)
+							pj[s] = (uint8_t)qn;
+						continue;
+					}
+					const uint8_t *crow = cgrp + (size_t)ci * hw + (size_t)iy * g->w;
+					if (xin) {
+						for (int32_t s = 0; s < g->kw; s++)
+							pj[s] = crow[ox + s * g->dw];
+					} else {
+						for (int32_t s = 0; s < g->kw; s++) {
+							int32_t ix = ox + s * g->dw;
+							pj[s] = ix >= 0 && ix < g->w ? crow[ix] : (uint8_t)qn;
+						}
+					}
+				}
+				uint64_t *pl = planes + (size_t)pi * pstride;
+#if RTK_SIMD
+				if (simd)
+					pack_simd(patch, n, bits, pl);
+				else
+#endif
+					pack_scalar(patch, n, bits, pl);
+				if (p->binary) { /* sum of the codes over the k taps */
+					int32_t sv = 0;
+					for (int32_t b = 0; b < bits; b++)
+						sv += popcount_row(pl + (size_t)b * n, n) << b;
+					sumv[pi] = sv;
+				}
+			}
+			for (int32_t m = grp * mg; m < (grp + 1) * mg; m++) {
+				const float a = scale[m] * p->step, b = bias ? bias[m] : 0.0f;
+				const uint64_t *tp = w + (size_t)(p->binary ? m : 2 * m) * n;
+				const uint64_t *tm = tp + n;
+				int32_t pcp = popcount_row(tp, n);
+				int64_t corr = p->binary ? (int64_t)qn * (2 * pcp - k)
+				                         : (int64_t)qn * (pcp - popcount_row(tm, n));
+				float *ym = y + (size_t)m * npos + q0;
+				for (int32_t pi = 0; pi < np; pi++) {
+					const uint64_t *v = planes + (size_t)pi * pstride;
+					int64_t d, s;
+					if (p->binary) {
+#if RTK_SIMD
+						d = simd ? dot1_simd(v, tp, n, bits) : dot1_scalar(v, tp, n, bits);
+#else
+						d = dot1_scalar(v, tp, n, bits);
+#endif
+						s = 2 * d - sumv[pi] - corr;
+					} else {
+#if RTK_SIMD
+						d = simd ? dot2_simd(v, tp, tm, n, bits)
+						         : dot2_scalar(v, tp, tm, n, bits);
+#else
+						d = dot2_scalar(v, tp, tm, n, bits);
+#endif
+						s = d - corr;
+					}
+					float o = a * (float)s;
+					o = o + b;
+					ym[pi] = g->relu && o < 0.0f ? 0.0f : o;
+				}
+			}
+		}
+	}
+}
+
+/* bit_floats[v][i] = bit i of byte v as 0.0f or 1.0f: unpacks ternary weight rows 8 taps at
+ * a time. */
+#define RTK_B8(v) {(float)((v) & 1), (float)((v) >> 1 & 1), (float)((v) >> 2 & 1),         \
+                   (float)((v) >> 3 & 1), (float)((v) >> 4 & 1), (float)((v) >> 5 & 1),   \
+                   (float)((v) >> 6 & 1), (float)((v) >> 7 & 1)}
+#define RTK_B32(v) RTK_B8(v), RTK_B8(v + 1), RTK_B8(v + 2), RTK_B8(v + 3), RTK_B8(v + 4), \
+                   RTK_B8(v + 5), RTK_B8(v + 6), RTK_B8(v + 7)
+#define RTK_B64(v) RTK_B32(v), RTK_B32(v + 8), RTK_B32(v + 16), RTK_B32(v + 24),         \
+                   RTK_B32(v + 32), RTK_B32(v + 40), RTK_B32(v + 48), RTK_B32(v + 56)
+static const float bit_floats[256][8] = {RTK_B64(0), RTK_B64(64), RTK_B64(128), RTK_B64(192)};
+#undef RTK_B8
+/* sign_floats[v][i] = bit i of byte v as -1.0f or +1.0f (binary weights). */
+#define RTK_B8(v) {(float)(2 * ((v) & 1) - 1), (float)(2 * ((v) >> 1 & 1) - 1),             \
+                   (float)(2 * ((v) >> 2 & 1) - 1), (float)(2 * ((v) >> 3 & 1) - 1),       \
+                   (float)(2 * ((v) >> 4 & 1) - 1), (float)(2 * ((v) >> 5 & 1) - 1),       \
+                   (float)(2 * ((v) >> 6 & 1) - 1), (float)(2 * ((v) >> 7 & 1) - 1)}
+static const float sign_floats[256][8] = {RTK_B64(0), RTK_B64(64), RTK_B64(128), RTK_B64(192)};
+#undef RTK_B8
+#undef RTK_B32
+#undef RTK_B64
+
+/* Weight row stride of the float-activation path: k rounded up to whole bytes of taps. */
+static inline int32_t f32act_kp(int32_t k)
+{
+	return (k + 7) & ~7;
+}
+
+/* Float activations: t unpacked to -1/0/+1 floats, four channels at a time, against the
+ * block's float patches. Scratch: col [k][RTK_PB], then wf [4][kp]. */
+static void qconv_f32act(const RtkQConv *p, const float *x, const uint64_t *w,
+                         const float *scale, const float *bias, float *y, void *scratch)
+{
+	const RtkConv *g = &p->g;
+	const int32_t cg = g->c / g->group, mg = g->m / g->group;
+	const int32_t k = p->k, n = p->kwords, npos = g->oh * g->ow, kp = f32act_kp(k);
+	float *col = scratch;
+	float *wf = (float *)(void *)((char *)scratch + rtk_col_bytes(k));
+	float acc[4][RTK_PB];
+
+	for (int32_t grp = 0; grp < g->group; grp++) {
+		const float *xg = x + (size_t)grp * cg * g->h * g->w;
+		for (int32_t q0 = 0; q0 < npos; q0 += RTK_PB) {
+			int32_t np = RTK_MIN(RTK_PB, npos - q0);
+			rtk_im2col_f32(g, xg, cg, q0, np, col);
+			for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += 4) {
+				int32_t nm = RTK_MIN(4, (grp + 1) * mg - m0);
+				for (int32_t r = 0; r < nm; r++) {
+					int32_t m = m0 + r;
+					const uint64_t *tp = w + (size_t)(p->binary ? m : 2 * m) * n;
+					const uint64_t *tm = p->binary ? tp : tp + n;
+					float *wr = wf + (size_t)r * kp;
+					/* little endian: byte q of a row holds taps 8q..8q+7 */
+					const uint8_t *bp = (const uint8_t *)tp, *bm = (const uint8_t *)tm;
+					if (p->binary) {
+						for (int32_t q = 0; q < kp / 8; q++)
+							__builtin_memcpy(wr + q * 8, sign_floats[bp[q]], 8 * sizeof(float));
+					} else {
+						for (int32_t q = 0; q < kp / 8; q++) {
+							float d[8];
+							__builtin_memcpy(d, bit_floats[bp[q]], sizeof d);
+							for (int32_t i = 0; i < 8; i++)
+								d[i] -= bit_floats[bm[q]][i];
+							__builtin_memcpy(wr + q * 8, d, sizeof d);
+						}
+					}
+				}
+				const float *w1 = wf + (size_t)(nm > 1) * kp, *w2 = wf + (size_t)(nm > 2) * 2 * kp;
+				const float *w3 = wf + (size_t)(nm > 3) * 3 * kp;
+				rtk_mk4(col, k, wf, w1, w2, w3, acc);
+				for (int32_t r = 0; r < nm; r++) {
+					float b = bias ? bias[m0 + r] : 0.0f;
+					float *ym = y + (size_t)(m0 + r) * npos + q0;
+					for (int32_t q = 0; q < np; q++) {
+						float o = scale[m0 + r] * acc[r][q];
+						o = o + b;
+						ym[q] = g->relu && o < 0.0f ? 0.0f : o;
+					}
+				}
+			}
+		}
+	}
+}
+
+size_t rtk_qconv_scratch(const RtkQConv *p)
+{
+	if (p->bits == 32) /* col [k][RTK_PB], then four unpacked weight rows [4][kp] */
+		return rtk_col_bytes(p->k) + rtk_align64((size_t)4 * f32act_kp(p->k) * sizeof(float));
+	return qlayout(p).end;
+}
+
+void rtk_qconv(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
+               const float *bias, float *y, void *scratch)
+{
+	if (p->bits == 32)
+		qconv_f32act(p, x, w, scale, bias, y, scratch);
+	else
+		qconv_bits(p, x, w, scale, bias, y, scratch, 1);
+}
+
+void rtk_qconv_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
+                      const float *scale, const float *bias, float *y, void *scratch)
+{
+	if (p->bits == 32)
+		qconv_f32act(p, x, w, scale, bias, y, scratch);
+	else
+		qconv_bits(p, x, w, scale, bias, y, scratch, 0);
+}
