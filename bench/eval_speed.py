@@ -95,37 +95,7 @@ def openblas_core():
 
 
 def torch_model(name, onnx_path):
-    """The fixture's PyTorch module with the .onnx file's weights."""
-    model = mm.RECIPES[name]["make"]()
-    m = onnx.load(onnx_path)
-    inits = {t.name: onnx.numpy_helper.to_array(t) for t in m.graph.initializer}
-    for node in m.graph.node:
-        if node.op_type == "BatchNormalization":
-            for a in node.attribute:
-                if a.name == "epsilon" and abs(a.f - 1e-5) > 1e-9:
-                    sys.exit(f"eval_speed: {onnx_path}: BatchNormalization epsilon {a.f}, "
-                             f"the module uses 1e-5")
-    state = model.state_dict()
-    new = {}
-    missing = []
-    for key, ref in state.items():
-        if key.endswith("num_batches_tracked"):
-            new[key] = ref
-            continue
-        if key not in inits:
-            missing.append(key)
-            continue
-        arr = inits[key]
-        if tuple(arr.shape) != tuple(ref.shape):
-            sys.exit(f"eval_speed: {onnx_path}: {key} has shape {arr.shape}, the module "
-                     f"wants {tuple(ref.shape)}")
-        new[key] = torch.from_numpy(np.array(arr, dtype=np.float32))
-    if missing:
-        sys.exit(f"eval_speed: {onnx_path}: no initializer for {', '.join(missing)} "
-                 f"(initializers: {', '.join(sorted(inits))})")
-    model.load_state_dict(new)
-    model.eval()
-    return model
+    return mm.module_from_onnx(name, onnx_path)
 
 
 def child_cpu():

@@ -173,6 +173,45 @@ RECIPES = {
 }
 
 
+def module_from_onnx(name, onnx_path):
+    """The fixture's PyTorch module (RECIPES[name]) with the weights of an .onnx file made
+    from it (the initializers carry the state_dict names; nothing folded); for benchmarks."""
+    import numpy as np
+    import onnx
+    import onnx.numpy_helper
+    model = RECIPES[name]["make"]()
+    m = onnx.load(onnx_path)
+    inits = {t.name: onnx.numpy_helper.to_array(t) for t in m.graph.initializer}
+    for node in m.graph.node:
+        if node.op_type == "BatchNormalization":
+            for a in node.attribute:
+                if a.name == "epsilon" and abs(a.f - 1e-5) > 1e-9:
+                    raise SystemExit(f"{onnx_path}: BatchNormalization epsilon {a.f}, "
+                                     f"the module uses 1e-5")
+    state = model.state_dict()
+    new = {}
+    missing = []
+    for key, ref in state.items():
+        if key.endswith("num_batches_tracked"):
+            new[key] = ref
+            continue
+        if key not in inits:
+            missing.append(key)
+            continue
+        arr = inits[key]
+        if tuple(arr.shape) != tuple(ref.shape):
+            raise SystemExit(f"{onnx_path}: {key} has shape {arr.shape}, the module "
+                             f"wants {tuple(ref.shape)}")
+        new[key] = torch.from_numpy(np.array(arr, dtype=np.float32))
+    if missing:
+        raise SystemExit(f"{onnx_path}: no initializer for {', '.join(missing)} "
+                         f"(initializers: {', '.join(sorted(inits))})")
+    model.load_state_dict(new)
+    model.eval()
+    return model
+
+
+
 def describe_recipe(r):
     wd = (f", weight_decay={r['weight_decay']:g} on conv/fc weights only"
           if r["weight_decay"] else "")

@@ -81,12 +81,12 @@ static int fold_one(Graph *g, int bi)
 	float *bias = xcalloc((size_t)channels, sizeof(float));
 	const float *oldb = p->nin > 2 && p->in[2] >= 0 ? g->values[p->in[2]].data : NULL;
 	for (int64_t c = 0; c < channels; c++) {
-		float s = gamma[c] / sqrtf(var[c] + eps);
+		float s = gamma[c] / sqrtf(var[c] + eps), f = s * alpha;
 		for (int64_t j = 0; j < per; j++) {
 			if (p->op == OP_CONV || gemm_tb)
-				w[c * per + j] *= s * alpha;
+				w[c * per + j] *= f;
 			else
-				w[j * channels + c] *= s * alpha;
+				w[j * channels + c] *= f;
 		}
 		float b0 = oldb ? cbeta * oldb[c] : 0.0f;
 		bias[c] = (b0 - mean[c]) * s + beta[c];
@@ -95,8 +95,8 @@ static int fold_one(Graph *g, int bi)
 	const Attr *qs = ir_attr_get(p, "sqc.scales");
 	if (qs && qs->kind == AT_FLOATS && qs->n == channels) {
 		float *ns = xmalloc(sizeof(float) * (size_t)channels);
-		for (int64_t c = 0; c < channels; c++)
-			ns[c] = qs->floats[c] * gamma[c] / sqrtf(var[c] + eps) * alpha;
+		for (int64_t c = 0; c < channels; c++) /* the weights' factor, rounded the same way */
+			ns[c] = qs->floats[c] * ((gamma[c] / sqrtf(var[c] + eps)) * alpha);
 		ir_attr_set_floats(g, pi, "sqc.scales", ns, (int)channels);
 		free(ns);
 		p = &g->nodes[pi];

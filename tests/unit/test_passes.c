@@ -1364,9 +1364,126 @@ static void test_verify_bad_output_and_arity(void **state)
 	expect_diag("operands");
 }
 
+/* ---- pack, memplan (the backend's passes) ---------------------------------------------- */
+
+static const char plan_model[] =
+	"graph @plan opset 13 {\n"
+	"  input %x: f32[1,4,8,8]\n"
+	"  const %w: f32[4,4,3,3] = dense<144 elements>\n"
+	"  %a: f32[?] = Conv(%x, %w) {pads=[1,1,1,1]} @\"c1\"\n"
+	"  %b: f32[?] = Relu(%a) @\"r1\"\n"
+	"  %c: f32[?] = Conv(%b, %w) {pads=[1,1,1,1]} @\"c2\"\n"
+	"  %d: f32[?] = Sigmoid(%c) @\"s1\"\n"
+	"  %e: f32[?] = Add(%b, %d) @\"add\"\n"
+	"  %f: f32[?] = Sigmoid(%e) @\"s2\"\n"
+	"  %g: f32[?] = Sigmoid(%f) @\"s3\"\n"
+	"  %h: f32[?] = Sigmoid(%g) @\"s4\"\n"
+	"  output %h\n"
+	"}\n";
+
+/* Buffers whose lifetimes overlap never share bytes; results never overlap their node's
+ * operands; offsets are 64-byte aligned; dead buffers are reused. */
+static void test_memplan_liveness(void **state)
+{
+	(void)state;
+	Graph *g = parse(plan_model);
+	assert_int_equal(pass_shape(g, &D), 0);
+	assert_int_equal(pass_pack(g, &D), 0);
+	assert_int_equal(pass_memplan(g, &D), 0);
+	assert_int_equal(ir_verify(g, &D), 0);
+	/* the Relu was fused into c1 */
+	assert_int_equal(count_op(g, OP_RELU), 0);
+	int c1 = -1;
+	for (int i = 0; i < g->nnodes; i++)
+		if (!strcmp(g->nodes[i].name, "c1"))
+			c1 = i;
+	assert_true(c1 >= 0);
+	assert_int_equal(ir_attr_i(&g->nodes[c1], "sqc.relu", 0), 1);
+	int nn = g->nnodes;
+	int64_t off[32], size[32], first[32], last[32], total = 0;
+	assert_true(nn <= 32);
+	for (int i = 0; i < nn; i++) {
+		const Node *n = &g->nodes[i];
+		int v = n->out[0];
+		off[i] = ir_attr_i(n, "sqc.ws_offset", -1);
+		size[i] = (int64_t)ir_value_nbytes(&g->values[v]);
+		first[i] = i;
+		last[i] = i;
+		for (int j = i + 1; j < nn; j++)
+			for (int k = 0; k < g->nodes[j].nin; k++)
+				if (g->nodes[j].in[k] == v)
+					last[i] = j;
+		if (g->values[v].is_output) {
+			assert_int_equal(off[i], -1); /* the caller's output buffer */
+			continue;
+		}
+		assert_true(off[i] >= 0);
+		assert_int_equal(off[i] % 64, 0);
+		total += size[i];
+	}
+	for (int i = 0; i < nn; i++)
+		for (int j = i + 1; j < nn; j++) {
+			if (off[i] < 0 || off[j] < 0 || first[j] > last[i])
+				continue; /* j is made after i's last reader: may reuse */
+			int disjoint = off[i] + size[i] <= off[j] || off[j] + size[j] <= off[i];
+			if (!disjoint)
+				fail_msg("%s [%lld, +%lld) and %s [%lld, +%lld) overlap while both live",
+				         g->nodes[i].name, (long long)off[i], (long long)size[i],
+				         g->nodes[j].name, (long long)off[j], (long long)size[j]);
+		}
+	assert_true(memplan_size(g) < total);
+}
+
+static const char packed_model[] =
+	"graph @q opset 13 {\n"
+	"  input %x: f32[1,1,2,2]\n"
+	"  const %w: f32[2,1,1,2] = [0.5,-0.5,0,0.25]\n"
+	"  %y: f32[?] = Conv(%x, %w) {\"sqc.bits\"=2, \"sqc.scales\"=[0.5,0.25]} @\"qc\"\n"
+	"  output %y\n"
+	"}\n";
+
+static void test_pack_kernels_and_codes(void **state)
+{
+	(void)state;
+	Graph *g = parse(packed_model);
+	assert_int_equal(pass_shape(g, &D), 0);
+	assert_int_equal(pass_pack(g, &D), 0);
+	assert_string_equal(ir_attr_s(&g->nodes[0], "sqc.kernel", ""), "signselect");
+	uint64_t *rows;
+	float *sc;
+	int64_t C, per;
+	assert_int_equal(pack_weights(g, &g->nodes[0], &rows, &sc, &C, &per, &D), 0);
+	assert_int_equal(C, 2);
+	assert_int_equal(per, 2);
+	/* channel 0: t = [+1, -1] -> T+ bit 0, T- bit 1; channel 1: t = [0, +1] -> T+ bit 1 */
+	int64_t kw = pack_kwords(per);
+	assert_int_equal(kw, 4);
+	assert_int_equal(rows[0], 1);
+	assert_int_equal(rows[kw], 2);
+	assert_int_equal(rows[2 * kw], 2);
+	assert_int_equal(rows[3 * kw], 0);
+	assert_true(sc[0] == 0.5f && sc[1] == 0.25f);
+	free(rows);
+	free(sc);
+	/* a binary layer must not have zeros; a weight off scale * t is an error */
+	ir_attr_set_i(g, 0, "sqc.bits", 1);
+	assert_int_equal(pass_pack(g, &D), -1);
+	assert_non_null(strstr(D.last, "not scale"));
+	ir_attr_set_i(g, 0, "sqc.bits", 2);
+	((float *)g->values[g->nodes[0].in[1]].data)[3] = 0.3f;
+	assert_int_equal(pass_pack(g, &D), -1);
+	assert_non_null(strstr(D.last, "weight 1 of channel 1"));
+	/* with quantized activations the kernel is bit-serial */
+	((float *)g->values[g->nodes[0].in[1]].data)[3] = 0.25f;
+	ir_attr_set_i(g, 0, "sqc.act_bits", 2);
+	assert_int_equal(pass_pack(g, &D), 0);
+	assert_string_equal(ir_attr_s(&g->nodes[0], "sqc.kernel", ""), "bitserial");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_fold_view_chain),
 		T(test_fold_view_chain_vector_index),
@@ -1407,6 +1524,8 @@ int main(void)
 		T(test_verify_operand_out_of_range),
 		T(test_verify_defined_twice),
 		T(test_verify_bad_output_and_arity),
+		T(test_memplan_liveness),
+		T(test_pack_kernels_and_codes),
 #undef T
 	};
 	(void)test_bnfold_shared_weight_names;
