@@ -38,6 +38,16 @@ void rt_igemm_conv(const RtConv *p, const float *x, const float *w, const float 
 void rt_igemm_gemm(const RtGemm *p, const float *a, const float *b, const float *c, float *y,
                    RtAct act);
 
+/* ---- igemm_bwd.c: Conv backward on the same kernels -------------------------------------
+ * dW = the weights' gradient (overwritten; dw [m, c/group, k...]) and dX = the input's
+ * (overwritten; [n, c, in...]) of rt_conv_ref, within float rounding of
+ * rt_conv_backward_ref; results do not depend on the thread count. dX is the transposed
+ * convolution run by rt_igemm_conv (strided ones on dY spread out with zeros). Both return
+ * -1, writing nothing, for what they do not cover (empty dims, negative padding, dX of a
+ * layer padded by more than dil*(k-1)): the caller then takes another path. */
+int rt_igemm_conv_dw(const RtConv *p, const float *x, const float *dy, float *dw);
+int rt_igemm_conv_dx(const RtConv *p, const float *w, const float *dy, float *dx);
+
 /* Micro-kernel instruction sets; the best one the CPU has is chosen at first use. */
 typedef enum { RT_ISA_GENERIC, RT_ISA_AVX2, RT_ISA_AVX512, RT_ISA_COUNT } RtIsa;
 int rt_isa_supported(RtIsa isa);

@@ -2,8 +2,8 @@
  *
  * Same conventions as rt.h: plain C-order float buffers, NCHW images, parameter structs
  * with every field explicit. Reference kernels (*_ref, runtime/grad_ref.c) are plain loops
- * written to be obviously right; fast ones (*_fast, runtime/grad_fast.c, im2col + OpenBLAS
- * cblas_sgemm over the whole mini-batch) agree with them within float rounding
+ * written to be obviously right; fast ones (*_fast, runtime/grad_fast.c and igemm_bwd.c,
+ * sqc's own micro-kernels over the whole mini-batch) agree with them within float rounding
  * (tests/unit/test_grad.c checks both against finite differences and against each other).
  *
  * Every output is OVERWRITTEN (never accumulated into), and a NULL output pointer means
@@ -35,10 +35,13 @@
  * (db = sum of dy over the batch and the output positions). */
 void rt_conv_backward_ref(const RtConv *p, const float *x, const float *w, const float *dy,
                           float *dx, float *dw, float *db);
-/* dW_g = dY_g col^T and dcol = W_g^T dY_g, then col2im, with the columns of all images of
- * the batch side by side, in chunks of about 1 MB of col matrix (one dW GEMM per chunk,
- * accumulating). x is only read when dw is wanted, w only when dx is (the other may be
- * NULL). */
+/* On sqc's own micro-kernels (runtime/igemm_bwd.c, see fast.h): dX as the transposed
+ * convolution on the forward's indirect GEMM, dW with a kernel that reads a channels-last
+ * copy of x and dY transposed, the batch summed in a fixed number of parts. The rare
+ * cases they do not cover (dX of a layer padded by more than dil*(k-1)) take im2col +
+ * OpenBLAS: dW_g = dY_g col^T and dcol = W_g^T dY_g, then col2im. Deterministic: the
+ * result depends neither on the thread count nor on scheduling. x is only read when dw
+ * is wanted, w only when dx is (the other may be NULL). */
 void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, const float *dy,
                            float *dx, float *dw, float *db);
 

@@ -1,7 +1,8 @@
-/* runtime/grad_fast.c: BLAS backward kernels for Conv, Gemm and MatMul (OpenBLAS
- * cblas_sgemm), the trainer's hot path. Conv's im2col/col2im run on the thread pool of
- * runtime/igemm.c (rt_parallel, as many threads as OpenBLAS); results do not depend on the
- * thread count.
+/* runtime/grad_fast.c: fast backward kernels for Conv, Gemm and MatMul, the trainer's hot
+ * path. Gemm and MatMul run their products on sqc's micro-kernels (rt_igemm_gemm); Conv
+ * on those of igemm_bwd.c, with im2col + OpenBLAS cblas_sgemm left for the cases those do
+ * not cover (im2col/col2im on the thread pool of runtime/igemm.c). Results do not depend on
+ * the thread count.
  *
  * Each agrees with its reference twin in grad_ref.c within float rounding. Sizes that do
  * not fit BLAS's integer type fall back to the reference kernel.
@@ -34,6 +35,17 @@ static void sgemm_rm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alph
 	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
 	            (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb,
 	            beta, c, (blasint)ldc);
+}
+
+/* The same product on sqc's own micro-kernels (rt_igemm_gemm), for operands with their
+ * natural leading dims (A [m,k], or [k,m] when ta; B [k,n], or [n,k] when tb; C [m,n]).
+ * C may be an input (beta != 0): each element is read before the same element is written. */
+static void gemm_own(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                     const float *a, const float *b, float beta, float *c)
+{
+	RtGemm q = {.m = m, .n = n, .k = k, .trans_a = ta, .trans_b = tb, .alpha = alpha,
+	            .beta = beta, .c_rs = n, .c_cs = 1};
+	rt_igemm_gemm(&q, a, b, beta != 0.0f ? c : NULL, c, RT_ACT_NONE);
 }
 
 static void zero(float *p, int64_t n)
@@ -84,15 +96,15 @@ void rt_gemm_backward_fast(const RtGemm *p, const float *a, const float *b, cons
 	}
 	if (da) {
 		if (!ta) /* dA[M,K] = alpha dY op(B)^T */
-			sgemm_rm(0, !tb, M, K, N, p->alpha, dy, N, b, tb ? K : N, 0.0f, da, K);
+			gemm_own(0, !tb, M, K, N, p->alpha, dy, b, 0.0f, da);
 		else     /* dA[K,M] = alpha op(B) dY^T */
-			sgemm_rm(tb, 1, K, M, N, p->alpha, b, tb ? K : N, dy, N, 0.0f, da, M);
+			gemm_own(tb, 1, K, M, N, p->alpha, b, dy, 0.0f, da);
 	}
 	if (db) {
 		if (!tb) /* dB[K,N] = alpha op(A)^T dY */
-			sgemm_rm(!ta, 0, K, N, M, p->alpha, a, ta ? M : K, dy, N, 0.0f, db, N);
+			gemm_own(!ta, 0, K, N, M, p->alpha, a, dy, 0.0f, db);
 		else     /* dB[N,K] = alpha dY^T op(A) */
-			sgemm_rm(1, ta, N, K, M, p->alpha, dy, N, a, ta ? M : K, 0.0f, db, K);
+			gemm_own(1, ta, N, K, M, p->alpha, dy, a, 0.0f, db);
 	}
 }
 
@@ -121,9 +133,9 @@ void rt_matmul_backward_fast(const Shape *sa, const float *a, const Shape *sb, c
 	if (pl.bbatch == 1 && pl.abatch == pl.nbatch && blas_ok(pl.nbatch * M)) {
 		int64_t mt = pl.nbatch * M;
 		if (da)
-			sgemm_rm(0, 1, mt, K, N, 1.0f, dy, N, b, N, 0.0f, da, K);
+			gemm_own(0, 1, mt, K, N, 1.0f, dy, b, 0.0f, da);
 		if (db)
-			sgemm_rm(1, 0, K, N, mt, 1.0f, a, K, dy, N, 0.0f, db, N);
+			gemm_own(1, 0, K, N, mt, 1.0f, a, dy, 0.0f, db);
 		return;
 	}
 	/* General broadcasting: per batch, accumulating into the shared operand's gradient. */
@@ -134,9 +146,9 @@ void rt_matmul_backward_fast(const Shape *sa, const float *a, const Shape *sb, c
 		rt_matmul_batch_off(&pl, bi, &ao, &bo);
 		const float *dym = dy + bi * M * N;
 		if (da)
-			sgemm_rm(0, 1, M, K, N, 1.0f, dym, N, b + bo, N, 1.0f, da + ao, K);
+			gemm_own(0, 1, M, K, N, 1.0f, dym, b + bo, 1.0f, da + ao);
 		if (db)
-			sgemm_rm(1, 0, K, N, M, 1.0f, a + ao, K, dym, N, 1.0f, db + bo, N);
+			gemm_own(1, 0, K, N, M, 1.0f, a + ao, dym, 1.0f, db + bo);
 	}
 }
 
@@ -331,6 +343,11 @@ void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, cons
 				acc += sum_run(dy + (n * p->m + m) * outvol, outvol);
 			db[m] = (float)acc;
 		}
+	/* sqc's own kernels (igemm_bwd.c); what they do not cover goes the BLAS way below */
+	if (dw && rt_igemm_conv_dw(p, x, dy, dw) == 0)
+		dw = NULL;
+	if (dx && rt_igemm_conv_dx(p, w, dy, dx) == 0)
+		dx = NULL;
 	if (!dx && !dw)
 		return;
 	if (total == 0 || mg == 0 || kdim == 0) {

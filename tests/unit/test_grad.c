@@ -343,6 +343,126 @@ static void test_conv_backward_fast_chunked(void **state)
 	rt_set_threads(0);
 }
 
+/* The fast kernels of runtime/igemm_bwd.c under every supported instruction set, with 1
+ * and 2 threads: each against the reference (1e-4 sum|terms|), and the two thread counts
+ * bit for bit (the result must not depend on the thread count). */
+static void conv_compare_isas(const RtConv *p, Rng *rng, int it)
+{
+	int64_t nx, nw, ny;
+	conv_sizes(p, &nx, &nw, &ny);
+	float *x = rand_buf(rng, nx), *w = rand_buf(rng, nw), *dy = rand_buf(rng, ny);
+	float *ax = abs_copy(x, nx), *aw = abs_copy(w, nw), *ady = abs_copy(dy, ny);
+	float *rx = nan_buf(nx), *rw = nan_buf(nw), *rb = nan_buf(p->m);
+	float *bx = nan_buf(nx), *bw = nan_buf(nw), *bb = nan_buf(p->m);
+	rt_conv_backward_ref(p, x, w, dy, rx, rw, rb);
+	rt_conv_backward_ref(p, ax, aw, ady, bx, bw, bb);
+	RtIsa isa0 = rt_isa_get();
+	for (int i = 0; i < RT_ISA_COUNT; i++) {
+		if (!rt_isa_supported((RtIsa)i))
+			continue;
+		rt_isa_set((RtIsa)i);
+		float *fx[2], *fw[2], *fb[2];
+		for (int th = 0; th < 2; th++) {
+			fx[th] = nan_buf(nx), fw[th] = nan_buf(nw), fb[th] = nan_buf(p->m);
+			rt_set_threads(th + 1);
+			rt_conv_backward_fast(p, x, w, dy, fx[th], fw[th], fb[th]);
+			check_bound(rt_isa_name((RtIsa)i), it, fx[th], rx, bx, nx);
+			check_bound(rt_isa_name((RtIsa)i), it, fw[th], rw, bw, nw);
+			check_bound(rt_isa_name((RtIsa)i), it, fb[th], rb, bb, p->m);
+		}
+		if (memcmp(fx[0], fx[1], sizeof(float) * (size_t)nx) ||
+		    memcmp(fw[0], fw[1], sizeof(float) * (size_t)nw) ||
+		    memcmp(fb[0], fb[1], sizeof(float) * (size_t)p->m))
+			fail_msg("conv backward [%s] (case %d): 1 and 2 threads differ",
+			         rt_isa_name((RtIsa)i), it);
+		for (int th = 0; th < 2; th++)
+			free(fx[th]), free(fw[th]), free(fb[th]);
+	}
+	rt_isa_set(isa0);
+	rt_set_threads(0);
+	free(x), free(w), free(dy), free(ax), free(aw), free(ady);
+	free(rx), free(rw), free(rb), free(bx), free(bw), free(bb);
+}
+
+/* Random configurations as above, every instruction set: strides 1-3 (dX on dY spread out
+ * with zeros), dilations 1-2, asymmetric pads up to dil*(k-1)+1 (beyond dil*(k-1), dX
+ * takes the BLAS path), groups, batches 1-11 (dW's parts of the batch: up to 8, uneven). */
+static void test_conv_backward_igemm_sweep(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a5eed03};
+	for (int it = 0; it < 150; it++) {
+		int nsp = 1 + it % 3;
+		int64_t n = it % 5 == 4 ? rng_int(&rng, 8, 11) : rng_int(&rng, 1, 3);
+		int64_t group = rng_int(&rng, 0, 2) ? 1 : rng_int(&rng, 2, 4);
+		int64_t c = group * rng_int(&rng, 1, 5), m = group * rng_int(&rng, 1, 12);
+		int64_t in[3], k[3], s[3], d[3], pb[3], pe[3];
+		int64_t kmax = nsp == 3 ? 2 : nsp == 2 ? 3 : 5;
+		for (int i = 0; i < nsp; i++) {
+			k[i] = rng_int(&rng, 1, kmax);
+			s[i] = rng_int(&rng, 1, 3);
+			d[i] = rng_int(&rng, 1, 2);
+			int64_t reach = d[i] * (k[i] - 1);
+			pb[i] = rng_int(&rng, 0, reach + (it % 7 == 6));
+			pe[i] = rng_int(&rng, 0, reach + 1);
+			int64_t eff = reach + 1 - pb[i] - pe[i];
+			int64_t lo = eff > 1 ? eff : 1;
+			in[i] = lo + rng_int(&rng, 0, nsp == 3 ? 4 : nsp == 2 ? 7 : 20);
+		}
+		RtConv p = conv_params(nsp, n, c, m, group, in, k, s, d, pb, pe);
+		conv_compare_isas(&p, &rng, it);
+	}
+}
+
+/* Every remainder of the dW kernels' register blocks (rows = channels x taps: 4, 6 or 8;
+ * columns = output channels: 8, 16 or 32) and of the forward kernel's that dX runs on,
+ * with one and two groups and with 1x1 and 3x3 kernels. */
+static void test_conv_backward_igemm_remainders(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a5eed04};
+	int64_t in[2] = {5, 4}, k3[2] = {3, 3}, k1[2] = {1, 1}, one[2] = {1, 1}, p1[2] = {1, 1};
+	int64_t p0[2] = {0, 0}, s2[2] = {2, 1};
+	int it = 0;
+	for (int64_t cg = 1; cg <= 17; cg++)
+		for (int64_t grp = 1; grp <= 2; grp++) {
+			RtConv p = conv_params(2, 2, cg * grp, 3 * grp, grp, in, k1, one, one, p0, p0);
+			conv_compare_isas(&p, &rng, it++);
+			p = conv_params(2, 2, cg * grp, 5 * grp, grp, in, k3, one, one, p1, p1);
+			conv_compare_isas(&p, &rng, it++);
+		}
+	for (int64_t mg = 1; mg <= 66; mg++) {
+		RtConv p = conv_params(2, 2, 3, mg, 1, in, k3, one, one, p1, p1);
+		conv_compare_isas(&p, &rng, it++);
+		if (mg % 3 == 0) {
+			p = conv_params(2, 1, 4, 2 * mg, 2, in, k3, s2, one, p1, p0);
+			conv_compare_isas(&p, &rng, it++);
+		}
+	}
+}
+
+/* The fixtures' layers at a small batch: big enough for the thread pool (2^20
+ * multiply-accumulates), so 1 and 2 threads really differ in who computes what. */
+static void test_conv_backward_igemm_layers(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a5eed05};
+	int64_t i28[2] = {28, 28}, i14[2] = {14, 14}, i7[2] = {7, 7}, k3[2] = {3, 3};
+	int64_t k5[2] = {5, 5}, one[2] = {1, 1}, p1[2] = {1, 1}, p2[2] = {2, 2}, p0[2] = {0, 0};
+	int64_t s2[2] = {2, 2};
+	RtConv cases[] = {
+		conv_params(2, 3, 1, 32, 1, i28, k3, one, one, p1, p1),   /* VGG-7-small conv1 */
+		conv_params(2, 2, 32, 32, 1, i28, k3, one, one, p1, p1),  /* conv2 */
+		conv_params(2, 9, 32, 64, 1, i14, k3, one, one, p1, p1),  /* conv3, 9 images */
+		conv_params(2, 3, 128, 128, 1, i7, k3, one, one, p1, p1), /* conv6 */
+		conv_params(2, 5, 1, 6, 1, i28, k5, one, one, p2, p2),    /* LeNet-5 conv1 */
+		conv_params(2, 9, 6, 16, 1, i14, k5, one, one, p0, p0),   /* conv2 */
+		conv_params(2, 4, 32, 48, 2, i14, k3, s2, one, p1, p1),   /* strided, grouped */
+	};
+	for (int i = 0; i < (int)(sizeof cases / sizeof cases[0]); i++)
+		conv_compare_isas(&cases[i], &rng, i);
+}
+
 /* ---- Gemm ----------------------------------------------------------------------------- */
 
 /* C's element count for a broadcast kind: 0 none, 1 scalar, 2 row [N], 3 column [M],
@@ -1021,6 +1141,9 @@ int main(void)
 		cmocka_unit_test(test_conv_backward_fd),
 		cmocka_unit_test(test_conv_backward_fast_vs_ref),
 		cmocka_unit_test(test_conv_backward_fast_chunked),
+		cmocka_unit_test(test_conv_backward_igemm_sweep),
+		cmocka_unit_test(test_conv_backward_igemm_remainders),
+		cmocka_unit_test(test_conv_backward_igemm_layers),
 		cmocka_unit_test(test_gemm_backward_fd),
 		cmocka_unit_test(test_gemm_backward_fast_vs_ref),
 		cmocka_unit_test(test_matmul_backward_fd),
