@@ -4,7 +4,8 @@
 # 2-bit activations, and prints a Markdown table (bits per layer, compression by the
 # paper's formula, packed bytes, top-1 on the 10k test images, fine-tuning time).
 #   bench/sq_table.sh [MODEL...]          default: lenet5 vgg7s
-# Settings (epochs, lambda, gamma, ...) come from models/MODEL.yaml (sq: section).
+# Settings (epochs, lambda, gamma, ...) come from models/MODEL.yaml (sq: section), or from
+# bench/sq_table.MODEL.yaml when it exists (vgg7s: a training subset, see that file).
 # Environment: SQC (default build/sqc), OUT (a folder for the JSON reports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +17,10 @@ models=("$@")
 rows=("FP|--quant=none --finetune" "BC|--quant=bc" "BWN|--quant=bwn" "TWN|--quant=twn"
       "SQ|--quant=sq" "SQ, act 8 bits|--quant=sq --act-bits=8" "SQ, act 2 bits|--quant=sq --act-bits=2")
 for m in "${models[@]}"; do
+  cfg=models/$m.yaml
+  [ -f "bench/sq_table.$m.yaml" ] && cfg=bench/sq_table.$m.yaml
   echo
-  echo "### $m"
+  echo "### $m (config $cfg, $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
   echo
   echo "| method | bits per layer | compression | packed bytes | top-1 | fine-tuning |"
   echo "|---|---|---|---|---|---|"
@@ -26,7 +29,7 @@ for m in "${models[@]}"; do
     tag=$(echo "$name" | tr -c 'A-Za-z0-9\n' '_')
     start=$(date +%s)
     # shellcheck disable=SC2086
-    "$sqc" eval "models/$m.onnx" --config "models/$m.yaml" $flags -q \
+    "$sqc" eval "models/$m.onnx" --config "$cfg" $flags -q \
       --report "$out/$m.$tag.json" >"$out/$m.$tag.out" 2>"$out/$m.$tag.err" || {
       echo "| $name | failed: $(tail -1 "$out/$m.$tag.err") | | | | |"; continue; }
     secs=$(( $(date +%s) - start ))
