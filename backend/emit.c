@@ -369,6 +369,15 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 		                  cg_target_list());
 	if (check_io(g, d))
 		return -1;
+	if (o->mcpu) {
+		int known = 0;
+		for (const char *const *c = t->cpus; *c && !known; c++)
+			known = !strcmp(*c, o->mcpu);
+		if (!known)
+			return diag_error(d, NULL, "--mcpu=%s: not a CPU LLVM knows for %s (e.g. %s)",
+			                  o->mcpu, t->triple, !strcmp(t->triple, "x86_64-linux-gnu")
+			                  ? "x86-64-v3, skylake, znver3" : "generic, cortex-a72, neoverse-n1");
+	}
 	t->init();
 	Cg c = {0};
 	c.g = g;

@@ -11,7 +11,10 @@ typedef struct {
 	const unsigned char *bc;    /* the kernel library as LLVM bitcode, embedded */
 	size_t bc_size;
 	void (*init)(void);         /* registers the LLVM target (info, MC, asm printer) */
+	const char *const *cpus;    /* the CPU names LLVM knows for it (NULL-terminated) */
 } CgTarget;
+
+extern const char *const cg_cpus_x86_64[], *const cg_cpus_aarch64[];
 
 const CgTarget *cg_target_x86_64(void);
 const CgTarget *cg_target_aarch64(void);

@@ -26,7 +26,7 @@ static void init(void)
 const CgTarget *cg_target_aarch64(void)
 {
 	static const CgTarget t = {
-		"aarch64-linux-gnu", "generic", NULL, sqc_kernels_aarch64_bc, 0, init,
+		"aarch64-linux-gnu", "generic", NULL, sqc_kernels_aarch64_bc, 0, init, cg_cpus_aarch64,
 	};
 	static CgTarget r;
 	r = t;

@@ -26,7 +26,7 @@ static void init(void)
 const CgTarget *cg_target_x86_64(void)
 {
 	static const CgTarget t = {
-		"x86_64-linux-gnu", "x86-64-v3", NULL, sqc_kernels_x86_64_bc, 0, init,
+		"x86_64-linux-gnu", "x86-64-v3", NULL, sqc_kernels_x86_64_bc, 0, init, cg_cpus_x86_64,
 	};
 	static CgTarget r;
 	r = t;

@@ -93,6 +93,7 @@ check_error "unknown short option" "unknown option '-x'" "$op11" -x --emit=ir
 check_error "unknown --emit" "--emit=obj: expected ir or llvm" "$op11" --emit=obj
 check_error "unknown --target" "unknown target 'mips'" "$op11" --target=mips -o m.so
 check_error "bad --name" "not a C identifier" "$op11" --name=a-b -o m.so
+check_error "unknown --mcpu" "--mcpu=pentium9: not a CPU LLVM knows" "$op11" --mcpu=pentium9 -o m.so
 check_error "-c and -S" "only one of" "$op11" -c -S -o m.o
 check_error "native output to stdout" "stdout" "$op11" -o -
 check_error "no model" "no model" --emit=ir
