@@ -798,6 +798,23 @@ static int eval_graph(Args *a, const Graph *g, const FeDataset *ds, const char *
 	return 0;
 }
 
+/* The config's test split (--limit images), with labels, for eval. */
+static int load_test_split(Args *a, Session *s, FeDataset *ds, Diag *d)
+{
+	Diag dd;
+	diag_init(&dd, a->config ? a->config : "data");
+	if (fe_dataset_load(&s->cfg.data, FE_SPLIT_TEST, a->limit, ds, &dd)) {
+		d->nerrors++;
+		return -1;
+	}
+	if (!ds->y) {
+		diag_error(&dd, NULL, "the test split has no labels: accuracy needs them");
+		d->nerrors++;
+		return -1;
+	}
+	return 0;
+}
+
 /* A compiled model's workspace: 64-byte aligned, as the generated API asks. */
 static void *workspace_alloc(const RtModel *m)
 {
@@ -819,17 +836,8 @@ static int eval_so(Args *a, Diag *d)
 	void *ws = NULL;
 	if (session_config(a, &s, d) || rt_model_open(&m, a->model, a->name, d))
 		goto done;
-	Diag dd;
-	diag_init(&dd, a->config ? a->config : "data");
-	if (fe_dataset_load(&s.cfg.data, FE_SPLIT_TEST, a->limit, &ds, &dd)) {
-		d->nerrors++;
+	if (load_test_split(a, &s, &ds, d))
 		goto done;
-	}
-	if (!ds.y) {
-		diag_error(&dd, NULL, "the test split has no labels: accuracy needs them");
-		d->nerrors++;
-		goto done;
-	}
 	int64_t per = fe_dataset_sample_numel(&ds);
 	if ((int64_t)m.input_size() != per || (int64_t)m.output_size() != ds.nclasses) {
 		diag_error(d, NULL, "the model takes %zu floats and gives %zu scores; the data set "
@@ -931,17 +939,8 @@ static int cmd_eval(Args *a, Diag *d)
 	int rc = -1;
 	if (session_config(a, &s, d))
 		goto out;
-	Diag dd;
-	diag_init(&dd, a->config ? a->config : "data");
-	if (fe_dataset_load(&s.cfg.data, FE_SPLIT_TEST, a->limit, &ds, &dd)) {
-		d->nerrors++;
+	if (load_test_split(a, &s, &ds, d))
 		goto out;
-	}
-	if (!ds.y) {
-		diag_error(&dd, NULL, "the test split has no labels: accuracy needs them");
-		d->nerrors++;
-		goto out;
-	}
 	int64_t batch = a->batch ? a->batch : 100;
 	if (quant_requested(a)) {
 		/* the float baseline first, without IR dumps */
