@@ -193,11 +193,12 @@ static int lower_qlayer(Cg *c, const Node *n, const int32_t *geom, int64_t rows,
 	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
 	if (!x || !y)
 		return -1;
-	add_scratch(c, "rtk_qconv_scratch", p);
+	int int8 = !strcmp(ir_attr_s(n, "sqc.kernel", ""), "int8");
+	add_scratch(c, int8 ? "rtk_qconv_int8_scratch" : "rtk_qconv_scratch", p);
 	for (int64_t r = 0; r < rows; r++) {
 		LLVMValueRef a[7] = {p, fptr(c, x, r * row_in), w, s, bias, fptr(c, y, r * row_out),
 		                     scratch(c)};
-		cg_call(c, "rtk_qconv", a, 7);
+		cg_call(c, int8 ? "rtk_qconv_int8" : "rtk_qconv", a, 7);
 	}
 	return 0;
 }

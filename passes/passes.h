@@ -36,6 +36,7 @@ typedef struct {
 	FILE *dump;                /* where IR dumps go (stderr) */
 	int verify;                /* run ir_verify after every pass */
 	int native;                /* compiling to native code: run the backend's passes too */
+	const char *target;        /* native target triple (pack's kernel choice); NULL: x86_64 */
 } PipelineOptions;
 
 /* Runs the pipeline. Returns 0, or -1 on error. Unknown pass names are reported. */

@@ -44,6 +44,8 @@ int pass_run_pipeline(Graph *g, const PipelineOptions *o, Diag *d)
 	if (check_name("--print-after", o->print_after, o->native, d) ||
 	    check_name("--stop-after", o->stop_after, o->native, d))
 		return -1;
+	if (o->target)
+		g->target = o->target;
 	for (int i = 0; i < pass_pipeline_len; i++) {
 		const PassInfo *p = &pass_pipeline[i];
 		if (p->native && !o->native)

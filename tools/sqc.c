@@ -464,7 +464,7 @@ static int has_ext(const char *path, const char *ext)
 /* The kernel a layer got (static strings, for the report). */
 static const char *kernel_name(const char *k)
 {
-	static const char *const names[] = {"bitserial", "signselect", "f32"};
+	static const char *const names[] = {"bitserial", "int8", "signselect", "f32"};
 	for (size_t i = 0; i < countof(names); i++)
 		if (!strcmp(k, names[i]))
 			return names[i];
@@ -512,6 +512,7 @@ static int compile_native(Args *a, Diag *d)
 	o.name = name;
 	Session s = {0};
 	a->po.native = 1;
+	a->po.target = a->target;
 	Graph *g = load_model(a, &s, 1, d);
 	int rc = -1;
 	if (!g)

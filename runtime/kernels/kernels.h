@@ -83,6 +83,18 @@ void rtk_qconv_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
  * - scratch bytes (bits 1..8), each term rounded up to 64:
  *   c*h*w + kwords*64 + 16*bits*kwords*8 + 16*4; (bits 32): k*16*4 + 4*((k+7)&~7)*4. */
 
+/* The same quantized convolution (activation bits 1..8 only) by 8-bit multiply-adds
+ * (AVX2 vpmaddubsw, NEON SDOT with +dotprod, else SMLAL): same arguments, packed weights,
+ * exact integer S and float statements as rtk_qconv, so outputs are bit-identical to it.
+ * Per call it quantizes the input to bytes and unpacks the weights to bytes in scratch:
+ *   scratch bytes, each term rounded up to 64: c*h*w + 16*kp + m*kp + 4*m, kp = k rounded
+ *   up to 32. Implementation and limits (k < 2^23) in qconv_int8.c. */
+size_t rtk_qconv_int8_scratch(const RtkQConv *p);
+void rtk_qconv_int8(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
+                    const float *bias, float *y, void *scratch);
+void rtk_qconv_int8_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
+                           const float *scale, const float *bias, float *y, void *scratch);
+
 /* Popcount of the AND of two bit rows of n 64-bit words (n a multiple of 4): the inner
  * product of the bit-serial kernels. AVX2: nibble LUT with pshufb; NEON: CNT. */
 int32_t rtk_popcount_and(const uint64_t *a, const uint64_t *b, int32_t n);

@@ -299,20 +299,6 @@ static inline QLayout qlayout(const RtkQConv *p)
 	return l;
 }
 
-/* Code v = u + qn of x: u = rint(clamp(x * inv, lo, hi)) as rt_act_quant_ref computes it
- * (NaN fails both comparisons and becomes lo; adding and subtracting 1.5 * 2^23 rounds
- * half to even, |u| <= 255). */
-static inline uint8_t quant_code(float x, float inv, float lo, float hi, int32_t qn)
-{
-	const float magic = 12582912.0f;
-	float v = x * inv;
-	v = v > lo ? v : lo;
-	v = v < hi ? v : hi;
-	float r = v + magic;
-	r = r - magic;
-	return (uint8_t)((int32_t)r + qn);
-}
-
 static inline int32_t popcount_row(const uint64_t *t, int32_t n)
 {
 	int32_t c = 0;
@@ -340,7 +326,7 @@ qconv_bits(const RtkQConv *p, const float *x, const uint64_t *w, const float *sc
 
 	const float inv = 1.0f / p->step, lo = (float)-qn, hi = (float)p->qp;
 	for (int32_t i = 0; i < g->c * hw; i++)
-		codes[i] = quant_code(x[i], inv, lo, hi, qn);
+		codes[i] = rtk_quant_code(x[i], inv, lo, hi, qn);
 	for (int32_t j = k; j < n * 64; j++)
 		patch[j] = 0;
 	(void)simd;
@@ -350,32 +336,7 @@ qconv_bits(const RtkQConv *p, const float *x, const uint64_t *w, const float *sc
 		for (int32_t q0 = 0; q0 < npos; q0 += QPB) {
 			int32_t np = RTK_MIN(QPB, npos - q0);
 			for (int32_t pi = 0; pi < np; pi++) {
-				int32_t oy = ((q0 + pi) / g->ow) * g->sh - g->pt;
-				int32_t ox = ((q0 + pi) % g->ow) * g->sw - g->pl;
-				/* a window row entirely inside the input (the common case) is
-				 * copied without per-tap checks */
-				const int xin = ox >= 0 && ox + (g->kw - 1) * g->dw < g->w;
-				int32_t j = 0;
-				for (int32_t ci = 0; ci < cg; ci++)
-				for (int32_t r = 0; r < g->kh; r++, j += g->kw) {
-					int32_t iy = oy + r * g->dh;
-					uint8_t *pj = patch + j;
-					if (iy < 0 || iy >= g->h) {
-						for (int32_t s = 0; s < g->kw; s++)
-							pj[s] = (uint8_t)qn;
-						continue;
-					}
-					const uint8_t *crow = cgrp + (size_t)ci * hw + (size_t)iy * g->w;
-					if (xin) {
-						for (int32_t s = 0; s < g->kw; s++)
-							pj[s] = crow[ox + s * g->dw];
-					} else {
-						for (int32_t s = 0; s < g->kw; s++) {
-							int32_t ix = ox + s * g->dw;
-							pj[s] = ix >= 0 && ix < g->w ? crow[ix] : (uint8_t)qn;
-						}
-					}
-				}
+				rtk_gather_patch(g, cgrp, cg, q0 + pi, (uint8_t)qn, patch);
 				uint64_t *pl = planes + (size_t)pi * pstride;
 #if RTK_SIMD
 				if (simd)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/qemu/run_kernels.sh SRC_DIR [OUT_DIR]: cross-builds tests/qemu/test_kernels_neon.c
 # with the kernels (runtime/kernels/*.c) for AArch64 (static, -O2, NEON paths) and runs it
-# under qemu-aarch64 as a Neoverse-N1 and as a Cortex-A72.
+# under qemu-aarch64 as a Neoverse-N1 and as a Cortex-A72, then again built with +dotprod
+# (SDOT) on the Neoverse-N1.
 # Exit status: 0 pass, 1 fail, 77 skipped (no cross compiler, no AArch64 libc, no qemu).
 # AARCH64_CC and QEMU_AARCH64 override the tools.
 set -u
@@ -21,9 +22,17 @@ printf 'int main(void) { return 0; }\n' >"$out/probe.c"
 	-I"$src" "$src/tests/qemu/test_kernels_neon.c" "$src"/runtime/kernels/*.c -lm \
 	-o "$out/test_kernels_neon" || exit 1
 
+# The same with the dot-product extension (the SDOT path of rtk_qconv_int8), on a CPU that
+# has it.
+"$cc" -std=c11 -O2 -static -march=armv8.2-a+dotprod -Wall -Wextra -Wshadow \
+	-Wno-unused-parameter -Werror -I"$src" "$src/tests/qemu/test_kernels_neon.c" \
+	"$src"/runtime/kernels/*.c -lm -o "$out/test_kernels_neon_dotprod" || exit 1
+
 status=0
 for cpu in neoverse-n1 cortex-a72; do
 	printf '%s: ' "$cpu"
 	"$qemu" -cpu "$cpu" "$out/test_kernels_neon" || status=1
 done
+printf 'neoverse-n1 +dotprod: '
+"$qemu" -cpu neoverse-n1 "$out/test_kernels_neon_dotprod" || status=1
 exit $status

@@ -173,6 +173,11 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 	double *sd = alloc64((size_t)ny * 8), *sa = alloc64((size_t)ny * 8);
 	size_t ss = rtk_qconv_scratch(&q);
 	void *scr = alloc64(ss), *scr2 = alloc64(ss);
+	size_t s8 = bits < 32 ? rtk_qconv_int8_scratch(&q) : 64;
+	void *s8a = alloc64(s8), *s8b = alloc64(s8);
+	memset(s8a, 0xa5, s8);
+	memset(s8b, 0x5a, s8);
+	float *yi = alloc64((size_t)ny * 4);
 
 	for (int m = 0; m < g.m; m++)
 		scale[m] = 1.0f;
@@ -197,6 +202,12 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 			CHECK(y[i] == (float)s[i] && ys[i] == (float)s[i],
 			      "case %d bits %d binary %d: [%d] simd %.9g scalar %.9g want %lld", iter,
 			      bits, binary, i, (double)y[i], (double)ys[i], (long long)s[i]);
+		rtk_qconv_int8(&q, x, w, scale, NULL, y, s8a);
+		rtk_qconv_int8_scalar(&q, x, w, scale, NULL, ys, s8b);
+		for (int i = 0; i < ny; i++)
+			CHECK(y[i] == (float)s[i] && ys[i] == (float)s[i],
+			      "int8 case %d bits %d binary %d: [%d] simd %.9g scalar %.9g want %lld",
+			      iter, bits, binary, i, (double)y[i], (double)ys[i], (long long)s[i]);
 		q.step = 0.05f + 0.5f * fabsf(rfloat());
 	}
 	for (int m = 0; m < g.m; m++) {
@@ -212,6 +223,16 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 	f64_conv(&g, xd, t, sd, sa);
 	rtk_qconv(&q, x, w, scale, bias, y, scr);
 	rtk_qconv_scalar(&q, x, w, scale, bias, ys, scr2);
+	if (bits < 32) { /* the int8 entry points: bit-identical to rtk_qconv */
+		rtk_qconv_int8(&q, x, w, scale, bias, yi, s8a);
+		for (int i = 0; i < ny; i++)
+			CHECK(same_bits(yi[i], y[i]), "int8 case %d bits %d: [%d] %.9g != %.9g", iter,
+			      bits, i, (double)yi[i], (double)y[i]);
+		rtk_qconv_int8_scalar(&q, x, w, scale, bias, yi, s8b);
+		for (int i = 0; i < ny; i++)
+			CHECK(same_bits(yi[i], y[i]), "int8 scalar case %d bits %d: [%d] %.9g != %.9g",
+			      iter, bits, i, (double)yi[i], (double)y[i]);
+	}
 	for (int i = 0; i < ny; i++) {
 		int m = i / (g.oh * g.ow);
 		double want = scale[m] * sd[i] + bias[m];
@@ -224,7 +245,7 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 		      iter, bits, i, (double)y[i], want);
 	}
 	free(t); free(w); free(x); free(y); free(ys); free(scale); free(bias); free(u); free(s);
-	free(sd); free(sa); free(scr); free(scr2); free(xd);
+	free(sd); free(sa); free(scr); free(scr2); free(xd); free(s8a); free(s8b); free(yi);
 }
 
 static void test_popcount(void)
@@ -283,6 +304,9 @@ static void test_qconv(void)
 	for (int i = 0; i < 24; i++, iter++) /* depthwise */
 		run_case(rand_conv(1, rint_in(1, 5), rint_in(1, 5), rint_in(1, 9), rint_in(1, 2)),
 		         i % 2, i % 3 == 2 ? 32 : 1 + i % 8, (i / 2) % 2, iter);
+	for (int i = 0; i < 8; i++, iter++) /* k past the int8 path's 1024-tap runs */
+		run_case(rand_conv(rint_in(120, 260), 3, 3, 1, rint_in(1, 5)), i % 2, 8 - i % 3,
+		         (i / 2) % 2, iter);
 	for (int i = 0; i < 24; i++, iter++) { /* float activations */
 		int cg, kh, kw;
 		split_k(rint_in(1, 300), &cg, &kh, &kw);

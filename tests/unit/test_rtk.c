@@ -247,6 +247,20 @@ static void run_qcase(Rng *r, RtkQConv q, int iter)
 	rtk_qconv(&q, x, w, scale, bias, y, scr);
 	rtk_qconv_scalar(&q, x, w, scale, bias, ys, scr2);
 	check_same("qconv simd vs scalar", iter, y, ys, ny);
+	/* the int8 entry points: the same outputs bit for bit (scratch starts dirty) */
+	float *yi = alloc64((size_t)ny * 4), *yis = alloc64((size_t)ny * 4);
+	void *si = NULL, *sis = NULL;
+	if (q.bits < 32) {
+		size_t s8 = rtk_qconv_int8_scratch(&q);
+		si = alloc64(s8);
+		sis = alloc64(s8);
+		memset(si, 0xa5, s8);
+		memset(sis, 0x5a, s8);
+		rtk_qconv_int8(&q, x, w, scale, bias, yi, si);
+		rtk_qconv_int8_scalar(&q, x, w, scale, bias, yis, sis);
+		check_same("qconv_int8 simd vs rtk_qconv", iter, yi, y, ny);
+		check_same("qconv_int8 scalar vs rtk_qconv", iter, yis, y, ny);
+	}
 	rt_conv_ref(&rc, xq, wq, bias, yr);
 	rt_conv_ref(&rc, xa, wa, babs, yb);
 	if (q.g.relu)
@@ -274,9 +288,17 @@ static void run_qcase(Rng *r, RtkQConv q, int iter)
 			if (y[i] != (float)s[i] || ys[i] != (float)s[i])
 				fail_msg("qconv integer sum (case %d) [%lld]: simd %.9g, scalar %.9g, want %lld",
 				         iter, (long long)i, (double)y[i], (double)ys[i], (long long)s[i]);
+		rtk_qconv_int8(&q1, x, w, scale, NULL, yi, si);
+		rtk_qconv_int8_scalar(&q1, x, w, scale, NULL, yis, sis);
+		for (int64_t i = 0; i < ny; i++)
+			if (yi[i] != (float)s[i] || yis[i] != (float)s[i])
+				fail_msg("qconv_int8 integer sum (case %d) [%lld]: simd %.9g, scalar %.9g, "
+				         "want %lld", iter, (long long)i, (double)yi[i], (double)yis[i],
+				         (long long)s[i]);
 		free(u);
 		free(s);
 	}
+	free(yi); free(yis); free(si); free(sis);
 	free(t); free(wq); free(wa); free(scale); free(bias); free(babs); free(w);
 	free(x); free(xq); free(xa); free(y); free(ys); free(yr); free(yb); free(scr); free(scr2);
 }
@@ -373,6 +395,57 @@ static void test_qconv_large(void **state)
 		}
 }
 
+/* The largest sums: every activation at qp (or -qn) and every weight +1 (or -1), k past
+ * the 16-bit accumulation runs of the int8 path (1024 taps) and past 2048, 8 bits signed
+ * and unsigned, binary and ternary: y = S exactly on all four entry points. */
+static void test_qconv_extremes(void **state)
+{
+	(void)state;
+	Rng r = {0xe7e7u};
+	const int cgs[3] = {113, 230, 300};
+	for (int iter = 0; iter < 24; iter++) {
+		int cg = cgs[iter % 3], sgn = (iter / 3) % 2, binary = (iter / 6) % 2;
+		int neg_w = (iter / 12) % 2;
+		RtkConv g = mkconv(cg, 4, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+		RtkQConv q = mkq(g, binary, 8, sgn, 1.0f);
+		int64_t nx = (int64_t)g.c * g.h * g.w, ny = (int64_t)g.m * g.oh * g.ow;
+		int8_t *t = alloc64((size_t)g.m * q.k);
+		for (int64_t i = 0; i < (int64_t)g.m * q.k; i++)
+			t[i] = (int8_t)(neg_w ? -1 : 1);
+		uint64_t *w = pack_weights(&q, t);
+		float *x = alloc64((size_t)nx * 4), *one = alloc64((size_t)g.m * 4);
+		int32_t *u = alloc64((size_t)nx * 4);
+		int xsign = (int)rng_int(&r, 0, 1) ? 1 : -1;
+		for (int64_t i = 0; i < nx; i++) {
+			x[i] = 1e6f * (float)xsign;
+			u[i] = xsign > 0 ? q.qp : -q.qn;
+		}
+		for (int m = 0; m < g.m; m++)
+			one[m] = 1.0f;
+		int64_t *s = alloc64((size_t)ny * sizeof(int64_t));
+		int_conv(&g, u, t, s);
+		float *ys[4];
+		for (int v = 0; v < 4; v++) {
+			ys[v] = alloc64((size_t)ny * 4);
+			size_t ss = v < 2 ? rtk_qconv_scratch(&q) : rtk_qconv_int8_scratch(&q);
+			void *scr = alloc64(ss);
+			if (v == 0) rtk_qconv(&q, x, w, one, NULL, ys[v], scr);
+			if (v == 1) rtk_qconv_scalar(&q, x, w, one, NULL, ys[v], scr);
+			if (v == 2) rtk_qconv_int8(&q, x, w, one, NULL, ys[v], scr);
+			if (v == 3) rtk_qconv_int8_scalar(&q, x, w, one, NULL, ys[v], scr);
+			free(scr);
+		}
+		for (int64_t i = 0; i < ny; i++)
+			for (int v = 0; v < 4; v++)
+				if (ys[v][i] != (float)s[i])
+					fail_msg("extremes case %d entry %d [%lld]: got %.9g, want %lld", iter, v,
+					         (long long)i, (double)ys[v][i], (long long)s[i]);
+		for (int v = 0; v < 4; v++)
+			free(ys[v]);
+		free(t); free(w); free(x); free(one); free(u); free(s);
+	}
+}
+
 /* Round half to even, NaN -> -qn, and the clamps, on hand-made values (1x1 kernel,
  * weight +1, so y = u). */
 static void test_qconv_rounding(void **state)
@@ -393,8 +466,17 @@ static void test_qconv_rounding(void **state)
 			void *scr = alloc64(rtk_qconv_scratch(&q));
 			rtk_qconv(&q, x, w, &one, NULL, y, scr);
 			rtk_qconv_scalar(&q, x, w, &one, NULL, ys, scr);
+			float yi[12], yis[12];
+			void *s8 = alloc64(rtk_qconv_int8_scratch(&q));
+			rtk_qconv_int8(&q, x, w, &one, NULL, yi, s8);
+			rtk_qconv_int8_scalar(&q, x, w, &one, NULL, yis, s8);
+			free(s8);
 			for (int i = 0; i < 12; i++) {
 				float want = sgn ? want_s[i] : want_u[i];
+				if (yi[i] != want || yis[i] != want)
+					fail_msg("int8: x = %g (signed %d, binary %d): simd %g, scalar %g, want %g",
+					         (double)x[i], sgn, binary, (double)yi[i], (double)yis[i],
+					         (double)want);
 				if (y[i] != want || ys[i] != want)
 					fail_msg("x = %g (signed %d, binary %d): simd %g, scalar %g, want %g",
 					         (double)x[i], sgn, binary, (double)y[i], (double)ys[i],
@@ -779,6 +861,7 @@ int main(void)
 		cmocka_unit_test(test_qconv_depthwise),
 		cmocka_unit_test(test_qconv_f32act),
 		cmocka_unit_test(test_qconv_large),
+		cmocka_unit_test(test_qconv_extremes),
 		cmocka_unit_test(test_conv_f32),
 		cmocka_unit_test(test_gemm_f32),
 		cmocka_unit_test(test_pool),
