@@ -14,8 +14,11 @@ out=${OUT:-$(mktemp -d)}
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(lenet5 vgg7s)
 [ -x "$sqc" ] || { echo "build sqc first (scripts/main.sh or cmake)"; exit 1; }
-rows=("FP|--quant=none --finetune" "BC|--quant=bc" "BWN|--quant=bwn" "TWN|--quant=twn"
-      "SQ|--quant=sq" "SQ, act 8 bits|--quant=sq --act-bits=8" "SQ, act 2 bits|--quant=sq --act-bits=2")
+# Every row but the last two keeps activations in float (the paper's setting).
+rows=("FP|--quant=none --finetune" "BC|--quant=bc --act-bits=32" "BWN|--quant=bwn --act-bits=32"
+      "TWN|--quant=twn --act-bits=32"
+      "SQ|--quant=sq --act-bits=32" "SQ, act 8 bits|--quant=sq --act-bits=8"
+      "SQ, act 2 bits|--quant=sq --act-bits=2")
 for m in "${models[@]}"; do
   cfg=models/$m.yaml
   [ -f "bench/sq_table.$m.yaml" ] && cfg=bench/sq_table.$m.yaml

@@ -551,7 +551,7 @@ void fe_sq_defaults(FeSqConfig *s)
 {
 	memset(s, 0, sizeof *s);
 	s->method = FE_Q_SQ;
-	s->act_bits = 32;
+	s->act_bits = 8; /* the compiled kernels need integer activations; 32: the paper's float */
 	s->epochs = 4;
 	s->recovery_epochs = 3;
 	s->batch = 64;

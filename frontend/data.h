@@ -77,7 +77,7 @@ typedef enum { FE_SCHED_COSINE, FE_SCHED_STEP, FE_SCHED_CONSTANT } FeSchedule;
 typedef enum { FE_BN_BATCH, FE_BN_FROZEN } FeBnMode;
 typedef struct {
 	FeQuant method;
-	int act_bits;           /* 1..8, or 32 = float activations */
+	int act_bits;           /* 1..8, or 32 = float activations (default 8) */
 	int epochs;             /* SQ phase (bits undecided) */
 	int recovery_epochs;    /* after the decision, with the final bits */
 	int batch;

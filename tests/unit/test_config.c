@@ -341,7 +341,7 @@ static void test_sq_section(void **state)
 	/* defaults survive when the section is absent */
 	assert_int_equal(load("data:\n  classes: 10\n", &c), 0);
 	assert_int_equal(c.sq.method, FE_Q_SQ);
-	assert_int_equal(c.sq.act_bits, 32);
+	assert_int_equal(c.sq.act_bits, 8);
 	expect_error("sq:\n  act_bits: 12\n", 2, "sq.act_bits: expected 1 to 8, or 32");
 	expect_error("sq:\n  method: ternary\n", 2, "sq.method: expected one of sq, twn, bwn, bc, none");
 	expect_error("sq:\n  lr: -1\n", 2, "sq.lr: expected a positive number, got '-1'");
