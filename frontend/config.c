@@ -604,7 +604,7 @@ static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
 	FOR_PAIRS(p, n, k, v) {
 		char kp[200], b[64];
 		key_path(kp, sizeof kp, "sq", k);
-		int e, rc = 0;
+		int e = 0, rc = 0;
 		double x;
 		switch (key_index(p, k, kp, keys, (int)countof(keys))) {
 		case 0: rc = get_enum(p, v, kp, quant_names, (int)countof(quant_names), &e); s->method = (FeQuant)e; break;

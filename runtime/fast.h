@@ -1,6 +1,7 @@
 /* runtime/fast.h: the interpreter's fast paths beyond rt.h: fused activations, the indirect
  * GEMM kernels (runtime/igemm.c) and their controls (instruction set, threads).
- * Private to runtime/ and its tests; the reference kernels stay the oracle.
+ * Private to runtime/, its tests and the trainer (passes/sq/train.c); the reference kernels
+ * stay the oracle.
  */
 #ifndef SQC_FAST_H
 #define SQC_FAST_H

@@ -141,4 +141,51 @@ double rt_softmax_xent_ref(const float *logits, const int32_t *labels, int64_t n
 double rt_distill_kl_ref(const float *student, const float *teacher, int64_t n,
                          int64_t classes, float T, float *dstudent);
 
+/* ---- Fast training kernels (runtime/grad_fast.c) -------------------------------------- *
+ * The trainer's elementwise, pooling and BatchNormalization work on the thread pool
+ * (rt_parallel, fast.h) with loops the compiler vectorizes. Deterministic: every result
+ * element is computed by one fixed sequence of operations whichever thread runs it, so the
+ * result depends neither on the thread count nor on scheduling. Input and output buffers
+ * must not overlap.
+ *
+ * rt_unary_fast: rt_unary_ref bit for bit (any op). rt_unary_backward_fast:
+ * rt_unary_backward_ref bit for bit; for RT_RELU it may be given the forward OUTPUT y
+ * instead of x (x = NULL): relu'(x) = [x > 0] = [y > 0], NaN and -0 included. */
+void rt_unary_fast(RtUnary op, float alpha, float beta, const float *x, float *y, int64_t n);
+void rt_unary_backward_fast(RtUnary op, float alpha, float beta, const float *x,
+                            const float *y, const float *dy, float *dx, int64_t n);
+/* MaxPool forward with the indices (storage order 0) and its backward: rt_maxpool_ref and
+ * rt_maxpool_backward_ref bit for bit (other cases than windows inside the input without
+ * dilation, and storage_order 1, run those reference kernels). */
+void rt_maxpool_train_fast(const RtPool *p, const float *x, float *y, int64_t *indices);
+void rt_maxpool_backward_fast(const RtPool *p, const int64_t *indices, const float *dy,
+                              float *dx);
+/* rt_batchnorm_train_forward_ref within rounding, one pass over x for the statistics
+ * (sums of x - x0 and (x - x0)^2 in double, x0 the channel's first value: the shifted
+ * formula, stable when |mean| >> std), channels in parallel. relu != 0 applies
+ * rt_unary_ref's Relu to y (y = relu(batchnorm(x)), the BatchNormalization output itself
+ * is not written). */
+void rt_batchnorm_train_forward_fast(int64_t n, int64_t c, int64_t spatial, const float *x,
+                                     const float *gamma, const float *beta, float eps,
+                                     float *y, float *mean, float *invstd, int relu);
+/* rt_batchnorm_backward_ref within rounding, channels in parallel. relu_y (nullable) is
+ * the output of a Relu applied to the BatchNormalization output, and dy that Relu's output
+ * gradient: the Relu backward is fused in (dy is taken as 0 where relu_y > 0 is false). */
+void rt_batchnorm_backward_fast(int64_t n, int64_t c, int64_t spatial, const float *x,
+                                const float *gamma, const float *mean, const float *invstd,
+                                const float *relu_y, const float *dy, float *dx,
+                                float *dgamma, float *dbeta);
+/* rt_act_quant_ref bit for bit (NaN -> -qn*s as there), on the pool; y may equal x. */
+void rt_act_quant_fast(const float *x, float *y, int64_t n, int qn, int qp, float s);
+/* The LSQ backward of that quantizer over x [n] (passes/sq/actq.c): v = x/s,
+ * dx = dy where -qn < v < qp (else 0; NaN: 0), and returns sum_i dy_i ds_i with
+ * ds_i = -qn at or below the range (NaN too), qp at or above it, round(v) - v inside, in
+ * double: per element as sq_act_backward always did, summed in RT_ACT_PARTS fixed parts of
+ * [0, n) (each in lanes), the parts then added in order. dx may equal dy or x. */
+#define RT_ACT_PARTS 64
+double rt_act_quant_backward_fast(const float *x, const float *dy, float *dx, int64_t n,
+                                  int qn, int qp, float s);
+/* dst[i] += src[i] (a gradient reaching a value from a second consumer), on the pool. */
+void rt_accumulate_fast(float *dst, const float *src, int64_t n);
+
 #endif

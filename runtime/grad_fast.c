@@ -13,6 +13,7 @@
 
 #include <assert.h>
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -418,4 +419,662 @@ void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, cons
 	}
 	free(col);
 	free(dyc);
+}
+
+/* ---- Elementwise, MaxPool and BatchNormalization for training ---------------------------
+ * Loops run in blocks of EW_BLK elements with a constant-length inner loop (which the
+ * compiler vectorizes even at -O2), then a scalar tail. Work goes to the pool in chunks
+ * (RtSplit); each output element's arithmetic does not depend on the chunking. */
+
+#define EW_BLK 16
+
+/* A task in two builds of the same C: the baseline ISA, and AVX2 (wider vectors for the
+ * same lane structure; no FMA, so the arithmetic and its rounding are the same: the results
+ * are bit for bit those of the baseline build), chosen by rt_isa_get(). */
+#define ISA_TASK(name, body)                                                            \
+	static void name##_generic(void *ctx, int tid, int nth)                         \
+	{                                                                               \
+		(void)tid;                                                              \
+		(void)nth;                                                              \
+		body(ctx);                                                              \
+	}                                                                               \
+	__attribute__((target("avx2"))) static void name##_avx2(void *ctx, int tid,   \
+	                                                        int nth)              \
+	{                                                                               \
+		(void)tid;                                                              \
+		(void)nth;                                                              \
+		body(ctx);                                                              \
+	}                                                                               \
+	static RtTaskFn *name##_pick(void)                                              \
+	{                                                                               \
+		return rt_isa_get() >= RT_ISA_AVX2 ? name##_avx2 : name##_generic;      \
+	}
+#define EW_CHUNK ((int64_t)1 << 14) /* elements per work item of the flat kernels */
+#define EW_PAR_MIN ((int64_t)1 << 15) /* below this many elements: one task */
+
+static int ew_tasks(int64_t work, int64_t units)
+{
+	if (work < EW_PAR_MIN || units <= 1)
+		return 1;
+	return units < 64 ? (int)units : 64;
+}
+
+static void relu_fwd_run(const float *restrict x, float *restrict y, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + EW_BLK <= n; i += EW_BLK)
+		for (int l = 0; l < EW_BLK; l++) {
+			float v = x[i + l];
+			y[i + l] = v < 0 ? 0.0f : v;
+		}
+	for (; i < n; i++) {
+		float v = x[i];
+		y[i] = v < 0 ? 0.0f : v;
+	}
+}
+
+/* dx = dy where m > 0, else 0 (m the Relu's input or output) */
+static inline __attribute__((always_inline)) void relu_bwd_run(const float *restrict m, const float *restrict dy, float *restrict dx,
+                         int64_t n)
+{
+	int64_t i = 0;
+	for (; i + EW_BLK <= n; i += EW_BLK)
+		for (int l = 0; l < EW_BLK; l++) {
+			float g = dy[i + l]; /* loaded unconditionally: the select vectorizes */
+			dx[i + l] = m[i + l] > 0 ? g : 0.0f;
+		}
+	for (; i < n; i++) {
+		float g = dy[i];
+		dx[i] = m[i] > 0 ? g : 0.0f;
+	}
+}
+
+static void add_to_run(float *restrict dst, const float *restrict src, int64_t n)
+{
+	int64_t i = 0;
+	for (; i + EW_BLK <= n; i += EW_BLK)
+		for (int l = 0; l < EW_BLK; l++)
+			dst[i + l] += src[i + l];
+	for (; i < n; i++)
+		dst[i] += src[i];
+}
+
+typedef enum { EW_UNARY, EW_UNARY_BWD, EW_ACCUM } EwKind;
+
+typedef struct {
+	EwKind kind;
+	RtUnary op;
+	float alpha, beta;
+	const float *x, *y, *dy;
+	float *out;
+	RtSplit split;
+} EwJob;
+
+static void ew_task(void *ctx, int tid, int nth)
+{
+	(void)tid;
+	(void)nth;
+	EwJob *J = ctx;
+	int64_t lo, hi;
+	while (rt_split_next(&J->split, &lo, &hi)) {
+		int64_t m = hi - lo;
+		switch (J->kind) {
+		case EW_UNARY:
+			if (J->op == RT_RELU)
+				relu_fwd_run(J->x + lo, J->out + lo, m);
+			else
+				rt_unary_ref(J->op, J->alpha, J->beta, J->x + lo, J->out + lo, m);
+			break;
+		case EW_UNARY_BWD:
+			if (J->op == RT_RELU)
+				relu_bwd_run((J->x ? J->x : J->y) + lo, J->dy + lo, J->out + lo, m);
+			else
+				rt_unary_backward_ref(J->op, J->alpha, J->beta, J->x + lo,
+				                      J->y ? J->y + lo : NULL, J->dy + lo, J->out + lo, m);
+			break;
+		case EW_ACCUM:
+			add_to_run(J->out + lo, J->x + lo, m);
+			break;
+		}
+	}
+}
+
+static void ew_run(EwJob *J, int64_t n)
+{
+	if (n <= 0)
+		return;
+	int64_t units = (n + EW_CHUNK - 1) / EW_CHUNK;
+	int tasks = ew_tasks(n, units);
+	if (tasks == 1) {
+		J->split.n = n; /* one chunk, no atomics needed */
+		J->split.chunk = n;
+		atomic_init(&J->split.next, 0);
+	} else {
+		rt_split_init(&J->split, units, 4, 0);
+		J->split.chunk *= EW_CHUNK;
+		J->split.n = n;
+	}
+	rt_parallel(ew_task, J, tasks);
+}
+
+void rt_unary_fast(RtUnary op, float alpha, float beta, const float *x, float *y, int64_t n)
+{
+	EwJob J = {.kind = EW_UNARY, .op = op, .alpha = alpha, .beta = beta, .x = x, .out = y};
+	ew_run(&J, n);
+}
+
+void rt_unary_backward_fast(RtUnary op, float alpha, float beta, const float *x,
+                            const float *y, const float *dy, float *dx, int64_t n)
+{
+	assert(x || (op == RT_RELU && y));
+	EwJob J = {.kind = EW_UNARY_BWD, .op = op, .alpha = alpha, .beta = beta, .x = x, .y = y,
+	           .dy = dy, .out = dx};
+	ew_run(&J, n);
+}
+
+void rt_accumulate_fast(float *dst, const float *src, int64_t n)
+{
+	EwJob J = {.kind = EW_ACCUM, .x = src, .out = dst};
+	ew_run(&J, n);
+}
+
+/* ---- MaxPool ---- */
+
+typedef struct {
+	int64_t planes, ih, iw, oh, ow, kh, kw, sh, sw;
+	const float *x, *dy;
+	float *y, *dx;
+	int64_t *idx;
+	const int64_t *cidx;
+	RtSplit split;
+} MpJob;
+
+/* Windows inside the input: the reference's order (first tap, then strictly greater ones
+ * in row-major window order), hence its values and indices. */
+static void mp_fwd_task(void *ctx, int tid, int nth)
+{
+	(void)tid;
+	(void)nth;
+	MpJob *J = ctx;
+	const int64_t iw = J->iw, ow = J->ow, kh = J->kh, kw = J->kw, sw = J->sw;
+	const int64_t invol = J->ih * iw;
+	int64_t p0, p1;
+	while (rt_split_next(&J->split, &p0, &p1))
+	for (int64_t nc = p0; nc < p1; nc++) {
+		const float *xp = J->x + nc * invol;
+		float *yp = J->y + nc * J->oh * ow;
+		int64_t *ip = J->idx + nc * J->oh * ow;
+		for (int64_t r = 0; r < J->oh; r++, yp += ow, ip += ow) {
+			int64_t r0 = r * J->sh * iw;
+			if (kh == 2 && kw == 2 && sw == 2) {
+				const float *a = xp + r0, *b = a + iw;
+				for (int64_t q = 0; q < ow; q++) { /* selects, not branches */
+					int64_t o = 2 * q, bi = o;
+					float best = a[o], v;
+					v = a[o + 1];
+					bi = v > best ? o + 1 : bi;
+					best = v > best ? v : best;
+					v = b[o];
+					bi = v > best ? iw + o : bi;
+					best = v > best ? v : best;
+					v = b[o + 1];
+					bi = v > best ? iw + o + 1 : bi;
+					best = v > best ? v : best;
+					yp[q] = best;
+					ip[q] = nc * invol + r0 + bi;
+				}
+				continue;
+			}
+			for (int64_t q = 0; q < ow; q++) {
+				int64_t o = r0 + q * sw, bi = o;
+				float best = xp[o];
+				for (int64_t a = 0; a < kh; a++)
+					for (int64_t bq = 0; bq < kw; bq++) {
+						int64_t k = o + a * iw + bq;
+						if (xp[k] > best) {
+							best = xp[k];
+							bi = k;
+						}
+					}
+				yp[q] = best;
+				ip[q] = nc * invol + bi;
+			}
+		}
+	}
+}
+
+static void mp_bwd_task(void *ctx, int tid, int nth)
+{
+	(void)tid;
+	(void)nth;
+	MpJob *J = ctx;
+	const int64_t invol = J->ih * J->iw, outvol = J->oh * J->ow;
+	int64_t p0, p1;
+	while (rt_split_next(&J->split, &p0, &p1))
+	for (int64_t nc = p0; nc < p1; nc++) {
+		float *dxp = J->dx + nc * invol;
+		memset(dxp, 0, sizeof(float) * (size_t)invol);
+		const int64_t *ip = J->cidx + nc * outvol;
+		const float *gp = J->dy + nc * outvol;
+		for (int64_t o = 0; o < outvol; o++) {
+			int64_t k = ip[o];
+			if (k < 0)
+				continue;
+			assert(k >= nc * invol && k < (nc + 1) * invol);
+			J->dx[k] += gp[o];
+		}
+	}
+}
+
+/* The 1-D/2-D geometry of a pool whose windows lie inside the input (no padding reached,
+ * no dilation), or 0. */
+static int mp_geom(const RtPool *p, MpJob *J)
+{
+	int ok = p->nsp >= 1 && p->nsp <= 2;
+	for (int i = 0; ok && i < p->nsp; i++)
+		ok = p->dil[i] == 1 && p->pad_begin[i] == 0 && p->k[i] >= 1 && p->stride[i] >= 1 &&
+		     p->out[i] >= 1 && (p->out[i] - 1) * p->stride[i] + p->k[i] <= p->in[i];
+	if (!ok)
+		return 0;
+	int two = p->nsp == 2;
+	J->planes = p->n * p->c;
+	J->ih = two ? p->in[0] : 1;
+	J->iw = p->in[two];
+	J->oh = two ? p->out[0] : 1;
+	J->ow = p->out[two];
+	J->kh = two ? p->k[0] : 1;
+	J->kw = p->k[two];
+	J->sh = two ? p->stride[0] : 1;
+	J->sw = p->stride[two];
+	return 1;
+}
+
+void rt_maxpool_train_fast(const RtPool *p, const float *x, float *y, int64_t *indices)
+{
+	MpJob J = {0};
+	if (p->storage_order != 0 || !indices || !mp_geom(p, &J)) {
+		rt_maxpool_ref(p, x, y, indices);
+		return;
+	}
+	J.x = x;
+	J.y = y;
+	J.idx = indices;
+	int64_t work = J.planes * J.oh * J.ow * J.kh * J.kw;
+	rt_split_init(&J.split, J.planes, 8, 0);
+	rt_parallel(mp_fwd_task, &J, ew_tasks(work, J.planes));
+}
+
+void rt_maxpool_backward_fast(const RtPool *p, const int64_t *indices, const float *dy,
+                              float *dx)
+{
+	if (p->storage_order != 0) {
+		rt_maxpool_backward_ref(p, indices, dy, dx);
+		return;
+	}
+	/* any geometry: the indices of plane nc lie in plane nc (rt_maxpool_ref's layout) */
+	RtPoolGeom3 g = rt_pool_geom3(p);
+	MpJob J = {.planes = p->n * p->c, .ih = g.in[0] * g.in[1], .iw = g.in[2],
+	           .oh = g.out[0] * g.out[1], .ow = g.out[2], .dy = dy, .dx = dx,
+	           .cidx = indices};
+	int64_t work = J.planes * (J.ih * J.iw + J.oh * J.ow);
+	rt_split_init(&J.split, J.planes, 8, 0);
+	rt_parallel(mp_bwd_task, &J, ew_tasks(work, J.planes));
+}
+
+/* ---- BatchNormalization ---- */
+
+typedef struct {
+	int64_t n, c, sp;
+	const float *x, *gamma, *beta, *mean, *invstd, *relu_y, *dy;
+	float eps;
+	float *y, *omean, *oinvstd, *dx, *dgamma, *dbeta;
+	int relu;
+	RtSplit split;
+} BnJob;
+
+#define BN_L 8 /* accumulator lanes of the per-channel sums */
+
+/* Sums of d = x - x0 and d*d over one run, into the lanes. */
+static inline __attribute__((always_inline)) void bn_stat_run(const float *restrict xs, int64_t m, double x0, double *restrict s1,
+                        double *restrict s2)
+{
+	int64_t s = 0;
+	for (; s + BN_L <= m; s += BN_L)
+		for (int l = 0; l < BN_L; l++) {
+			double d = (double)xs[s + l] - x0;
+			s1[l] += d;
+			s2[l] += d * d;
+		}
+	for (int l = 0; s < m; s++, l++) {
+		double d = (double)xs[s] - x0;
+		s1[l] += d;
+		s2[l] += d * d;
+	}
+}
+
+static inline __attribute__((always_inline)) void bn_apply_run(const float *restrict xs, float *restrict ys, int64_t m, double sc,
+                         double sh, int relu)
+{
+	int64_t s = 0;
+	if (relu) {
+		for (; s + BN_L <= m; s += BN_L)
+			for (int l = 0; l < BN_L; l++) {
+				float v = (float)(xs[s + l] * sc + sh);
+				ys[s + l] = v < 0 ? 0.0f : v;
+			}
+		for (; s < m; s++) {
+			float v = (float)(xs[s] * sc + sh);
+			ys[s] = v < 0 ? 0.0f : v;
+		}
+		return;
+	}
+	for (; s + BN_L <= m; s += BN_L)
+		for (int l = 0; l < BN_L; l++)
+			ys[s + l] = (float)(xs[s + l] * sc + sh);
+	for (; s < m; s++)
+		ys[s] = (float)(xs[s] * sc + sh);
+}
+
+static inline __attribute__((always_inline)) double lanes_sum(const double *a)
+{
+	double s = 0;
+	for (int l = 0; l < BN_L; l++)
+		s += a[l];
+	return s;
+}
+
+static inline __attribute__((always_inline)) void bn_fwd_body(void *ctx)
+{
+	BnJob *J = ctx;
+	const int64_t n = J->n, c = J->c, sp = J->sp, count = n * sp;
+	int64_t c0, c1;
+	while (rt_split_next(&J->split, &c0, &c1))
+	for (int64_t ch = c0; ch < c1; ch++) {
+		double mu = 0, var = 0;
+		if (count > 0) {
+			double s1[BN_L] = {0}, s2[BN_L] = {0};
+			const double x0 = J->x[ch * sp];
+			for (int64_t i = 0; i < n; i++)
+				bn_stat_run(J->x + (i * c + ch) * sp, sp, x0, s1, s2);
+			double a = lanes_sum(s1), b = lanes_sum(s2);
+			mu = x0 + a / (double)count;
+			var = (b - a * (a / (double)count)) / (double)count;
+			if (var < 0)
+				var = 0;
+		}
+		double is = 1.0 / sqrt(var + (double)J->eps);
+		if (J->omean)
+			J->omean[ch] = (float)mu;
+		if (J->oinvstd)
+			J->oinvstd[ch] = (float)is;
+		if (!J->y)
+			continue;
+		double sc = J->gamma[ch] * is, sh = J->beta[ch] - mu * sc;
+		for (int64_t i = 0; i < n; i++)
+			bn_apply_run(J->x + (i * c + ch) * sp, J->y + (i * c + ch) * sp, sp, sc, sh,
+			             J->relu);
+	}
+}
+ISA_TASK(bn_fwd_task, bn_fwd_body)
+
+void rt_batchnorm_train_forward_fast(int64_t n, int64_t c, int64_t spatial, const float *x,
+                                     const float *gamma, const float *beta, float eps,
+                                     float *y, float *mean, float *invstd, int relu)
+{
+	BnJob J = {.n = n, .c = c, .sp = spatial, .x = x, .gamma = gamma, .beta = beta,
+	           .eps = eps, .y = y, .omean = mean, .oinvstd = invstd, .relu = relu};
+	if (c <= 0)
+		return;
+	rt_split_init(&J.split, c, 4, 0);
+	rt_parallel(bn_fwd_task_pick(), &J, ew_tasks(n * c * spatial, c));
+}
+
+/* Sums of g and g*(x - mu) over one run, g = dy (masked by relu_y > 0 when given). */
+static inline __attribute__((always_inline)) void bn_gsum_run(const float *restrict xs, const float *restrict gs,
+                        const float *restrict ms, int64_t m, double mu, double *restrict s1,
+                        double *restrict s2)
+{
+	int64_t s = 0;
+	if (ms) {
+		for (; s + BN_L <= m; s += BN_L) {
+			float gm[BN_L];
+			relu_bwd_run(ms + s, gs + s, gm, BN_L);
+			for (int l = 0; l < BN_L; l++) {
+				double g = gm[l];
+				s1[l] += g;
+				s2[l] += g * ((double)xs[s + l] - mu);
+			}
+		}
+		for (int l = 0; s < m; s++, l++) {
+			double g = ms[s] > 0 ? (double)gs[s] : 0.0;
+			s1[l] += g;
+			s2[l] += g * ((double)xs[s] - mu);
+		}
+		return;
+	}
+	for (; s + BN_L <= m; s += BN_L)
+		for (int l = 0; l < BN_L; l++) {
+			double g = gs[s + l];
+			s1[l] += g;
+			s2[l] += g * ((double)xs[s + l] - mu);
+		}
+	for (int l = 0; s < m; s++, l++) {
+		double g = gs[s];
+		s1[l] += g;
+		s2[l] += g * ((double)xs[s] - mu);
+	}
+}
+
+/* dx = ga*g + xa*x + k0 */
+static inline __attribute__((always_inline)) void bn_dx_run(const float *restrict xs, const float *restrict gs,
+                      const float *restrict ms, float *restrict ds, int64_t m, double ga,
+                      double xa, double k0)
+{
+	int64_t s = 0;
+	if (ms) {
+		for (; s + BN_L <= m; s += BN_L) {
+			float gm[BN_L];
+			relu_bwd_run(ms + s, gs + s, gm, BN_L);
+			for (int l = 0; l < BN_L; l++)
+				ds[s + l] = (float)(ga * gm[l] + (xa * xs[s + l] + k0));
+		}
+		for (; s < m; s++) {
+			double g = ms[s] > 0 ? (double)gs[s] : 0.0;
+			ds[s] = (float)(ga * g + (xa * xs[s] + k0));
+		}
+		return;
+	}
+	for (; s + BN_L <= m; s += BN_L)
+		for (int l = 0; l < BN_L; l++)
+			ds[s + l] = (float)(ga * gs[s + l] + (xa * xs[s + l] + k0));
+	for (; s < m; s++)
+		ds[s] = (float)(ga * gs[s] + (xa * xs[s] + k0));
+}
+
+static inline __attribute__((always_inline)) void bn_bwd_body(void *ctx)
+{
+	BnJob *J = ctx;
+	const int64_t n = J->n, c = J->c, sp = J->sp, count = n * sp;
+	int64_t c0, c1;
+	while (rt_split_next(&J->split, &c0, &c1))
+	for (int64_t ch = c0; ch < c1; ch++) {
+		const double mu = J->mean[ch], is = J->invstd[ch];
+		double s1[BN_L] = {0}, s2[BN_L] = {0};
+		for (int64_t i = 0; i < n; i++) {
+			int64_t o = (i * c + ch) * sp;
+			bn_gsum_run(J->x + o, J->dy + o, J->relu_y ? J->relu_y + o : NULL, sp, mu, s1, s2);
+		}
+		double sdy = lanes_sum(s1), sdyx = lanes_sum(s2) * is;
+		if (J->dbeta)
+			J->dbeta[ch] = (float)sdy;
+		if (J->dgamma)
+			J->dgamma[ch] = (float)sdyx;
+		if (!J->dx)
+			continue;
+		/* dx = k*(g - mdy - (x - mu)*is*mdyx) = k*g + (-k*is*mdyx)*x + k*(mu*is*mdyx - mdy) */
+		double k = J->gamma[ch] * is;
+		double mdy = count > 0 ? sdy / (double)count : 0.0;
+		double mdyx = count > 0 ? sdyx / (double)count : 0.0;
+		double xa = -k * is * mdyx, k0 = k * (mu * is * mdyx - mdy);
+		for (int64_t i = 0; i < n; i++) {
+			int64_t o = (i * c + ch) * sp;
+			bn_dx_run(J->x + o, J->dy + o, J->relu_y ? J->relu_y + o : NULL, J->dx + o, sp, k,
+			          xa, k0);
+		}
+	}
+}
+ISA_TASK(bn_bwd_task, bn_bwd_body)
+
+void rt_batchnorm_backward_fast(int64_t n, int64_t c, int64_t spatial, const float *x,
+                                const float *gamma, const float *mean, const float *invstd,
+                                const float *relu_y, const float *dy, float *dx,
+                                float *dgamma, float *dbeta)
+{
+	BnJob J = {.n = n, .c = c, .sp = spatial, .x = x, .gamma = gamma, .mean = mean,
+	           .invstd = invstd, .relu_y = relu_y, .dy = dy, .dx = dx, .dgamma = dgamma,
+	           .dbeta = dbeta};
+	if (c <= 0)
+		return;
+	rt_split_init(&J.split, c, 4, 0);
+	rt_parallel(bn_bwd_task_pick(), &J, ew_tasks(n * c * spatial, c));
+}
+
+/* ---- Activation quantizer (LSQ) ---- */
+
+/* 1.5 * 2^23: (v + m) - m rounds |v| <= 2^22 half to even, as rt_act_quant_ref's */
+#define AQ_MAGIC 12582912.0f
+
+/* clamp to [lo, hi] as fminf(fmaxf(v, lo), hi) (NaN -> lo); the two can differ only in the
+ * sign of a zero, which the rounding that follows turns into +0 either way */
+static inline float aq_clamp(float v, float lo, float hi)
+{
+	float m = v >= lo ? v : lo;
+	return m <= hi ? m : hi;
+}
+
+static void aq_run(const float *restrict x, float *restrict y, int64_t n, float inv, float lo,
+                   float hi, float s)
+{
+	int64_t i = 0;
+	for (; i + EW_BLK <= n; i += EW_BLK)
+		for (int l = 0; l < EW_BLK; l++)
+			y[i + l] = s * ((aq_clamp(x[i + l] * inv, lo, hi) + AQ_MAGIC) - AQ_MAGIC);
+	for (; i < n; i++)
+		y[i] = s * ((aq_clamp(x[i] * inv, lo, hi) + AQ_MAGIC) - AQ_MAGIC);
+}
+
+static void aq_run_inplace(float *p, int64_t n, float inv, float lo, float hi, float s)
+{
+	for (int64_t i = 0; i < n; i++)
+		p[i] = s * ((aq_clamp(p[i] * inv, lo, hi) + AQ_MAGIC) - AQ_MAGIC);
+}
+
+typedef struct {
+	const float *x, *dy;
+	float *y;
+	int64_t n;
+	float inv, lo, hi, s;
+	double part[RT_ACT_PARTS];
+	RtSplit split;
+} AqJob;
+
+static void aq_task(void *ctx, int tid, int nth)
+{
+	(void)tid;
+	(void)nth;
+	AqJob *J = ctx;
+	int64_t lo, hi;
+	while (rt_split_next(&J->split, &lo, &hi)) {
+		if (J->x == J->y)
+			aq_run_inplace(J->y + lo, hi - lo, J->inv, J->lo, J->hi, J->s);
+		else
+			aq_run(J->x + lo, J->y + lo, hi - lo, J->inv, J->lo, J->hi, J->s);
+	}
+}
+
+void rt_act_quant_fast(const float *x, float *y, int64_t n, int qn, int qp, float s)
+{
+	if (n <= 0)
+		return;
+	AqJob J = {.x = x, .y = y, .n = n, .inv = 1.0f / s, .lo = (float)-qn, .hi = (float)qp,
+	           .s = s};
+	int64_t units = (n + EW_CHUNK - 1) / EW_CHUNK;
+	rt_split_init(&J.split, units, 4, 0);
+	J.split.chunk *= EW_CHUNK;
+	J.split.n = n;
+	rt_parallel(aq_task, &J, ew_tasks(n, units));
+}
+
+/* One element: dx (*dxo) and the factor d of its ds term dy*d. */
+static inline float aqb_elem(float xv, float g, float inv, float lo, float hi, float *dxo)
+{
+	const float v = xv * inv;
+	/* round(v) - v is exact in float (|v| < 2^22, and an integer within 1/2 of v) */
+	const float r = ((v + AQ_MAGIC) - AQ_MAGIC) - v;
+	const float a = v >= hi ? hi : r;
+	const float gin = v < hi ? g : 0.0f;
+	*dxo = v > lo ? gin : 0.0f;
+	return v > lo ? a : lo; /* !(v > lo): at or below the range, NaN too */
+}
+
+static inline __attribute__((always_inline)) double aqb_part(const float *x, const float *dy, float *dx, int64_t n, float inv,
+                       float lo, float hi)
+{
+	double acc[BN_L] = {0};
+	int64_t i = 0;
+	for (; i + BN_L <= n; i += BN_L) {
+		float xs[BN_L], gs[BN_L], ds[BN_L], d[BN_L], vv[BN_L], rr[BN_L];
+		memcpy(xs, x + i, sizeof xs); /* dx may alias x or dy: read the block first */
+		memcpy(gs, dy + i, sizeof gs);
+		/* aqb_elem spelled out for the vectorizer: the arithmetic first, for every lane
+		 * (so that the compiler need not keep it under the conditions), then selects */
+		for (int l = 0; l < BN_L; l++) {
+			vv[l] = xs[l] * inv;
+			rr[l] = ((vv[l] + AQ_MAGIC) - AQ_MAGIC) - vv[l];
+		}
+		for (int l = 0; l < BN_L; l++) {
+			const float v = vv[l];
+			const float a = v >= hi ? hi : rr[l];
+			const float gin = v < hi ? gs[l] : 0.0f;
+			ds[l] = v > lo ? gin : 0.0f;
+			d[l] = v > lo ? a : lo;
+		}
+		for (int l = 0; l < BN_L; l++)
+			acc[l] += (double)gs[l] * (double)d[l];
+		memcpy(dx + i, ds, sizeof ds);
+	}
+	for (int l = 0; i < n; i++, l++) {
+		float g = dy[i], o;
+		float d = aqb_elem(x[i], g, inv, lo, hi, &o);
+		acc[l] += (double)g * (double)d;
+		dx[i] = o;
+	}
+	return lanes_sum(acc);
+}
+
+static inline __attribute__((always_inline)) void aqb_body(void *ctx)
+{
+	AqJob *J = ctx;
+	int64_t k0, k1;
+	while (rt_split_next(&J->split, &k0, &k1))
+		for (int64_t k = k0; k < k1; k++) {
+			int64_t a = J->n * k / RT_ACT_PARTS, b = J->n * (k + 1) / RT_ACT_PARTS;
+			J->part[k] = aqb_part(J->x + a, J->dy + a, J->y + a, b - a, J->inv, J->lo, J->hi);
+		}
+}
+ISA_TASK(aqb_task, aqb_body)
+
+double rt_act_quant_backward_fast(const float *x, const float *dy, float *dx, int64_t n,
+                                  int qn, int qp, float s)
+{
+	if (n <= 0)
+		return 0.0;
+	AqJob J = {.x = x, .dy = dy, .y = dx, .n = n, .inv = 1.0f / s, .lo = (float)-qn,
+	           .hi = (float)qp};
+	rt_split_init(&J.split, RT_ACT_PARTS, 2, 0);
+	rt_parallel(aqb_task_pick(), &J, n < EW_PAR_MIN ? 1 : RT_ACT_PARTS);
+	double ds = 0;
+	for (int k = 0; k < RT_ACT_PARTS; k++)
+		ds += J.part[k];
+	return ds;
 }

@@ -2,6 +2,7 @@
  * and UniQ's initialization (Baskin et al.), SQ-METHOD.md "Activations". The canonical
  * integer semantics the backend reproduces are documented at SqAct in quant.h. */
 #include "passes/sq/quant.h"
+#include "runtime/grad.h"
 #include "runtime/rt.h"
 
 #include <assert.h>
@@ -100,7 +101,7 @@ void sq_act_forward(const SqAct *q, const float *x, float *y, int64_t n)
 	assert(q->s > 0 && "sq_act_forward before calibration");
 	/* x_q = s clip(round(x/s), -Q_N, Q_P): the runtime's kernel, so that training, the
 	 * interpreter and the backend share one definition */
-	rt_act_quant_ref(x, y, n, q->qn, q->qp, q->s);
+	rt_act_quant_fast(x, y, n, q->qn, q->qp, q->s); /* rt_act_quant_ref bit for bit */
 }
 
 void sq_act_backward(SqAct *q, const float *x, const float *dy, float *dx, int64_t n)
@@ -111,21 +112,10 @@ void sq_act_backward(SqAct *q, const float *x, const float *dy, float *dx, int64
 		return;
 	}
 	assert(q->s > 0 && "sq_act_backward before calibration");
-	const float inv = 1.0f / q->s, lo = (float)-q->qn, hi = (float)q->qp;
-	double ds = 0;
-	for (int64_t i = 0; i < n; i++) {
-		const float v = x[i] * inv, g = dy[i];
-		if (!(v > lo)) { /* at or below the range (NaN too, like the forward) */
-			ds += (double)g * lo;
-			dx[i] = 0.0f;
-		} else if (v >= hi) {
-			ds += (double)g * hi;
-			dx[i] = 0.0f;
-		} else { /* inside: d x_q / ds = round(v) - v (round's STE), dx = dy */
-			ds += (double)g * ((double)rne(v) - (double)v);
-			dx[i] = g;
-		}
-	}
+	/* per element: dx = dy inside the range, else 0; ds_i = round(v) - v inside (round's
+	 * STE), -Q_N at or below the range (NaN too, like the forward), Q_P at or above it;
+	 * summed in fixed parts (rt_act_quant_backward_fast) */
+	double ds = rt_act_quant_backward_fast(x, dy, dx, n, q->qn, q->qp, q->s);
 	/* LSQ gradient scale g = 1 / sqrt(N Q_P), N = elements of this tensor (spec). */
 	if (n > 0)
 		q->grad += (float)(ds / sqrt((double)n * q->qp));

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ir/ir.h"
+#include "runtime/fast.h"
 
 #define SQ_PI 3.14159265358979323846
 
@@ -227,6 +228,7 @@ int sq_layer_init(SqLayer *L, SqMethod m, const float *w, int64_t C, int64_t per
 	L->a_min = fmaxf(h->a_min_rel * L->sigma, 1e-12f);
 	L->param = xcalloc((size_t)C + 1, sizeof(float));
 	L->grad = xcalloc((size_t)C + 1, sizeof(float));
+	L->part = xmalloc(sizeof(double) * 2 * (size_t)C);
 	L->a = L->param;
 	L->param[C] = h->beta_init;
 
@@ -276,10 +278,72 @@ void sq_layer_free(SqLayer *L)
 {
 	free(L->param);
 	free(L->grad);
+	free(L->part);
 	L->param = L->grad = L->a = NULL;
+	L->part = NULL;
 }
 
 /* ---- forward / backward (STE) --------------------------------------------------------- */
+
+/* The per-layer loops run per output channel on the thread pool (runtime/fast.h): every
+ * channel's results come from the same sequence of operations whichever thread computes
+ * it; the regularizer's layer-wide sums add per-channel partial sums in channel order. So
+ * nothing depends on the thread count. */
+typedef struct {
+	SqLayer *L;
+	const float *w, *dwq;
+	float *wq, *dw;
+	int8_t *codes;
+	float thr, clip;
+	RtSplit split;
+} QJob;
+
+static void q_run(QJob *J, RtTaskFn *fn)
+{
+	const SqLayer *L = J->L;
+	int tasks = L->n < ((int64_t)1 << 14) ? 1 : L->C < 64 ? (int)L->C : 64;
+	rt_split_init(&J->split, L->C, 4, 0);
+	rt_parallel(fn, J, tasks);
+}
+
+#define Q_BLK 16
+
+/* wq = a t(w), t = sign(w)[|w| > thr] (sign(0) = +1), in blocks the compiler vectorizes */
+static void fwd_run(const float *restrict w, float *restrict wq, int64_t m, float a, float thr)
+{
+	int64_t j = 0;
+	for (; j + Q_BLK <= m; j += Q_BLK)
+		for (int l = 0; l < Q_BLK; l++) {
+			float v = w[j + l];
+			float s = v < 0 ? -1.0f : 1.0f;
+			wq[j + l] = a * (fabsf(v) > thr ? s : 0.0f);
+		}
+	for (; j < m; j++)
+		wq[j] = a * (float)tcode(w[j], thr);
+}
+
+static void fwd_task(void *ctx, int tid, int nth)
+{
+	(void)tid;
+	(void)nth;
+	QJob *J = ctx;
+	const SqLayer *L = J->L;
+	int64_t c0, c1;
+	while (rt_split_next(&J->split, &c0, &c1))
+	for (int64_t c = c0; c < c1; c++) {
+		const float a = L->a[c];
+		const int64_t o = c * L->per;
+		if (!J->codes) {
+			fwd_run(J->w + o, J->wq + o, L->per, a, J->thr);
+			continue;
+		}
+		for (int64_t j = o; j < o + L->per; j++) {
+			int t = tcode(J->w[j], J->thr);
+			J->wq[j] = a * (float)t; /* q(w) = a_c t(w) */
+			J->codes[j] = (int8_t)t;
+		}
+	}
+}
 
 void sq_forward(SqLayer *L, const float *w, float *wq, int8_t *codes)
 {
@@ -292,16 +356,39 @@ void sq_forward(SqLayer *L, const float *w, float *wq, int8_t *codes)
 		bwn_scales(L, w);
 	else if (L->method == SQ_Q_TWN)
 		twn_scales(L, w);
-	float thr = code_threshold(L);
-	for (int64_t c = 0; c < L->C; c++) {
-		const float a = L->a[c];
+	QJob J = {.L = L, .w = w, .wq = wq, .codes = codes, .thr = code_threshold(L)};
+	q_run(&J, fwd_task);
+}
+
+static void bwd_task(void *ctx, int tid, int nth)
+{
+	(void)tid;
+	(void)nth;
+	QJob *J = ctx;
+	SqLayer *L = J->L;
+	const float *w = J->w, *dwq = J->dwq;
+	float *dw = J->dw;
+	const float clip = J->clip, thr = J->thr;
+	int64_t c0, c1;
+	while (rt_split_next(&J->split, &c0, &c1))
+	for (int64_t c = c0; c < c1; c++) {
 		const int64_t o = c * L->per;
-		for (int64_t j = o; j < o + L->per; j++) {
-			int t = tcode(w[j], thr);
-			wq[j] = a * (float)t; /* q(w) = a_c t(w) */
-			if (codes)
-				codes[j] = (int8_t)t;
+		if (L->method != SQ_Q_SQ) {
+			for (int64_t j = o; j < o + L->per; j++) {
+				float g = dwq[j];
+				dw[j] = (clip > 0 && !(fabsf(w[j]) <= clip)) ? 0.0f : g;
+			}
+			continue;
 		}
+		double ga = 0; /* dL/da_c = sum_j dL/dq_j t(w_j), in order */
+		for (int64_t j = o; j < o + L->per; j++) {
+			const float g = dwq[j], v = w[j];
+			const float s = v < 0 ? -1.0f : 1.0f;
+			const float t = fabsf(v) > thr ? s : 0.0f; /* tcode, as selects */
+			ga += (double)g * (double)t;
+			dw[j] = (clip > 0 && !(fabsf(v) <= clip)) ? 0.0f : g;
+		}
+		L->grad[c] += (float)ga;
 	}
 }
 
@@ -311,44 +398,35 @@ void sq_backward(SqLayer *L, const float *w, const float *dwq, float *dw)
 	float clip = L->method == SQ_Q_BC ? L->h.bc_clip
 	             : L->method == SQ_Q_NONE ? 0.0f
 	                                      : L->h.ste_clip;
-	if (L->method == SQ_Q_SQ) {
-		float thr = code_threshold(L);
-		for (int64_t c = 0; c < L->C; c++) {
-			double ga = 0; /* dL/da_c = sum_j dL/dq_j t(w_j) */
-			const int64_t o = c * L->per;
-			for (int64_t j = o; j < o + L->per; j++) {
-				float g = dwq[j];
-				ga += (double)g * tcode(w[j], thr);
-				dw[j] = (clip > 0 && !(fabsf(w[j]) <= clip)) ? 0.0f : g;
-			}
-			L->grad[c] += (float)ga;
-		}
-		return;
-	}
-	for (int64_t j = 0; j < L->n; j++) {
-		float g = dwq[j];
-		dw[j] = (clip > 0 && !(fabsf(w[j]) <= clip)) ? 0.0f : g;
-	}
+	QJob J = {.L = L, .w = w, .dwq = dwq, .dw = dw, .clip = clip,
+	          .thr = L->method == SQ_Q_SQ ? code_threshold(L) : 0.0f};
+	q_run(&J, bwd_task);
 }
 
 /* ---- the adaptive regularizer (eq. 8-10) -------------------------------------------------- */
 
-double sq_regularize(SqLayer *L, const float *w, float *dw)
+typedef struct {
+	QJob q;
+	int p, binary;
+	double T, sec2, lam;
+} RegJob;
+
+static void reg_task(void *ctx, int tid, int nth)
 {
-	if (L->method != SQ_Q_SQ)
-		return 0.0;
-	const int p = L->h.p;
-	const double beta = beta_of(L);
-	const double T = tan(beta);                    /* slope of the zero valley        */
-	const double sec2 = 1.0 + T * T;               /* d tan / d beta = sec^2(beta)    */
-	const double lam = (double)L->h.lambda / (double)L->n; /* lambda_l = lambda / n_l */
-	/* 1-bit decided layers: binary regularizer R_b = |a - |w||^p only (eq. 6). */
-	const int binary = L->bits == 1;
-	double R = 0, dbeta = 0;
-	for (int64_t c = 0; c < L->C; c++) {
+	(void)tid;
+	(void)nth;
+	RegJob *J = ctx;
+	SqLayer *L = J->q.L;
+	const float *w = J->q.w;
+	float *dw = J->q.dw;
+	const int p = J->p, binary = J->binary;
+	const double T = J->T, sec2 = J->sec2, lam = J->lam;
+	int64_t c0, c1;
+	while (rt_split_next(&J->q.split, &c0, &c1))
+	for (int64_t c = c0; c < c1; c++) {
 		const double a = L->a[c];
 		const int64_t o = c * L->per;
-		double da = 0;
+		double da = 0, R = 0, dbeta = 0;
 		for (int64_t j = o; j < o + L->per; j++) {
 			const double x = w[j];
 			const double r = fabs(x), s = x < 0 ? -1.0 : 1.0; /* sign(0) = +1 */
@@ -370,7 +448,29 @@ double sq_regularize(SqLayer *L, const float *w, float *dw)
 			}
 		}
 		L->grad[c] += (float)(lam * da);
+		L->part[c] = R;
+		L->part[L->C + c] = dbeta;
 	}
+}
+
+double sq_regularize(SqLayer *L, const float *w, float *dw)
+{
+	if (L->method != SQ_Q_SQ)
+		return 0.0;
+	const double beta = beta_of(L);
+	RegJob J = {.q = {.L = L, .w = w, .dw = dw}, .p = L->h.p,
+	            /* 1-bit decided layers: binary regularizer R_b = |a - |w||^p only (eq. 6). */
+	            .binary = L->bits == 1,
+	            .T = tan(beta),                       /* slope of the zero valley        */
+	            .lam = (double)L->h.lambda / (double)L->n}; /* lambda_l = lambda / n_l */
+	J.sec2 = 1.0 + J.T * J.T;                         /* d tan / d beta = sec^2(beta)    */
+	q_run(&J.q, reg_task);
+	double R = 0, dbeta = 0; /* the channels' partial sums, in channel order */
+	for (int64_t c = 0; c < L->C; c++) {
+		R += L->part[c];
+		dbeta += L->part[L->C + c];
+	}
+	const double lam = J.lam;
 	/* prior gamma cot(beta): prefers binary; d/dbeta = -gamma / sin^2(beta). */
 	const double sb = sin(beta);
 	const double prior = L->h.gamma * cos(beta) / sb;

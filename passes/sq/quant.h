@@ -136,6 +136,7 @@ typedef struct {
 	int beta_frozen;     /* beta held at beta_fixed (train_beta = 0, or after decide)    */
 	float beta_fixed;
 	float a_min;         /* floor of a_c applied by sq_project                           */
+	double *part;        /* [2C] sq_regularize's per-channel partial sums (scratch)       */
 } SqLayer;
 
 /* Initializes L for a layer with float weights w[C * per] (see layout above):

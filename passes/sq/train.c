@@ -15,6 +15,7 @@
  */
 #include "train.h"
 
+#include "../../runtime/fast.h"
 #include "../../runtime/grad.h"
 #include "../../runtime/rt.h"
 #include "optim.h"
@@ -55,6 +56,11 @@ typedef struct {
 	int logits_v;          /* what the loss reads (a trailing Softmax is skipped) */
 	int last_node;         /* nodes after it (the trailing Softmax) are not run */
 	float **act, **grad;   /* per value */
+	unsigned char *gset;   /* per value: grad[v] holds this step's gradient so far (the first
+	                        * consumer to reach it in the backward overwrites it, the others
+	                        * add: no zeroing pass) */
+	int *relu_into;        /* per node: the Relu node fused into this node's forward, or -1 */
+	int *relu_from;        /* per node (a Relu): the node that computed it, or -1 */
 	float **pgrad;         /* per value: gradient of a float parameter */
 	int64_t **idx;         /* per node: MaxPool indices */
 	float **bn_mean, **bn_invstd; /* per node (batch mode) */
@@ -210,6 +216,38 @@ static int supported_in_training(Op op)
 	}
 }
 
+/* Relu fused into its producer's forward: a Conv or Gemm (the kernels' epilogue) or a
+ * BatchNormalization in batch mode (also its backward: rt_batchnorm_backward_fast masks dy)
+ * whose output nothing else reads. The producer writes the Relu's output; the unfused
+ * output is never materialized. The Relu's backward needs only its output: x > 0 iff
+ * relu(x) > 0. */
+static void setup_fusion(Trainer *t)
+{
+	const Graph *g = t->g;
+	int *reads = xcalloc((size_t)(g->nvalues ? g->nvalues : 1), sizeof(int));
+	for (int i = 0; i < g->nnodes; i++)
+		for (int j = 0; j < g->nodes[i].nin; j++)
+			if (g->nodes[i].in[j] >= 0)
+				reads[g->nodes[i].in[j]]++;
+	for (int k = 0; k < g->noutputs; k++)
+		reads[g->outputs[k]]++;
+	for (int j = 0; j <= t->last_node; j++) {
+		const Node *r = &g->nodes[j];
+		if (r->op != OP_RELU || r->nin < 1 || r->in[0] < 0)
+			continue;
+		int v = r->in[0], i = g->values[v].producer;
+		if (i < 0 || i >= j || reads[v] != 1 || g->nodes[i].out[0] != v)
+			continue;
+		Op op = g->nodes[i].op;
+		if (op == OP_CONV || op == OP_GEMM ||
+		    (op == OP_BATCHNORMALIZATION && t->o->cfg.bn == FE_BN_BATCH)) {
+			t->relu_into[i] = j;
+			t->relu_from[j] = i;
+		}
+	}
+	free(reads);
+}
+
 static int setup(Trainer *t)
 {
 	Graph *g = t->g;
@@ -252,8 +290,12 @@ static int setup(Trainer *t)
 	t->bn_mean = xcalloc((size_t)nn, sizeof(float *));
 	t->bn_invstd = xcalloc((size_t)nn, sizeof(float *));
 	t->layer_of = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
+	t->relu_into = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
+	t->relu_from = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
+	t->gset = xcalloc((size_t)(nv ? nv : 1), 1);
 	for (int i = 0; i < nn; i++)
-		t->layer_of[i] = -1;
+		t->layer_of[i] = t->relu_into[i] = t->relu_from[i] = -1;
+	setup_fusion(t);
 	t->tmp_n = 1;
 	for (int v = 0; v < nv; v++) {
 		const Value *val = &g->values[v];
@@ -359,6 +401,9 @@ static void teardown(Trainer *t)
 	free(t->bn_mean);
 	free(t->bn_invstd);
 	free(t->layer_of);
+	free(t->relu_into);
+	free(t->relu_from);
+	free(t->gset);
 	free(t->tmp);
 	free(t->tmp2);
 	free(t->ps1);
@@ -395,17 +440,24 @@ static void forward_node(Trainer *t, int i)
 		x = L->xq;
 	}
 	const float *w = L ? L->wgraph : n->nin > 1 && n->in[1] >= 0 ? data_of(t, n->in[1]) : NULL;
+	if (t->relu_from[i] >= 0) /* done by its producer */
+		return;
+	int relu = t->relu_into[i] >= 0;
+	if (relu) /* the fused Relu's output */
+		y = t->act[g->nodes[t->relu_into[i]].out[0]];
 	switch (n->op) {
 	case OP_CONV: {
 		RtConv p;
 		rt_conv_params(g, n, &p);
-		rt_conv_fast(&p, x, w, n->nin > 2 && n->in[2] >= 0 ? data_of(t, n->in[2]) : NULL, y);
+		rt_conv_fast_act(&p, x, w, n->nin > 2 && n->in[2] >= 0 ? data_of(t, n->in[2]) : NULL, y,
+		                 relu ? RT_ACT_RELU : RT_ACT_NONE);
 		break;
 	}
 	case OP_GEMM: {
 		RtGemm p;
 		rt_gemm_params(g, n, &p);
-		rt_gemm_fast(&p, x, w, n->nin > 2 && n->in[2] >= 0 ? data_of(t, n->in[2]) : NULL, y);
+		rt_gemm_fast_act(&p, x, w, n->nin > 2 && n->in[2] >= 0 ? data_of(t, n->in[2]) : NULL, y,
+		                 relu ? RT_ACT_RELU : RT_ACT_NONE);
 		break;
 	}
 	case OP_MATMUL:
@@ -419,25 +471,25 @@ static void forward_node(Trainer *t, int i)
 		              &g->values[n->out[0]].shape, y);
 		break;
 	}
-	case OP_RELU: rt_unary_ref(RT_RELU, 0, 0, x, y, ny); break;
-	case OP_SIGMOID: rt_unary_ref(RT_SIGMOID, 0, 0, x, y, ny); break;
-	case OP_TANH: rt_unary_ref(RT_TANH, 0, 0, x, y, ny); break;
-	case OP_LEAKYRELU: rt_unary_ref(RT_LEAKYRELU, ir_attr_f(n, "alpha", 0.01f), 0, x, y, ny); break;
+	case OP_RELU: rt_unary_fast(RT_RELU, 0, 0, x, y, ny); break;
+	case OP_SIGMOID: rt_unary_fast(RT_SIGMOID, 0, 0, x, y, ny); break;
+	case OP_TANH: rt_unary_fast(RT_TANH, 0, 0, x, y, ny); break;
+	case OP_LEAKYRELU: rt_unary_fast(RT_LEAKYRELU, ir_attr_f(n, "alpha", 0.01f), 0, x, y, ny); break;
 	case OP_HARDSIGMOID:
-		rt_unary_ref(RT_HARDSIGMOID, ir_attr_f(n, "alpha", 0.2f), ir_attr_f(n, "beta", 0.5f),
-		             x, y, ny);
+		rt_unary_fast(RT_HARDSIGMOID, ir_attr_f(n, "alpha", 0.2f), ir_attr_f(n, "beta", 0.5f),
+		              x, y, ny);
 		break;
 	case OP_CLIP: {
 		float lo = n->nin > 1 && n->in[1] >= 0 ? *data_of(t, n->in[1]) : -INFINITY;
 		float hi = n->nin > 2 && n->in[2] >= 0 ? *data_of(t, n->in[2]) : INFINITY;
-		rt_unary_ref(RT_CLIP, lo, hi, x, y, ny);
+		rt_unary_fast(RT_CLIP, lo, hi, x, y, ny);
 		break;
 	}
 	case OP_MAXPOOL: {
 		RtPool p;
 		rt_pool_params(g, n, &p);
 		p.storage_order = 0;
-		rt_maxpool_ref(&p, x, y, t->idx[i]);
+		rt_maxpool_train_fast(&p, x, y, t->idx[i]);
 		break;
 	}
 	case OP_AVERAGEPOOL: {
@@ -459,8 +511,8 @@ static void forward_node(Trainer *t, int i)
 		float *gamma = g->values[n->in[1]].data, *beta = g->values[n->in[2]].data;
 		float *rm = g->values[n->in[3]].data, *rv = g->values[n->in[4]].data;
 		if (t->o->cfg.bn == FE_BN_BATCH) {
-			rt_batchnorm_train_forward_ref(s->d[0], c, sp, x, gamma, beta, eps, y,
-			                               t->bn_mean[i], t->bn_invstd[i]);
+			rt_batchnorm_train_forward_fast(s->d[0], c, sp, x, gamma, beta, eps, y,
+			                                t->bn_mean[i], t->bn_invstd[i], relu);
 			rt_batchnorm_running_update(c, s->d[0] * sp, t->bn_mean[i], t->bn_invstd[i], eps,
 			                            0.1f, rm, rv);
 		} else {
@@ -476,14 +528,45 @@ static void forward_node(Trainer *t, int i)
 
 /* ---- backward -------------------------------------------------------------------------- */
 
-/* grad[v] += g over n elements (v a non-constant value). */
+/* grad[v] += g over n elements (v a non-constant value); the first contribution of the
+ * step is copied. */
 static void accum(Trainer *t, int v, const float *gsrc, int64_t n)
 {
 	float *dst = t->grad[v];
 	if (!dst)
 		return;
-	for (int64_t i = 0; i < n; i++)
-		dst[i] += gsrc[i];
+	if (!t->gset[v]) {
+		memcpy(dst, gsrc, sizeof(float) * (size_t)n);
+		t->gset[v] = 1;
+		return;
+	}
+	rt_accumulate_fast(dst, gsrc, n);
+}
+
+/* Where a consumer writes value v's gradient: straight into grad[v] while nothing has
+ * reached it this step, else into scratch (then given to v by give()). */
+static float *grad_dst(Trainer *t, int v, float *scratch)
+{
+	return t->gset[v] ? scratch : t->grad[v];
+}
+
+static void give(Trainer *t, int v, const float *gsrc, int64_t n)
+{
+	if (gsrc == t->grad[v])
+		t->gset[v] = 1;
+	else
+		accum(t, v, gsrc, n);
+}
+
+/* grad[v] read as an output gradient: zeros when no consumer wrote it (a value nothing
+ * differentiable reads). */
+static float *grad_in(Trainer *t, int v)
+{
+	if (!t->gset[v]) {
+		memset(t->grad[v], 0, sizeof(float) * (size_t)numel_v(t, v));
+		t->gset[v] = 1;
+	}
+	return t->grad[v];
 }
 
 static void accum_param(Trainer *t, int v, const float *gsrc, int64_t n)
@@ -506,14 +589,20 @@ static void backward_node(Trainer *t, int i)
 {
 	Graph *g = t->g;
 	const Node *n = &g->nodes[i];
-	const float *dy = t->grad[n->out[0]];
-	const float *y = t->act[n->out[0]];
+	int rj = t->relu_into[i], rfrom = t->relu_from[i];
+	if (rfrom >= 0 && g->nodes[rfrom].op == OP_BATCHNORMALIZATION)
+		return; /* fused into the BatchNormalization's backward */
+	/* a BatchNormalization with a fused Relu reads the Relu's output gradient */
+	int bn_relu = rj >= 0 && n->op == OP_BATCHNORMALIZATION;
+	int yv = bn_relu ? g->nodes[rj].out[0] : n->out[0];
+	const float *dy = grad_in(t, yv);
+	const float *y = t->act[yv];
 	int64_t ny = numel_v(t, n->out[0]);
 	int64_t nx = n->in[0] >= 0 ? numel_v(t, n->in[0]) : 0;
 	const float *x = n->in[0] >= 0 ? data_of(t, n->in[0]) : NULL;
 	int li = t->layer_of[i];
 	TLayer *L = li >= 0 ? &t->L[li] : NULL;
-	float *dx = needs(t, n, 0) || (L && L->act_on) ? t->tmp : NULL;
+	float *dx = L && L->act_on ? t->tmp : needs(t, n, 0) ? grad_dst(t, n->in[0], t->tmp) : NULL;
 	if (L && L->act_on)
 		x = L->xq;
 	switch (n->op) {
@@ -549,14 +638,15 @@ static void backward_node(Trainer *t, int i)
 			}
 			sq_backward(&L->q, L->latent, gq, L->glatent);
 			if (L->act_on) {
-				sq_act_backward(&L->act, data_of(t, n->in[0]), t->tmp, L->gxq, nx);
+				float *gx = needs(t, n, 0) ? grad_dst(t, n->in[0], L->gxq) : L->gxq;
+				sq_act_backward(&L->act, data_of(t, n->in[0]), t->tmp, gx, nx);
 				if (needs(t, n, 0))
-					accum(t, n->in[0], L->gxq, nx);
+					give(t, n->in[0], gx, nx);
 				dx = NULL;
 			}
 		}
 		if (dx)
-			accum(t, n->in[0], dx, nx);
+			give(t, n->in[0], dx, nx);
 		return;
 	}
 	case OP_ADD: case OP_SUB: case OP_MUL: {
@@ -605,7 +695,8 @@ static void backward_node(Trainer *t, int i)
 			a = n->nin > 1 && n->in[1] >= 0 ? *data_of(t, n->in[1]) : -INFINITY;
 			b = n->nin > 2 && n->in[2] >= 0 ? *data_of(t, n->in[2]) : INFINITY;
 		}
-		rt_unary_backward_ref(op, a, b, x, y, dy, dx, nx);
+		/* Relu reads its output (its input is not materialized when fused) */
+		rt_unary_backward_fast(op, a, b, op == RT_RELU ? NULL : x, y, dy, dx, nx);
 		break;
 	}
 	case OP_MAXPOOL: case OP_AVERAGEPOOL: {
@@ -615,7 +706,7 @@ static void backward_node(Trainer *t, int i)
 		rt_pool_params(g, n, &p);
 		p.storage_order = 0;
 		if (n->op == OP_MAXPOOL)
-			rt_maxpool_backward_ref(&p, t->idx[i], dy, dx);
+			rt_maxpool_backward_fast(&p, t->idx[i], dy, dx);
 		else
 			rt_avgpool_backward_ref(&p, dy, dx);
 		break;
@@ -635,8 +726,8 @@ static void backward_node(Trainer *t, int i)
 		float *gamma = g->values[n->in[1]].data;
 		float *dxx = dx ? dx : t->tmp2;
 		if (t->o->cfg.bn == FE_BN_BATCH)
-			rt_batchnorm_backward_ref(s->d[0], c, sp, x, gamma, t->bn_mean[i], t->bn_invstd[i],
-			                          dy, dxx, dg, dbt);
+			rt_batchnorm_backward_fast(s->d[0], c, sp, x, gamma, t->bn_mean[i], t->bn_invstd[i],
+			                           bn_relu ? y : NULL, dy, dx, dg, dbt);
 		else
 			rt_batchnorm_frozen_backward_ref(s->d[0], c, sp, x, gamma, g->values[n->in[3]].data,
 			                                 g->values[n->in[4]].data,
@@ -652,7 +743,7 @@ static void backward_node(Trainer *t, int i)
 		break;
 	}
 	if (dx)
-		accum(t, n->in[0], dx, nx);
+		give(t, n->in[0], dx, nx);
 }
 
 /* ---- the loop ---------------------------------------------------------------------------- */
@@ -692,10 +783,10 @@ static double step(Trainer *t, const int32_t *y, const float *tl, float lr, int6
 	quantize_weights(t);
 	for (int i = 0; i <= t->last_node; i++)
 		forward_node(t, i);
-	/* zero the gradients */
+	/* zero the parameter gradients; activation gradients are overwritten by their first
+	 * contribution (gset) */
+	memset(t->gset, 0, (size_t)g->nvalues);
 	for (int v = 0; v < g->nvalues; v++) {
-		if (t->grad[v])
-			memset(t->grad[v], 0, sizeof(float) * (size_t)numel_v(t, v));
 		if (t->pgrad[v])
 			memset(t->pgrad[v], 0, sizeof(float) * (size_t)numel_v(t, v));
 	}
@@ -715,6 +806,7 @@ static double step(Trainer *t, const int32_t *y, const float *tl, float lr, int6
 	else
 		loss = rt_distill_kl_ref(t->act[t->logits_v], tl, t->B, classes,
 		                         (float)t->o->cfg.distill_temperature, t->grad[t->logits_v]);
+	t->gset[t->logits_v] = 1;
 	if (!isfinite(loss))
 		return loss;
 	for (int i = t->last_node; i >= 0; i--)

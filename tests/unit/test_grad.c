@@ -1135,6 +1135,318 @@ static void test_distill_kl(void **state)
 	free(s), free(t), free(d);
 }
 
+
+/* ---- fast training kernels (grad_fast.c) vs the reference ones -------------------------
+ * Bit for bit where grad.h promises it (elementwise, pools, the activation quantizer),
+ * within rounding for BatchNormalization; always the same bits at 1 and 2 threads and
+ * for every instruction set (the AVX2 builds of the tasks). */
+
+static void check_same(const char *what, int it, const float *a, const float *b, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++)
+		if (memcmp(&a[i], &b[i], sizeof(float)))
+			fail_msg("%s (case %d) [%lld]: %.9g vs %.9g", what, it, (long long)i, (double)a[i],
+			         (double)b[i]);
+}
+
+/* random values with NaN, +-0, +-Inf and exact kink values sprinkled in */
+static float *special_buf(Rng *r, int64_t n, float scale)
+{
+	static const float sp[] = {0.0f, -0.0f, INFINITY, -INFINITY, 1.0f, -1.0f, 0.5f, -3.0f};
+	float *p = alloc_f(n);
+	for (int64_t i = 0; i < n; i++) {
+		int64_t k = rng_int(r, 0, 40);
+		p[i] = k < 8 ? sp[k] : k == 8 ? NAN : scale * rng_float(r);
+	}
+	return p;
+}
+
+static int n_isas(RtIsa *isas)
+{
+	int k = 0;
+	for (int i = 0; i < RT_ISA_COUNT; i++)
+		if (rt_isa_supported((RtIsa)i))
+			isas[k++] = (RtIsa)i;
+	return k;
+}
+
+static void test_unary_fast_vs_ref(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a0c00};
+	const RtUnary ops[] = {RT_RELU, RT_LEAKYRELU, RT_SIGMOID, RT_TANH, RT_HARDSIGMOID, RT_CLIP};
+	/* sizes around the blocks (16), the chunks (16384) and the one-task limit (32768) */
+	const int64_t sizes[] = {0, 1, 15, 16, 17, 33, 16383, 16385, 32767, 70001};
+	int it = 0;
+	for (size_t o = 0; o < sizeof ops / sizeof *ops; o++)
+		for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++, it++) {
+			int64_t n = sizes[si];
+			float a = ops[o] == RT_CLIP ? -0.5f : 0.2f, b = ops[o] == RT_CLIP ? 0.75f : 0.5f;
+			float *x = special_buf(&rng, n, 4), *dy = special_buf(&rng, n, 2);
+			float *y = nan_buf(n), *dx = nan_buf(n);
+			rt_unary_ref(ops[o], a, b, x, y, n);
+			rt_unary_backward_ref(ops[o], a, b, x, y, dy, dx, n);
+			for (int th = 1; th <= 2; th++) {
+				rt_set_threads(th);
+				float *fy = nan_buf(n), *fdx = nan_buf(n);
+				rt_unary_fast(ops[o], a, b, x, fy, n);
+				check_same("unary fast", it, fy, y, n);
+				rt_unary_backward_fast(ops[o], a, b, x, y, dy, fdx, n);
+				check_same("unary backward fast", it, fdx, dx, n);
+				if (ops[o] == RT_RELU) { /* from the output alone */
+					rt_unary_backward_fast(RT_RELU, 0, 0, NULL, y, dy, fdx, n);
+					check_same("relu backward from y", it, fdx, dx, n);
+				}
+				free(fy), free(fdx);
+			}
+			free(x), free(dy), free(y), free(dx);
+		}
+	/* accumulation */
+	int64_t n = 50003;
+	float *d = rand_buf(&rng, n), *src = rand_buf(&rng, n), *want = alloc_f(n);
+	for (int64_t i = 0; i < n; i++)
+		want[i] = d[i] + src[i];
+	rt_accumulate_fast(d, src, n);
+	check_same("accumulate", 0, d, want, n);
+	rt_set_threads(0);
+	free(d), free(src), free(want);
+}
+
+static void maxpool_fast_case(const RtPool *p, Rng *rng, int it, int ties)
+{
+	int64_t nx, ny;
+	pool_sizes(p, &nx, &ny);
+	float *x = rand_buf(rng, nx), *dy = rand_buf(rng, ny);
+	if (ties) /* few distinct values: the first maximum must win */
+		for (int64_t i = 0; i < nx; i++)
+			x[i] = (float)rng_int(rng, 0, 2);
+	float *y = nan_buf(ny), *dx = nan_buf(nx);
+	int64_t *idx = malloc(sizeof(int64_t) * (size_t)(ny ? ny : 1));
+	rt_maxpool_ref(p, x, y, idx);
+	rt_maxpool_backward_ref(p, idx, dy, dx);
+	for (int th = 1; th <= 2; th++) {
+		rt_set_threads(th);
+		float *fy = nan_buf(ny), *fdx = nan_buf(nx);
+		int64_t *fidx = malloc(sizeof(int64_t) * (size_t)(ny ? ny : 1));
+		rt_maxpool_train_fast(p, x, fy, fidx);
+		check_same("maxpool fast y", it, fy, y, ny);
+		if (memcmp(fidx, idx, sizeof(int64_t) * (size_t)ny))
+			fail_msg("maxpool fast indices (case %d) differ", it);
+		rt_maxpool_backward_fast(p, idx, dy, fdx);
+		check_same("maxpool backward fast", it, fdx, dx, nx);
+		free(fy), free(fdx), free(fidx);
+	}
+	rt_set_threads(0);
+	free(x), free(dy), free(y), free(dx), free(idx);
+}
+
+/* 1-D and 2-D pools: kernels 1-3, strides 1-3 (overlapping windows too), dilations and pads
+ * (the reference path), storage order 1 (reference), planes enough for several tasks. */
+static void test_maxpool_fast_vs_ref(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a0c10};
+	for (int it = 0; it < 120; it++) {
+		int nsp = (int)rng_int(&rng, 1, 2);
+		int64_t in[2], k[2], st[2], dl[2], pb[2], pe[2];
+		for (int i = 0; i < nsp; i++) {
+			k[i] = rng_int(&rng, 1, 3);
+			st[i] = rng_int(&rng, 1, 3);
+			dl[i] = it % 5 == 4 ? rng_int(&rng, 1, 2) : 1;
+			pb[i] = it % 7 == 6 ? rng_int(&rng, 0, k[i] - 1) : 0;
+			pe[i] = it % 7 == 6 ? rng_int(&rng, 0, k[i] - 1) : 0;
+			in[i] = rng_int(&rng, dl[i] * (k[i] - 1) + 1, 13);
+		}
+		int64_t n = rng_int(&rng, 1, 3), c = it % 10 == 0 ? 300 : rng_int(&rng, 1, 5);
+		RtPool p = pool_params(nsp, n, c, in, k, st, dl, pb, pe, it % 3 == 2, 0);
+		p.storage_order = it % 11 == 10;
+		maxpool_fast_case(&p, &rng, it, it % 2);
+	}
+	/* the VGG shape: 2x2 stride 2, even and odd sizes */
+	const int64_t k2[2] = {2, 2}, s2[2] = {2, 2}, d1[2] = {1, 1}, z[2] = {0, 0};
+	const int64_t sz[3][2] = {{28, 28}, {7, 7}, {6, 9}};
+	for (int i = 0; i < 3; i++) {
+		RtPool p = pool_params(2, 8, 32, sz[i], k2, s2, d1, z, z, 0, 0);
+		maxpool_fast_case(&p, &rng, 1000 + i, i == 1);
+	}
+}
+
+/* x with per-channel means far from 0 (|mean| up to 1000 std: the shifted sums) */
+static void test_batchnorm_fast_vs_ref(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a0c20};
+	const int64_t shapes[][3] = {{1, 1, 1}, {2, 3, 1}, {1, 2, 7}, {3, 2, 8}, {2, 5, 9},
+	                             {4, 3, 17}, {5, 4, 49}, {8, 32, 196}, {64, 2, 784}};
+	RtIsa isas[RT_ISA_COUNT];
+	int nis = n_isas(isas);
+	RtIsa isa0 = rt_isa_get();
+	for (size_t sh = 0; sh < sizeof shapes / sizeof *shapes; sh++)
+		for (int relu = 0; relu < 2; relu++) {
+			int it = (int)sh * 2 + relu;
+			int64_t n = shapes[sh][0], c = shapes[sh][1], s = shapes[sh][2], nx = n * c * s;
+			float eps = 1e-5f;
+			float *x = rand_buf(&rng, nx), *gamma = rand_buf(&rng, c), *beta = rand_buf(&rng, c);
+			float *dy = rand_buf(&rng, nx);
+			for (int64_t ch = 0; ch < c; ch++) {
+				float off = ch % 3 == 0 ? 0.0f : ch % 3 == 1 ? 5.0f : -1000.0f;
+				for (int64_t i = 0; i < n; i++)
+					for (int64_t k = 0; k < s; k++)
+						x[(i * c + ch) * s + k] += off;
+			}
+			/* the reference: forward, Relu, Relu backward, BN backward */
+			float *ry = nan_buf(nx), rmean[32], rinv[32];
+			rt_batchnorm_train_forward_ref(n, c, s, x, gamma, beta, eps, ry, rmean, rinv);
+			float *rdy = alloc_f(nx), *rdx = nan_buf(nx), rdg[32], rdb[32];
+			if (relu) {
+				rt_unary_ref(RT_RELU, 0, 0, ry, ry, nx);
+				rt_unary_backward_ref(RT_RELU, 0, 0, ry, NULL, dy, rdy, nx);
+			} else {
+				memcpy(rdy, dy, sizeof(float) * (size_t)nx);
+			}
+			rt_batchnorm_backward_ref(n, c, s, x, gamma, rmean, rinv, rdy, rdx, rdg, rdb);
+			float *keep[4] = {NULL, NULL, NULL, NULL};
+			for (int ii = 0; ii < nis; ii++) {
+				rt_isa_set(isas[ii]);
+				for (int th = 1; th <= 2; th++) {
+					rt_set_threads(th);
+					float *y = nan_buf(nx), mean[32], inv[32];
+					rt_batchnorm_train_forward_fast(n, c, s, x, gamma, beta, eps, y, mean, inv,
+					                                relu);
+					check_near("bn fast mean", mean, rmean, c, 1e-6f);
+					for (int64_t ch = 0; ch < c; ch++)
+						if (!(fabsf(inv[ch] - rinv[ch]) <= 1e-5f * rinv[ch]))
+							fail_msg("bn fast invstd (case %d) [%lld]: %.9g vs %.9g", it,
+							         (long long)ch, (double)inv[ch], (double)rinv[ch]);
+					check_near("bn fast y", y, ry, nx, 2e-5f);
+					/* the backward from the reference statistics and Relu output */
+					float *dx = nan_buf(nx), dg[32], db[32];
+					rt_batchnorm_backward_fast(n, c, s, x, gamma, rmean, rinv, relu ? ry : NULL,
+					                           dy, dx, dg, db);
+					float *adx = abs_copy(rdx, nx);
+					for (int64_t i = 0; i < nx; i++)
+						if (!(fabsf(dx[i] - rdx[i]) <= 1e-4f * (1 + adx[i])))
+							fail_msg("bn fast dx (case %d) [%lld]: %.9g vs %.9g", it,
+							         (long long)i, (double)dx[i], (double)rdx[i]);
+					check_near("bn fast dbeta", db, rdb, c, 1e-5f);
+					for (int64_t ch = 0; ch < c; ch++)
+						if (!(fabsf(dg[ch] - rdg[ch]) <= 1e-4f * (1 + fabsf(rdg[ch]))))
+							fail_msg("bn fast dgamma (case %d) [%lld]: %.9g vs %.9g", it,
+							         (long long)ch, (double)dg[ch], (double)rdg[ch]);
+					/* NULL outputs are skipped */
+					float dg2[32];
+					rt_batchnorm_backward_fast(n, c, s, x, gamma, rmean, rinv, relu ? ry : NULL,
+					                           dy, NULL, dg2, NULL);
+					check_same("bn fast dgamma alone", it, dg2, dg, c);
+					/* every ISA and thread count: the same bits */
+					if (!keep[0]) {
+						keep[0] = y, keep[1] = dx;
+						keep[2] = malloc(sizeof(float) * 64);
+						memcpy(keep[2], mean, sizeof(float) * (size_t)c);
+						memcpy(keep[2] + c, inv, sizeof(float) * (size_t)c);
+						keep[3] = malloc(sizeof(float) * 64);
+						memcpy(keep[3], dg, sizeof(float) * (size_t)c);
+						memcpy(keep[3] + c, db, sizeof(float) * (size_t)c);
+						free(adx);
+						continue;
+					}
+					check_same("bn fast y (isa/threads)", it, y, keep[0], nx);
+					check_same("bn fast dx (isa/threads)", it, dx, keep[1], nx);
+					check_same("bn fast mean (isa/threads)", it, mean, keep[2], c);
+					check_same("bn fast invstd (isa/threads)", it, inv, keep[2] + c, c);
+					check_same("bn fast dgamma (isa/threads)", it, dg, keep[3], c);
+					check_same("bn fast dbeta (isa/threads)", it, db, keep[3] + c, c);
+					free(y), free(dx), free(adx);
+				}
+			}
+			rt_isa_set(isa0);
+			rt_set_threads(0);
+			for (int i = 0; i < 4; i++)
+				free(keep[i]);
+			free(x), free(gamma), free(beta), free(dy), free(ry), free(rdy), free(rdx);
+		}
+}
+
+/* sq_act_backward's loop before it moved to grad_fast.c: one element at a time, in order */
+static double act_backward_seq(const float *x, const float *dy, float *dx, int64_t n, int qn,
+                               int qp, float s)
+{
+	const float inv = 1.0f / s, lo = (float)-qn, hi = (float)qp;
+	double ds = 0;
+	for (int64_t i = 0; i < n; i++) {
+		const float v = x[i] * inv, g = dy[i];
+		if (!(v > lo)) {
+			ds += (double)g * lo;
+			dx[i] = 0.0f;
+		} else if (v >= hi) {
+			ds += (double)g * hi;
+			dx[i] = 0.0f;
+		} else {
+			ds += (double)g * ((double)rintf(v) - (double)v);
+			dx[i] = g;
+		}
+	}
+	return ds;
+}
+
+static void test_act_quant_fast(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a0c30};
+	const int64_t sizes[] = {0, 1, 7, 8, 9, 63, 64, 65, 1000, 40001};
+	const int qs[][2] = {{0, 255}, {0, 3}, {0, 1}, {128, 127}, {2, 1}};
+	RtIsa isas[RT_ISA_COUNT];
+	int nis = n_isas(isas);
+	RtIsa isa0 = rt_isa_get();
+	int it = 0;
+	for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+		for (size_t q = 0; q < sizeof qs / sizeof *qs; q++, it++) {
+			int64_t n = sizes[si];
+			int qn = qs[q][0], qp = qs[q][1];
+			float s = 0.05f + 0.1f * (float)q;
+			float *x = special_buf(&rng, n, 2.0f * s * (float)qp), *dy = rand_buf(&rng, n);
+			for (int64_t i = 0; i < n; i += 5) /* exact halves: ties round to even */
+				x[i] = s * (float)(rng_int(&rng, -2 * qn, 2 * qp)) * 0.5f;
+			float *y = nan_buf(n), *dx = nan_buf(n);
+			rt_act_quant_ref(x, y, n, qn, qp, s);
+			double ds = act_backward_seq(x, dy, dx, n, qn, qp, s);
+			double keep = 0;
+			for (int ii = 0; ii < nis; ii++) {
+				rt_isa_set(isas[ii]);
+				for (int th = 1; th <= 2; th++) {
+					rt_set_threads(th);
+					float *fy = nan_buf(n), *fdx = nan_buf(n);
+					rt_act_quant_fast(x, fy, n, qn, qp, s);
+					check_same("act quant fast", it, fy, y, n);
+					memcpy(fy, x, sizeof(float) * (size_t)n); /* in place */
+					rt_act_quant_fast(fy, fy, n, qn, qp, s);
+					check_same("act quant fast in place", it, fy, y, n);
+					double fds = rt_act_quant_backward_fast(x, dy, fdx, n, qn, qp, s);
+					check_same("act quant backward dx", it, fdx, dx, n);
+					double tol = 1e-12;
+					for (int64_t i = 0; i < n; i++)
+						tol += 1e-12 * fabs(dy[i]) * (qn + qp + 1);
+					if (!(fabs(fds - ds) <= tol))
+						fail_msg("act quant backward ds (case %d): %.17g vs %.17g", it, fds, ds);
+					if (ii == 0 && th == 1)
+						keep = fds;
+					else if (memcmp(&fds, &keep, sizeof fds))
+						fail_msg("act quant backward ds (case %d): isa/threads differ", it);
+					/* dx aliasing dy */
+					memcpy(fdx, dy, sizeof(float) * (size_t)n);
+					double ads = rt_act_quant_backward_fast(x, fdx, fdx, n, qn, qp, s);
+					check_same("act quant backward dx in place", it, fdx, dx, n);
+					if (memcmp(&ads, &keep, sizeof ads))
+						fail_msg("act quant backward ds in place (case %d) differs", it);
+					free(fy), free(fdx);
+				}
+			}
+			rt_isa_set(isa0);
+			rt_set_threads(0);
+			free(x), free(dy), free(y), free(dx);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1158,6 +1470,10 @@ int main(void)
 		cmocka_unit_test(test_batchnorm_frozen_fd),
 		cmocka_unit_test(test_softmax_xent),
 		cmocka_unit_test(test_distill_kl),
+		cmocka_unit_test(test_unary_fast_vs_ref),
+		cmocka_unit_test(test_maxpool_fast_vs_ref),
+		cmocka_unit_test(test_batchnorm_fast_vs_ref),
+		cmocka_unit_test(test_act_quant_fast),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "passes/sq/quant.h"
+#include "runtime/fast.h"
 
 #define PI 3.14159265358979323846
 
@@ -973,6 +974,101 @@ static void test_compression(void **state)
 	assert_int_equal(sq_packed_bytes(10, 84, 32, 1), 4 * 840 + 40);
 }
 
+
+/* ==== the per-channel parallel loops ======================================================= */
+
+/* One run of forward, backward, regularizer and the activation quantizer's backward on a
+ * layer big enough for the thread pool (C = 64, per = 1153: blocks of 16 plus a remainder),
+ * at a given thread count; the outputs in out[] (wq, dw, reg dw, grads, R, act grad). */
+typedef struct {
+	float *wq, *wq_codes, *dw, *rdw, *grad, *act_dx;
+	int8_t *codes;
+	double R;
+	float act_grad;
+} ParRun;
+
+static void par_run(const float *w, const float *g, int64_t C, int64_t per, int p, int bits,
+                    int threads, ParRun *o)
+{
+	int64_t n = C * per;
+	rt_set_threads(threads);
+	SqHyper h = sq_hyper_defaults();
+	h.p = p;
+	SqLayer L = make(SQ_Q_SQ, w, C, per, &h);
+	if (bits == 1) {
+		L.param[C] = (float)(PI / 2 - 1e-3); /* tan(beta) past tan_binary: binary */
+		assert_int_equal(sq_decide(&L, w), 1);
+	}
+	o->wq = malloc(sizeof(float) * (size_t)n);
+	o->wq_codes = malloc(sizeof(float) * (size_t)n);
+	o->dw = malloc(sizeof(float) * (size_t)n);
+	o->rdw = calloc((size_t)n, sizeof(float));
+	o->grad = malloc(sizeof(float) * (size_t)(C + 1));
+	o->act_dx = malloc(sizeof(float) * (size_t)n);
+	o->codes = malloc((size_t)n);
+	sq_forward(&L, w, o->wq, NULL);
+	sq_forward(&L, w, o->wq_codes, o->codes);
+	sq_zero_grad(&L);
+	sq_backward(&L, w, g, o->dw);
+	o->R = sq_regularize(&L, w, o->rdw);
+	memcpy(o->grad, L.grad, sizeof(float) * (size_t)(C + 1));
+	SqAct q;
+	assert_int_equal(sq_act_init(&q, 4, 0), 0);
+	sq_act_init_calibrate(&q, w, n);
+	sq_act_backward(&q, w, g, o->act_dx, n);
+	o->act_grad = q.grad;
+	sq_layer_free(&L);
+	rt_set_threads(0);
+}
+
+static void par_free(ParRun *o)
+{
+	free(o->wq), free(o->wq_codes), free(o->dw), free(o->rdw), free(o->grad), free(o->act_dx);
+	free(o->codes);
+}
+
+static void test_parallel_layer(void **state)
+{
+	(void)state;
+	const int64_t C = 64, per = 1153, n = C * per;
+	float *w = malloc(sizeof(float) * (size_t)n), *g = malloc(sizeof(float) * (size_t)n);
+	rng_seed(77);
+	for (int64_t j = 0; j < n; j++) {
+		w[j] = (float)(0.1 * rng_gauss());
+		g[j] = (float)(0.01 * rng_gauss());
+	}
+	for (int64_t j = 0; j < n; j += 97) /* signed zeros */
+		w[j] = j % 2 ? -0.0f : 0.0f;
+	for (int p = 1; p <= 2; p++)
+		for (int bits = 0; bits <= 1; bits += 1) {
+			ParRun a, b;
+			par_run(w, g, C, per, p, bits, 1, &a);
+			/* exactly the threshold (|w| > delta is the test) */
+			SqLayer L = make(SQ_Q_SQ, w, C, per, NULL);
+			float delta = L.delta;
+			sq_layer_free(&L);
+			for (int64_t j = 0; j < n; j++) {
+				/* the blocked path agrees with the scalar one, codes included */
+				assert_true(memcmp(&a.wq[j], &a.wq_codes[j], sizeof(float)) == 0);
+				float t = bits == 1 ? (w[j] < 0 ? -1.0f : 1.0f)
+				          : fabsf(w[j]) > delta ? (w[j] < 0 ? -1.0f : 1.0f) : 0.0f;
+				assert_int_equal(a.codes[j], (int)t);
+			}
+			par_run(w, g, C, per, p, bits, 2, &b);
+			assert_true(memcmp(a.wq, b.wq, sizeof(float) * (size_t)n) == 0);
+			assert_true(memcmp(a.dw, b.dw, sizeof(float) * (size_t)n) == 0);
+			assert_true(memcmp(a.rdw, b.rdw, sizeof(float) * (size_t)n) == 0);
+			assert_true(memcmp(a.grad, b.grad, sizeof(float) * (size_t)(C + 1)) == 0);
+			assert_true(memcmp(a.act_dx, b.act_dx, sizeof(float) * (size_t)n) == 0);
+			assert_true(memcmp(&a.R, &b.R, sizeof a.R) == 0);
+			assert_true(memcmp(&a.act_grad, &b.act_grad, sizeof a.act_grad) == 0);
+			par_free(&a);
+			par_free(&b);
+		}
+	free(w);
+	free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -998,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(test_act_codes_exact),
 		cmocka_unit_test(test_act_calibrate),
 		cmocka_unit_test(test_compression),
+		cmocka_unit_test(test_parallel_layer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
