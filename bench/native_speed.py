@@ -38,7 +38,7 @@ import torch  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, "models"))
 import make_models as mm  # noqa: E402
 
-VARIANTS = [("float", []), ("sq a32", ["--quant=sq"]), ("sq a8", ["--quant=sq", "--act-bits=8"]),
+VARIANTS = [("float", []), ("sq a32", ["--quant=sq", "--act-bits=32"]), ("sq a8", ["--quant=sq", "--act-bits=8"]),
             ("sq a2", ["--quant=sq", "--act-bits=2"])]
 
 
