@@ -160,6 +160,10 @@ void rt_unary_backward_fast(RtUnary op, float alpha, float beta, const float *x,
 void rt_maxpool_train_fast(const RtPool *p, const float *x, float *y, int64_t *indices);
 void rt_maxpool_backward_fast(const RtPool *p, const int64_t *indices, const float *dy,
                               float *dx);
+/* rt_maxpool_train_fast, then xq = rt_act_quant_fast(y, xq, ...) bit for bit, each plane's
+ * outputs quantized while in cache. */
+void rt_maxpool_train_actq_fast(const RtPool *p, const float *x, float *y, int64_t *indices,
+                                int qn, int qp, float s, float *xq);
 /* rt_batchnorm_train_forward_ref within rounding, one pass over x for the statistics
  * (sums of x - x0 and (x - x0)^2 in double, x0 the channel's first value: the shifted
  * formula, stable when |mean| >> std), channels in parallel. relu != 0 applies
@@ -168,6 +172,13 @@ void rt_maxpool_backward_fast(const RtPool *p, const int64_t *indices, const flo
 void rt_batchnorm_train_forward_fast(int64_t n, int64_t c, int64_t spatial, const float *x,
                                      const float *gamma, const float *beta, float eps,
                                      float *y, float *mean, float *invstd, int relu);
+/* The same, then the activation quantizer on y (y must not be NULL): xq bit for bit
+ * rt_act_quant_fast(y, xq, n*c*spatial, qn, qp, s), in the same pass. */
+void rt_batchnorm_train_forward_actq_fast(int64_t n, int64_t c, int64_t spatial,
+                                          const float *x, const float *gamma,
+                                          const float *beta, float eps, float *y, float *mean,
+                                          float *invstd, int relu, int qn, int qp, float s,
+                                          float *xq);
 /* rt_batchnorm_backward_ref within rounding, channels in parallel. relu_y (nullable) is
  * the output of a Relu applied to the BatchNormalization output, and dy that Relu's output
  * gradient: the Relu backward is fused in (dy is taken as 0 where relu_y > 0 is false). */
@@ -175,6 +186,26 @@ void rt_batchnorm_backward_fast(int64_t n, int64_t c, int64_t spatial, const flo
                                 const float *gamma, const float *mean, const float *invstd,
                                 const float *relu_y, const float *dy, float *dx,
                                 float *dgamma, float *dbeta);
+/* The activation quantizer's backward (rt_act_quant_backward_fast below) fused into its
+ * producer's backward, so that its output gradient dq is read once and the quantizer's
+ * input gradient is never materialized:
+ * - rt_batchnorm_backward_actq_fast: q_in is the quantizer's input, the
+ *   BatchNormalization's output (after a fused Relu when relu != 0: then q_in is also
+ *   rt_batchnorm_backward_fast's relu_y); dx, dgamma, dbeta are bit for bit those of
+ *   rt_act_quant_backward_fast(q_in, dq) followed by rt_batchnorm_backward_fast.
+ * - rt_maxpool_backward_actq_fast: q_in is the MaxPool's output; dx bit for bit that of
+ *   rt_act_quant_backward_fast followed by rt_maxpool_backward_fast.
+ * Both return the quantizer's ds sum (the same per element terms in double), summed per
+ * channel (plane) in lanes and then over the channels (planes) in order: the same value
+ * within rounding, independent of the thread count. */
+double rt_batchnorm_backward_actq_fast(int64_t n, int64_t c, int64_t spatial, const float *x,
+                                       const float *gamma, const float *mean,
+                                       const float *invstd, const float *q_in, int relu,
+                                       int qn, int qp, float s, const float *dq, float *dx,
+                                       float *dgamma, float *dbeta);
+double rt_maxpool_backward_actq_fast(const RtPool *p, const int64_t *indices,
+                                     const float *q_in, int qn, int qp, float s,
+                                     const float *dq, float *dx);
 /* rt_act_quant_ref bit for bit (NaN -> -qn*s as there), on the pool; y may equal x. */
 void rt_act_quant_fast(const float *x, float *y, int64_t n, int qn, int qp, float s);
 /* The LSQ backward of that quantizer over x [n] (passes/sq/actq.c): v = x/s,

@@ -586,8 +586,20 @@ typedef struct {
 	float *y, *dx;
 	int64_t *idx;
 	const int64_t *cidx;
+	const float *q_in; /* the fused activation quantizer's input (the pool's output) */
+	float inv, lo, hi;
+	double *dsp;       /* [planes]: per plane ds sums */
+	float *xq;         /* forward: the quantizer's output of y, or NULL; step st */
+	float st;
 	RtSplit split;
 } MpJob;
+
+static void mp_quant_plane(const float *restrict y, float *restrict q, int64_t n, float inv,
+                           float lo, float hi, float st);
+
+typedef float MpF4 __attribute__((vector_size(16)));
+typedef int32_t MpI4 __attribute__((vector_size(16)));
+typedef int64_t MpI64 __attribute__((vector_size(32)));
 
 /* Windows inside the input: the reference's order (first tap, then strictly greater ones
  * in row-major window order), hence its values and indices. */
@@ -608,7 +620,40 @@ static void mp_fwd_task(void *ctx, int tid, int nth)
 			int64_t r0 = r * J->sh * iw;
 			if (kh == 2 && kw == 2 && sw == 2) {
 				const float *a = xp + r0, *b = a + iw;
-				for (int64_t q = 0; q < ow; q++) { /* selects, not branches */
+				int64_t q = 0;
+				/* 4 windows at a time: the even and odd columns of 8 inputs per row, the
+				 * same comparisons in the same order as the scalar loop below */
+				const MpI64 step = {0, 2, 4, 6};
+				for (; q + 4 <= ow && 2 * q + 8 <= iw; q += 4) {
+					const int64_t o = 2 * q;
+					MpF4 l0, l1, m0, m1;
+					memcpy(&l0, a + o, sizeof l0);
+					memcpy(&l1, a + o + 4, sizeof l1);
+					memcpy(&m0, b + o, sizeof m0);
+					memcpy(&m1, b + o + 4, sizeof m1);
+					const MpI4 ev = {0, 2, 4, 6}, od = {1, 3, 5, 7};
+					const MpF4 ae = __builtin_shuffle(l0, l1, ev), ao = __builtin_shuffle(l0, l1, od);
+					const MpF4 be = __builtin_shuffle(m0, m1, ev), bo = __builtin_shuffle(m0, m1, od);
+					const int64_t b0 = nc * invol + r0 + o;
+					const MpI64 i00 = step + b0;
+					MpF4 best = ae;
+					MpI64 bi = i00;
+					MpI4 gt = ao > best;
+					MpI64 g64 = __builtin_convertvector(gt, MpI64);
+					bi = ((i00 + 1) & g64) | (bi & ~g64);
+					best = (MpF4)(((MpI4)ao & gt) | ((MpI4)best & ~gt));
+					gt = be > best;
+					g64 = __builtin_convertvector(gt, MpI64);
+					bi = ((i00 + iw) & g64) | (bi & ~g64);
+					best = (MpF4)(((MpI4)be & gt) | ((MpI4)best & ~gt));
+					gt = bo > best;
+					g64 = __builtin_convertvector(gt, MpI64);
+					bi = ((i00 + iw + 1) & g64) | (bi & ~g64);
+					best = (MpF4)(((MpI4)bo & gt) | ((MpI4)best & ~gt));
+					memcpy(yp + q, &best, sizeof best);
+					memcpy(ip + q, &bi, sizeof bi);
+				}
+				for (; q < ow; q++) { /* selects, not branches */
 					int64_t o = 2 * q, bi = o;
 					float best = a[o], v;
 					v = a[o + 1];
@@ -640,6 +685,9 @@ static void mp_fwd_task(void *ctx, int tid, int nth)
 				ip[q] = nc * invol + bi;
 			}
 		}
+		if (J->xq) /* the plane's outputs, still in cache */
+			mp_quant_plane(J->y + nc * J->oh * ow, J->xq + nc * J->oh * ow, J->oh * ow,
+			               J->inv, J->lo, J->hi, J->st);
 	}
 }
 
@@ -689,12 +737,26 @@ static int mp_geom(const RtPool *p, MpJob *J)
 	return 1;
 }
 
-void rt_maxpool_train_fast(const RtPool *p, const float *x, float *y, int64_t *indices)
+static void mp_train(const RtPool *p, const float *x, float *y, int64_t *indices, int qn,
+                     int qp, float s, float *xq)
 {
 	MpJob J = {0};
 	if (p->storage_order != 0 || !indices || !mp_geom(p, &J)) {
 		rt_maxpool_ref(p, x, y, indices);
+		if (xq) {
+			int64_t ny = p->n * p->c;
+			for (int i = 0; i < p->nsp; i++)
+				ny *= p->out[i];
+			rt_act_quant_fast(y, xq, ny, qn, qp, s);
+		}
 		return;
+	}
+	if (xq) {
+		J.xq = xq;
+		J.inv = 1.0f / s;
+		J.lo = (float)-qn;
+		J.hi = (float)qp;
+		J.st = s;
 	}
 	J.x = x;
 	J.y = y;
@@ -702,6 +764,17 @@ void rt_maxpool_train_fast(const RtPool *p, const float *x, float *y, int64_t *i
 	int64_t work = J.planes * J.oh * J.ow * J.kh * J.kw;
 	rt_split_init(&J.split, J.planes, 8, 0);
 	rt_parallel(mp_fwd_task, &J, ew_tasks(work, J.planes));
+}
+
+void rt_maxpool_train_fast(const RtPool *p, const float *x, float *y, int64_t *indices)
+{
+	mp_train(p, x, y, indices, 0, 0, 0, NULL);
+}
+
+void rt_maxpool_train_actq_fast(const RtPool *p, const float *x, float *y, int64_t *indices,
+                                int qn, int qp, float s, float *xq)
+{
+	mp_train(p, x, y, indices, qn, qp, s, xq);
 }
 
 void rt_maxpool_backward_fast(const RtPool *p, const int64_t *indices, const float *dy,
@@ -729,22 +802,89 @@ typedef struct {
 	float eps;
 	float *y, *omean, *oinvstd, *dx, *dgamma, *dbeta;
 	int relu;
+	/* the activation quantizer's backward fused in (aq != 0): its input q_in (the
+	 * BatchNormalization's output, after the Relu when relu), dy is its output gradient */
+	int aq;
+	const float *q_in;
+	float inv, lo, hi;
+	double *dsp; /* [c]: per channel ds sums */
+	float *xq;   /* forward: the quantizer's output (aq != 0), step st */
+	float st;
 	RtSplit split;
 } BnJob;
 
 #define BN_L 8 /* accumulator lanes of the per-channel sums */
+
+/* 1.5 * 2^23: (v + m) - m rounds |v| <= 2^22 half to even, as rt_act_quant_ref's */
+#define AQ_MAGIC 12582912.0f
+
+/* GNU C vectors for the BatchNormalization blocks (the auto-vectorizer turned their
+ * float -> double lanes into scalar code): a block of BN_L = 8 elements is two halves
+ * of 4 floats, each widened to 4 doubles. Lane l of the sums still holds the elements
+ * s + l of the blocks, and every operation is the scalar one (no FMA: neither the baseline
+ * nor the avx2 target has it), so the results are those of the scalar loops. */
+typedef float BnF4 __attribute__((vector_size(16)));
+typedef int32_t BnI4 __attribute__((vector_size(16)));
+typedef double BnD4 __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) BnF4 bn_ld4(const float *p)
+{
+	BnF4 v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* m ? a : b lane-wise, m from a comparison (all ones or zero) */
+static inline __attribute__((always_inline)) BnF4 bn_sel4(BnI4 m, BnF4 a, BnF4 b)
+{
+	return (BnF4)(((BnI4)a & m) | ((BnI4)b & ~m));
+}
+
+/* The masked gradient of 4 elements (see grad_mask_blk) and their ds factors *dv. */
+static inline __attribute__((always_inline)) BnF4 grad_mask4(BnF4 m, BnF4 g, int relu, int aq,
+                                                           float inv, float lo, float hi,
+                                                           BnF4 *dv)
+{
+	const BnF4 zero = {0, 0, 0, 0};
+	if (aq) {
+		const BnF4 vinv = {inv, inv, inv, inv}, vlo = {lo, lo, lo, lo}, vhi = {hi, hi, hi, hi};
+		const BnF4 mg = {AQ_MAGIC, AQ_MAGIC, AQ_MAGIC, AQ_MAGIC};
+		const BnF4 v = m * vinv;
+		const BnF4 r = ((v + mg) - mg) - v;
+		const BnI4 above = v >= vhi, below_hi = v < vhi, inside_lo = v > vlo;
+		const BnF4 a = bn_sel4(above, vhi, r);
+		const BnF4 gin = bn_sel4(below_hi, g, zero);
+		BnF4 o = bn_sel4(inside_lo, gin, zero);
+		*dv = bn_sel4(inside_lo, a, vlo);
+		if (relu)
+			o = bn_sel4(m > zero, o, zero);
+		return o;
+	}
+	if (relu)
+		return bn_sel4(m > zero, g, zero);
+	return g;
+}
+
+/* (a macro: a 32-byte vector return would change the baseline build's ABI) */
+#define bn_wide(v) __builtin_convertvector((v), BnD4)
 
 /* Sums of d = x - x0 and d*d over one run, into the lanes. */
 static inline __attribute__((always_inline)) void bn_stat_run(const float *restrict xs, int64_t m, double x0, double *restrict s1,
                         double *restrict s2)
 {
 	int64_t s = 0;
+	BnD4 a1[2], a2[2];
+	memcpy(a1, s1, sizeof a1);
+	memcpy(a2, s2, sizeof a2);
+	const BnD4 v0 = {x0, x0, x0, x0};
 	for (; s + BN_L <= m; s += BN_L)
-		for (int l = 0; l < BN_L; l++) {
-			double d = (double)xs[s + l] - x0;
-			s1[l] += d;
-			s2[l] += d * d;
+		for (int h = 0; h < 2; h++) {
+			const BnD4 d = bn_wide(bn_ld4(xs + s + 4 * h)) - v0;
+			a1[h] += d;
+			a2[h] += d * d;
 		}
+	memcpy(s1, a1, sizeof a1);
+	memcpy(s2, a2, sizeof a2);
 	for (int l = 0; s < m; s++, l++) {
 		double d = (double)xs[s] - x0;
 		s1[l] += d;
@@ -752,27 +892,51 @@ static inline __attribute__((always_inline)) void bn_stat_run(const float *restr
 	}
 }
 
+/* rt_act_quant_fast's element (aq_run): s * rne(clamp(v * inv, lo, hi)), NaN -> lo */
+static inline __attribute__((always_inline)) float aq_one(float v, float inv, float lo, float hi, float st)
+{
+	float m = v * inv;
+	m = m >= lo ? m : lo;
+	m = m <= hi ? m : hi;
+	return st * ((m + AQ_MAGIC) - AQ_MAGIC);
+}
+
+static inline __attribute__((always_inline)) BnF4 aq_four(BnF4 v, float inv, float lo, float hi, float st)
+{
+	const BnF4 vinv = {inv, inv, inv, inv}, vlo = {lo, lo, lo, lo}, vhi = {hi, hi, hi, hi};
+	const BnF4 mg = {AQ_MAGIC, AQ_MAGIC, AQ_MAGIC, AQ_MAGIC}, vst = {st, st, st, st};
+	BnF4 m = v * vinv;
+	m = bn_sel4(m >= vlo, m, vlo);
+	m = bn_sel4(m <= vhi, m, vhi);
+	return vst * ((m + mg) - mg);
+}
+
+/* y = (x*sc + sh) (Relu'd when relu); with qs != NULL also qs = the activation quantizer
+ * of y (rt_act_quant_fast's values, bit for bit) */
 static inline __attribute__((always_inline)) void bn_apply_run(const float *restrict xs, float *restrict ys, int64_t m, double sc,
-                         double sh, int relu)
+                         double sh, int relu, float *restrict qs, float inv, float lo,
+                         float hi, float st)
 {
 	int64_t s = 0;
-	if (relu) {
-		for (; s + BN_L <= m; s += BN_L)
-			for (int l = 0; l < BN_L; l++) {
-				float v = (float)(xs[s + l] * sc + sh);
-				ys[s + l] = v < 0 ? 0.0f : v;
-			}
-		for (; s < m; s++) {
-			float v = (float)(xs[s] * sc + sh);
-			ys[s] = v < 0 ? 0.0f : v;
+	const BnD4 vsc = {sc, sc, sc, sc}, vsh = {sh, sh, sh, sh};
+	const BnF4 zero = {0, 0, 0, 0};
+	for (; s + 4 <= m; s += 4) {
+		BnF4 v = __builtin_convertvector(bn_wide(bn_ld4(xs + s)) * vsc + vsh, BnF4);
+		if (relu)
+			v = bn_sel4(v < zero, zero, v);
+		memcpy(ys + s, &v, sizeof v);
+		if (qs) {
+			const BnF4 q = aq_four(v, inv, lo, hi, st);
+			memcpy(qs + s, &q, sizeof q);
 		}
-		return;
 	}
-	for (; s + BN_L <= m; s += BN_L)
-		for (int l = 0; l < BN_L; l++)
-			ys[s + l] = (float)(xs[s + l] * sc + sh);
-	for (; s < m; s++)
-		ys[s] = (float)(xs[s] * sc + sh);
+	for (; s < m; s++) {
+		float v = (float)(xs[s] * sc + sh);
+		v = relu && v < 0 ? 0.0f : v;
+		ys[s] = v;
+		if (qs)
+			qs[s] = aq_one(v, inv, lo, hi, st);
+	}
 }
 
 static inline __attribute__((always_inline)) double lanes_sum(const double *a)
@@ -810,9 +974,14 @@ static inline __attribute__((always_inline)) void bn_fwd_body(void *ctx)
 		if (!J->y)
 			continue;
 		double sc = J->gamma[ch] * is, sh = J->beta[ch] - mu * sc;
-		for (int64_t i = 0; i < n; i++)
-			bn_apply_run(J->x + (i * c + ch) * sp, J->y + (i * c + ch) * sp, sp, sc, sh,
-			             J->relu);
+		for (int64_t i = 0; i < n; i++) {
+			const int64_t o = (i * c + ch) * sp;
+			if (J->aq)
+				bn_apply_run(J->x + o, J->y + o, sp, sc, sh, J->relu, J->xq + o, J->inv,
+				             J->lo, J->hi, J->st);
+			else
+				bn_apply_run(J->x + o, J->y + o, sp, sc, sh, J->relu, NULL, 0, 0, 0, 0);
+		}
 	}
 }
 ISA_TASK(bn_fwd_task, bn_fwd_body)
@@ -829,37 +998,106 @@ void rt_batchnorm_train_forward_fast(int64_t n, int64_t c, int64_t spatial, cons
 	rt_parallel(bn_fwd_task_pick(), &J, ew_tasks(n * c * spatial, c));
 }
 
-/* Sums of g and g*(x - mu) over one run, g = dy (masked by relu_y > 0 when given). */
-static inline __attribute__((always_inline)) void bn_gsum_run(const float *restrict xs, const float *restrict gs,
-                        const float *restrict ms, int64_t m, double mu, double *restrict s1,
-                        double *restrict s2)
+void rt_batchnorm_train_forward_actq_fast(int64_t n, int64_t c, int64_t spatial,
+                                          const float *x, const float *gamma,
+                                          const float *beta, float eps, float *y, float *mean,
+                                          float *invstd, int relu, int qn, int qp, float s,
+                                          float *xq)
 {
-	int64_t s = 0;
-	if (ms) {
-		for (; s + BN_L <= m; s += BN_L) {
-			float gm[BN_L];
-			relu_bwd_run(ms + s, gs + s, gm, BN_L);
-			for (int l = 0; l < BN_L; l++) {
-				double g = gm[l];
-				s1[l] += g;
-				s2[l] += g * ((double)xs[s + l] - mu);
-			}
+	BnJob J = {.n = n, .c = c, .sp = spatial, .x = x, .gamma = gamma, .beta = beta,
+	           .eps = eps, .y = y, .omean = mean, .oinvstd = invstd, .relu = relu, .aq = 1,
+	           .xq = xq, .inv = 1.0f / s, .lo = (float)-qn, .hi = (float)qp, .st = s};
+	if (c <= 0)
+		return;
+	rt_split_init(&J.split, c, 4, 0);
+	rt_parallel(bn_fwd_task_pick(), &J, ew_tasks(n * c * spatial, c));
+}
+
+/* The effective output gradient of one block of BN_L elements, gm: gs itself, masked by
+ * relu (ms > 0) and/or by the activation quantizer's STE (lo < ms*inv < hi, ms its input;
+ * NaN: 0); with the quantizer and ds != NULL, also adds gs*d to ds, d the factor of its
+ * step-size gradient (rt_act_quant_backward_fast's per element terms). Constant-length
+ * loops: vectorized. */
+static inline __attribute__((always_inline)) void grad_mask_blk(const float *restrict ms, const float *restrict gs,
+                                                              float *restrict gm, int relu, int aq,
+                                                              float inv, float lo, float hi,
+                                                              double *restrict ds)
+{
+	if (aq) {
+		float vv[BN_L], rr[BN_L], d[BN_L];
+		for (int l = 0; l < BN_L; l++) {
+			vv[l] = ms[l] * inv;
+			rr[l] = ((vv[l] + AQ_MAGIC) - AQ_MAGIC) - vv[l];
 		}
-		for (int l = 0; s < m; s++, l++) {
-			double g = ms[s] > 0 ? (double)gs[s] : 0.0;
-			s1[l] += g;
-			s2[l] += g * ((double)xs[s] - mu);
+		for (int l = 0; l < BN_L; l++) {
+			const float v = vv[l];
+			const float a = v >= hi ? hi : rr[l];
+			const float gin = v < hi ? gs[l] : 0.0f;
+			const float g = v > lo ? gin : 0.0f;
+			gm[l] = relu ? (ms[l] > 0 ? g : 0.0f) : g;
+			d[l] = v > lo ? a : lo;
 		}
+		if (ds)
+			for (int l = 0; l < BN_L; l++)
+				ds[l] += (double)gs[l] * (double)d[l];
 		return;
 	}
+	for (int l = 0; l < BN_L; l++) {
+		const float g = gs[l]; /* loaded unconditionally: the select vectorizes */
+		gm[l] = relu ? (ms[l] > 0 ? g : 0.0f) : g;
+	}
+}
+
+/* grad_mask_blk for one element (the tails), ds term into *ds */
+static inline __attribute__((always_inline)) float grad_mask_one(float m, float g, int relu, int aq, float inv,
+                                                               float lo, float hi, double *ds)
+{
+	if (aq) {
+		const float v = m * inv;
+		const float r = ((v + AQ_MAGIC) - AQ_MAGIC) - v;
+		const float a = v >= hi ? hi : r;
+		const float gin = v < hi ? g : 0.0f;
+		const float o = v > lo ? gin : 0.0f;
+		if (ds)
+			*ds += (double)g * (double)(v > lo ? a : lo);
+		return relu ? (m > 0 ? o : 0.0f) : o;
+	}
+	return relu ? (m > 0 ? g : 0.0f) : g;
+}
+
+/* Sums of g and g*(x - mu) over one run, g = dy masked (grad_mask_blk; ms the mask's
+ * input, NULL: no mask), and the quantizer's ds terms into s3. */
+static inline __attribute__((always_inline)) void bn_gsum_run(const float *restrict xs, const float *restrict gs,
+                        const float *restrict ms, int64_t m, double mu, double *restrict s1,
+                        double *restrict s2, int relu, int aq, float inv, float lo, float hi,
+                        double *restrict s3)
+{
+	int64_t s = 0;
+	BnD4 a1[2], a2[2], a3[2];
+	memcpy(a1, s1, sizeof a1);
+	memcpy(a2, s2, sizeof a2);
+	if (aq)
+		memcpy(a3, s3, sizeof a3);
+	const BnD4 vmu = {mu, mu, mu, mu};
 	for (; s + BN_L <= m; s += BN_L)
-		for (int l = 0; l < BN_L; l++) {
-			double g = gs[s + l];
-			s1[l] += g;
-			s2[l] += g * ((double)xs[s + l] - mu);
+		for (int h = 0; h < 2; h++) {
+			const int64_t e = s + 4 * h;
+			BnF4 g = bn_ld4(gs + e), dv;
+			if (ms)
+				g = grad_mask4(bn_ld4(ms + e), g, relu, aq, inv, lo, hi, &dv);
+			const BnD4 gd = bn_wide(g);
+			a1[h] += gd;
+			a2[h] += gd * (bn_wide(bn_ld4(xs + e)) - vmu);
+			if (ms && aq)
+				a3[h] += bn_wide(bn_ld4(gs + e)) * bn_wide(dv);
 		}
+	memcpy(s1, a1, sizeof a1);
+	memcpy(s2, a2, sizeof a2);
+	if (aq)
+		memcpy(s3, a3, sizeof a3);
 	for (int l = 0; s < m; s++, l++) {
-		double g = gs[s];
+		double g = ms ? grad_mask_one(ms[s], gs[s], relu, aq, inv, lo, hi, s3 + l)
+		              : (double)gs[s];
 		s1[l] += g;
 		s2[l] += g * ((double)xs[s] - mu);
 	}
@@ -868,42 +1106,52 @@ static inline __attribute__((always_inline)) void bn_gsum_run(const float *restr
 /* dx = ga*g + xa*x + k0 */
 static inline __attribute__((always_inline)) void bn_dx_run(const float *restrict xs, const float *restrict gs,
                       const float *restrict ms, float *restrict ds, int64_t m, double ga,
-                      double xa, double k0)
+                      double xa, double k0, int relu, int aq, float inv, float lo, float hi)
 {
 	int64_t s = 0;
-	if (ms) {
-		for (; s + BN_L <= m; s += BN_L) {
-			float gm[BN_L];
-			relu_bwd_run(ms + s, gs + s, gm, BN_L);
-			for (int l = 0; l < BN_L; l++)
-				ds[s + l] = (float)(ga * gm[l] + (xa * xs[s + l] + k0));
-		}
-		for (; s < m; s++) {
-			double g = ms[s] > 0 ? (double)gs[s] : 0.0;
-			ds[s] = (float)(ga * g + (xa * xs[s] + k0));
-		}
-		return;
+	const BnD4 vga = {ga, ga, ga, ga}, vxa = {xa, xa, xa, xa}, vk0 = {k0, k0, k0, k0};
+	for (; s + 4 <= m; s += 4) {
+		BnF4 g = bn_ld4(gs + s), dv;
+		if (ms)
+			g = grad_mask4(bn_ld4(ms + s), g, relu, aq, inv, lo, hi, &dv);
+		const BnF4 o = __builtin_convertvector(vga * bn_wide(g) +
+		                                       (vxa * bn_wide(bn_ld4(xs + s)) + vk0), BnF4);
+		memcpy(ds + s, &o, sizeof o);
 	}
-	for (; s + BN_L <= m; s += BN_L)
-		for (int l = 0; l < BN_L; l++)
-			ds[s + l] = (float)(ga * gs[s + l] + (xa * xs[s + l] + k0));
-	for (; s < m; s++)
-		ds[s] = (float)(ga * gs[s] + (xa * xs[s] + k0));
+	for (; s < m; s++) {
+		double g = ms ? grad_mask_one(ms[s], gs[s], relu, aq, inv, lo, hi, NULL)
+		              : (double)gs[s];
+		ds[s] = (float)(ga * g + (xa * xs[s] + k0));
+	}
 }
 
 static inline __attribute__((always_inline)) void bn_bwd_body(void *ctx)
 {
 	BnJob *J = ctx;
 	const int64_t n = J->n, c = J->c, sp = J->sp, count = n * sp;
+	const int relu = J->relu, aq = J->aq;
+	const float inv = J->inv, lo = J->lo, hi = J->hi;
+	/* the mask's input: the quantizer's input (then also the Relu's output), or relu_y */
+	const float *mk = aq ? J->q_in : relu ? J->relu_y : NULL;
 	int64_t c0, c1;
 	while (rt_split_next(&J->split, &c0, &c1))
 	for (int64_t ch = c0; ch < c1; ch++) {
 		const double mu = J->mean[ch], is = J->invstd[ch];
-		double s1[BN_L] = {0}, s2[BN_L] = {0};
+		double s1[BN_L] = {0}, s2[BN_L] = {0}, s3[BN_L] = {0};
 		for (int64_t i = 0; i < n; i++) {
 			int64_t o = (i * c + ch) * sp;
-			bn_gsum_run(J->x + o, J->dy + o, J->relu_y ? J->relu_y + o : NULL, sp, mu, s1, s2);
+			if (aq)
+				bn_gsum_run(J->x + o, J->dy + o, mk + o, sp, mu, s1, s2, relu, 1, inv, lo,
+				            hi, s3);
+			else if (relu)
+				bn_gsum_run(J->x + o, J->dy + o, mk + o, sp, mu, s1, s2, 1, 0, 0, 0, 0,
+				            NULL);
+			else
+				bn_gsum_run(J->x + o, J->dy + o, NULL, sp, mu, s1, s2, 0, 0, 0, 0, 0,
+				            NULL);
 		}
+		if (aq)
+			J->dsp[ch] = lanes_sum(s3);
 		double sdy = lanes_sum(s1), sdyx = lanes_sum(s2) * is;
 		if (J->dbeta)
 			J->dbeta[ch] = (float)sdy;
@@ -918,8 +1166,15 @@ static inline __attribute__((always_inline)) void bn_bwd_body(void *ctx)
 		double xa = -k * is * mdyx, k0 = k * (mu * is * mdyx - mdy);
 		for (int64_t i = 0; i < n; i++) {
 			int64_t o = (i * c + ch) * sp;
-			bn_dx_run(J->x + o, J->dy + o, J->relu_y ? J->relu_y + o : NULL, J->dx + o, sp, k,
-			          xa, k0);
+			if (aq)
+				bn_dx_run(J->x + o, J->dy + o, mk + o, J->dx + o, sp, k, xa, k0, relu, 1,
+				          inv, lo, hi);
+			else if (relu)
+				bn_dx_run(J->x + o, J->dy + o, mk + o, J->dx + o, sp, k, xa, k0, 1, 0, 0, 0,
+				          0);
+			else
+				bn_dx_run(J->x + o, J->dy + o, NULL, J->dx + o, sp, k, xa, k0, 0, 0, 0, 0,
+				          0);
 		}
 	}
 }
@@ -931,18 +1186,39 @@ void rt_batchnorm_backward_fast(int64_t n, int64_t c, int64_t spatial, const flo
                                 float *dgamma, float *dbeta)
 {
 	BnJob J = {.n = n, .c = c, .sp = spatial, .x = x, .gamma = gamma, .mean = mean,
-	           .invstd = invstd, .relu_y = relu_y, .dy = dy, .dx = dx, .dgamma = dgamma,
-	           .dbeta = dbeta};
+	           .invstd = invstd, .relu_y = relu_y, .relu = relu_y != NULL, .dy = dy,
+	           .dx = dx, .dgamma = dgamma, .dbeta = dbeta};
 	if (c <= 0)
 		return;
 	rt_split_init(&J.split, c, 4, 0);
 	rt_parallel(bn_bwd_task_pick(), &J, ew_tasks(n * c * spatial, c));
 }
 
-/* ---- Activation quantizer (LSQ) ---- */
+double rt_batchnorm_backward_actq_fast(int64_t n, int64_t c, int64_t spatial, const float *x,
+                                       const float *gamma, const float *mean,
+                                       const float *invstd, const float *q_in, int relu,
+                                       int qn, int qp, float s, const float *dq, float *dx,
+                                       float *dgamma, float *dbeta)
+{
+	if (c <= 0)
+		return 0.0;
+	double *dsp = malloc(sizeof(double) * (size_t)c);
+	if (!dsp)
+		abort();
+	BnJob J = {.n = n, .c = c, .sp = spatial, .x = x, .gamma = gamma, .mean = mean,
+	           .invstd = invstd, .relu = relu != 0, .aq = 1, .q_in = q_in, .dy = dq,
+	           .dx = dx, .dgamma = dgamma, .dbeta = dbeta, .inv = 1.0f / s,
+	           .lo = (float)-qn, .hi = (float)qp, .dsp = dsp};
+	rt_split_init(&J.split, c, 4, 0);
+	rt_parallel(bn_bwd_task_pick(), &J, ew_tasks(n * c * spatial, c));
+	double ds = 0;
+	for (int64_t ch = 0; ch < c; ch++)
+		ds += dsp[ch];
+	free(dsp);
+	return ds;
+}
 
-/* 1.5 * 2^23: (v + m) - m rounds |v| <= 2^22 half to even, as rt_act_quant_ref's */
-#define AQ_MAGIC 12582912.0f
+/* ---- Activation quantizer (LSQ) ---- */
 
 /* clamp to [lo, hi] as fminf(fmaxf(v, lo), hi) (NaN -> lo); the two can differ only in the
  * sign of a zero, which the rounding that follows turns into +0 either way */
@@ -1077,4 +1353,85 @@ double rt_act_quant_backward_fast(const float *x, const float *dy, float *dx, in
 	for (int k = 0; k < RT_ACT_PARTS; k++)
 		ds += J.part[k];
 	return ds;
+}
+
+/* MaxPool backward with the activation quantizer's backward fused in: per plane, the
+ * pool output gradient g = dq masked by the quantizer's STE (grad_mask_blk on q_in, the
+ * pool's output), scattered to the selected taps; the ds terms summed per plane in lanes. */
+static inline __attribute__((always_inline)) void mpq_bwd_body(void *ctx)
+{
+	MpJob *J = ctx;
+	const int64_t invol = J->ih * J->iw, outvol = J->oh * J->ow;
+	const float inv = J->inv, lo = J->lo, hi = J->hi;
+	int64_t p0, p1;
+	while (rt_split_next(&J->split, &p0, &p1))
+	for (int64_t nc = p0; nc < p1; nc++) {
+		float *dxp = J->dx + nc * invol;
+		memset(dxp, 0, sizeof(float) * (size_t)invol);
+		const int64_t *ip = J->cidx + nc * outvol;
+		const float *gp = J->dy + nc * outvol, *qp = J->q_in + nc * outvol;
+		double acc[BN_L] = {0};
+		int64_t o = 0;
+		for (; o + BN_L <= outvol; o += BN_L) {
+			float gm[BN_L];
+			grad_mask_blk(qp + o, gp + o, gm, 0, 1, inv, lo, hi, acc);
+			for (int l = 0; l < BN_L; l++) {
+				int64_t k = ip[o + l];
+				if (k >= 0)
+					J->dx[k] += gm[l];
+			}
+		}
+		for (int l = 0; o < outvol; o++, l++) {
+			float g = grad_mask_one(qp[o], gp[o], 0, 1, inv, lo, hi, acc + l);
+			int64_t k = ip[o];
+			if (k >= 0)
+				J->dx[k] += g;
+		}
+		J->dsp[nc] = lanes_sum(acc);
+	}
+}
+ISA_TASK(mpq_bwd_task, mpq_bwd_body)
+
+double rt_maxpool_backward_actq_fast(const RtPool *p, const int64_t *indices,
+                                     const float *q_in, int qn, int qp, float s,
+                                     const float *dq, float *dx)
+{
+	RtPoolGeom3 g = rt_pool_geom3(p);
+	MpJob J = {.planes = p->n * p->c, .ih = g.in[0] * g.in[1], .iw = g.in[2],
+	           .oh = g.out[0] * g.out[1], .ow = g.out[2], .dy = dq, .dx = dx,
+	           .cidx = indices, .q_in = q_in, .inv = 1.0f / s, .lo = (float)-qn,
+	           .hi = (float)qp};
+	int64_t nout = J.planes * J.oh * J.ow;
+	if (p->storage_order != 0 || J.planes <= 0) {
+		/* the unfused pair */
+		float *gq = malloc(sizeof(float) * (size_t)(nout > 0 ? nout : 1));
+		if (!gq)
+			abort();
+		double ds = rt_act_quant_backward_fast(q_in, dq, gq, nout, qn, qp, s);
+		rt_maxpool_backward_fast(p, indices, gq, dx);
+		free(gq);
+		return ds;
+	}
+	J.dsp = malloc(sizeof(double) * (size_t)J.planes);
+	if (!J.dsp)
+		abort();
+	int64_t work = J.planes * (J.ih * J.iw + J.oh * J.ow);
+	rt_split_init(&J.split, J.planes, 8, 0);
+	rt_parallel(mpq_bwd_task_pick(), &J, ew_tasks(work, J.planes));
+	double ds = 0;
+	for (int64_t k = 0; k < J.planes; k++)
+		ds += J.dsp[k];
+	free(J.dsp);
+	return ds;
+}
+
+static void mp_quant_plane(const float *restrict y, float *restrict q, int64_t n, float inv,
+                           float lo, float hi, float st)
+{
+	int64_t i = 0;
+	for (; i + BN_L <= n; i += BN_L)
+		for (int l = 0; l < BN_L; l++)
+			q[i + l] = aq_one(y[i + l], inv, lo, hi, st);
+	for (; i < n; i++)
+		q[i] = aq_one(y[i], inv, lo, hi, st);
 }

@@ -54,6 +54,24 @@ static void *aalloc(size_t n)
 	return p;
 }
 
+/* The dW driver's three big scratch buffers (several MB for a VGG layer), kept per thread
+ * from call to call and grown when needed: allocated afresh, they were mmap'd and
+ * page-faulted in on every training step. Never shrunk; not zeroed (not needed). */
+static _Thread_local struct {
+	void *p;
+	size_t n;
+} dw_scratch[3];
+
+static void *scratch_get(int slot, size_t n)
+{
+	if (dw_scratch[slot].n < n || !dw_scratch[slot].p) {
+		free(dw_scratch[slot].p);
+		dw_scratch[slot].p = aalloc(n);
+		dw_scratch[slot].n = n;
+	}
+	return dw_scratch[slot].p;
+}
+
 static int64_t min64(int64_t a, int64_t b)
 {
 	return a < b ? a : b;
@@ -416,9 +434,9 @@ int rt_igemm_conv_dw(const RtConv *p, const float *x, const float *dy, float *dw
 		}
 	J.pix = pix;
 	J.roff = roff;
-	J.xp = aalloc(sizeof(float) * (size_t)(J.n * J.plane * J.c));
-	J.dyt = aalloc(sizeof(float) * (size_t)(J.group * J.npanel * J.n * J.outvol * nr));
-	J.part = aalloc(sizeof(float) * (size_t)(J.nparts * J.partsz));
+	J.xp = scratch_get(0, sizeof(float) * (size_t)(J.n * J.plane * J.c));
+	J.dyt = scratch_get(1, sizeof(float) * (size_t)(J.group * J.npanel * J.n * J.outvol * nr));
+	J.part = scratch_get(2, sizeof(float) * (size_t)(J.nparts * J.partsz));
 
 	int64_t macs = J.n * J.outvol * J.m * J.kdim;
 	int big = macs >= BWD_PAR_MIN;
@@ -430,9 +448,6 @@ int rt_igemm_conv_dw(const RtConv *p, const float *x, const float *dy, float *dw
 	rt_split_init(&J.split, units, 4, 0);
 	rt_parallel(dw_sum_task, &J, big ? (int)min64(units, 64) : 1);
 
-	free(J.part);
-	free(J.dyt);
-	free(J.xp);
 	free(roff);
 	free(pix);
 	return 0;

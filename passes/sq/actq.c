@@ -115,7 +115,12 @@ void sq_act_backward(SqAct *q, const float *x, const float *dy, float *dx, int64
 	/* per element: dx = dy inside the range, else 0; ds_i = round(v) - v inside (round's
 	 * STE), -Q_N at or below the range (NaN too, like the forward), Q_P at or above it;
 	 * summed in fixed parts (rt_act_quant_backward_fast) */
-	double ds = rt_act_quant_backward_fast(x, dy, dx, n, q->qn, q->qp, q->s);
+	sq_act_add_ds(q, rt_act_quant_backward_fast(x, dy, dx, n, q->qn, q->qp, q->s), n);
+}
+
+void sq_act_add_ds(SqAct *q, double ds, int64_t n)
+{
+	assert(q->bits != 32 && q->s > 0);
 	/* LSQ gradient scale g = 1 / sqrt(N Q_P), N = elements of this tensor (spec). */
 	if (n > 0)
 		q->grad += (float)(ds / sqrt((double)n * q->qp));

@@ -233,6 +233,9 @@ void sq_act_forward(const SqAct *q, const float *x, float *y, int64_t n);
  * -Q_N at or below the range, Q_P at or above it, g = 1 / sqrt(n Q_P) (n = elements of
  * the tensor passed). dx may alias dy or x. bits 32: dx = dy. */
 void sq_act_backward(SqAct *q, const float *x, const float *dy, float *dx, int64_t n);
+/* The step's share of that: grad += g * ds, ds = sum_i dy_i ds_i computed elsewhere (a
+ * producer's backward with the quantizer's fused in, runtime/grad.h), n as there. */
+void sq_act_add_ds(SqAct *q, double ds, int64_t n);
 /* The integers u of the canonical semantics, for unsigned / signed quantizers; -1 if the
  * quantizer's signedness does not match or bits is 32. */
 int sq_act_codes(const SqAct *q, const float *x, uint8_t *u, int64_t n);

@@ -45,6 +45,9 @@ typedef struct {
 	SqAct act;
 	float *xq;             /* quantized input (batch sized) */
 	float *gxq;            /* gradient wrt xq */
+	int act_fused;         /* the quantizer's backward runs in its input's producer's
+	                        * (actq_of); this layer's backward leaves dL/dxq in the input's
+	                        * gradient buffer */
 } TLayer;
 
 typedef struct {
@@ -61,6 +64,9 @@ typedef struct {
 	                        * add: no zeroing pass) */
 	int *relu_into;        /* per node: the Relu node fused into this node's forward, or -1 */
 	int *relu_from;        /* per node (a Relu): the node that computed it, or -1 */
+	int *actq_of;          /* per node (a BatchNormalization with a fused Relu, or a
+	                        * MaxPool): the TLayer whose activation quantizer reads its
+	                        * output and whose backward it runs fused with its own, or -1 */
 	float **pgrad;         /* per value: gradient of a float parameter */
 	int64_t **idx;         /* per node: MaxPool indices */
 	float **bn_mean, **bn_invstd; /* per node (batch mode) */
@@ -74,6 +80,8 @@ typedef struct {
 	                        * backward allocates nothing per step */
 	int phase;             /* 0: SQ/baseline phase, 1: recovery */
 	int warm;              /* regularizer warm-up: its weight gradient is discarded (ps1) */
+	int calibrating;       /* calibrate(): no fused quantizer forwards (the steps are being
+	                        * set, the layers run in float) */
 } Trainer;
 
 static int is_param(const Graph *g, int v)
@@ -248,6 +256,42 @@ static void setup_fusion(Trainer *t)
 	free(reads);
 }
 
+/* The activation quantizer's backward fused into the backward of the node that produced
+ * the quantizer's input: a BatchNormalization (batch mode) with a fused Relu, or a MaxPool,
+ * whose output only this layer reads (rt_batchnorm_backward_actq_fast,
+ * rt_maxpool_backward_actq_fast). The gradient wrt the quantized input then goes straight
+ * to that value's gradient buffer, and the producer reads it once. */
+static void setup_actq_fusion(Trainer *t)
+{
+	const Graph *g = t->g;
+	int *reads = xcalloc((size_t)(g->nvalues ? g->nvalues : 1), sizeof(int));
+	for (int i = 0; i < g->nnodes; i++)
+		for (int j = 0; j < g->nodes[i].nin; j++)
+			if (g->nodes[i].in[j] >= 0)
+				reads[g->nodes[i].in[j]]++;
+	for (int k = 0; k < g->noutputs; k++)
+		reads[g->outputs[k]]++;
+	for (int k = 0; k < t->nL; k++) {
+		TLayer *L = &t->L[k];
+		const Node *n = &g->nodes[L->node];
+		int v = n->in[0];
+		if (!L->act_on || v < 0 || v == t->in_v || reads[v] != 1 || !t->grad[v])
+			continue;
+		int p = g->values[v].producer;
+		if (p < 0 || p >= L->node || g->nodes[p].out[0] != v)
+			continue;
+		if (g->nodes[p].op == OP_RELU && t->relu_from[p] >= 0 &&
+		    g->nodes[t->relu_from[p]].op == OP_BATCHNORMALIZATION)
+			p = t->relu_from[p];
+		else if (g->nodes[p].op != OP_MAXPOOL || g->nodes[p].in[0] < 0 ||
+		         g->nodes[p].in[0] == t->in_v || !t->grad[g->nodes[p].in[0]])
+			continue; /* (a MaxPool runs its backward only when its input needs it) */
+		t->actq_of[p] = k;
+		L->act_fused = 1;
+	}
+	free(reads);
+}
+
 static int setup(Trainer *t)
 {
 	Graph *g = t->g;
@@ -292,9 +336,10 @@ static int setup(Trainer *t)
 	t->layer_of = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
 	t->relu_into = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
 	t->relu_from = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
+	t->actq_of = xmalloc(sizeof(int) * (size_t)(nn ? nn : 1));
 	t->gset = xcalloc((size_t)(nv ? nv : 1), 1);
 	for (int i = 0; i < nn; i++)
-		t->layer_of[i] = t->relu_into[i] = t->relu_from[i] = -1;
+		t->layer_of[i] = t->relu_into[i] = t->relu_from[i] = t->actq_of[i] = -1;
 	setup_fusion(t);
 	t->tmp_n = 1;
 	for (int v = 0; v < nv; v++) {
@@ -324,6 +369,7 @@ static int setup(Trainer *t)
 	}
 	if (setup_layers(t))
 		return -1;
+	setup_actq_fusion(t);
 	int64_t maxp = 1; /* weights, biases, BatchNorm parameters */
 	for (int v = 0; v < g->nvalues; v++)
 		if (is_param(g, v) && numel_v(t, v) > maxp)
@@ -403,6 +449,7 @@ static void teardown(Trainer *t)
 	free(t->layer_of);
 	free(t->relu_into);
 	free(t->relu_from);
+	free(t->actq_of);
 	free(t->gset);
 	free(t->tmp);
 	free(t->tmp2);
@@ -436,9 +483,12 @@ static void forward_node(Trainer *t, int i)
 	int li = t->layer_of[i];
 	TLayer *L = li >= 0 ? &t->L[li] : NULL;
 	if (L && L->act_on) {
-		sq_act_forward(&L->act, x, L->xq, numel_v(t, n->in[0]));
+		if (!L->act_fused) /* else its input's producer wrote xq */
+			sq_act_forward(&L->act, x, L->xq, numel_v(t, n->in[0]));
 		x = L->xq;
 	}
+	/* the quantizer of the layer reading this node's output, fused into its forward */
+	TLayer *QL = t->actq_of[i] >= 0 && !t->calibrating ? &t->L[t->actq_of[i]] : NULL;
 	const float *w = L ? L->wgraph : n->nin > 1 && n->in[1] >= 0 ? data_of(t, n->in[1]) : NULL;
 	if (t->relu_from[i] >= 0) /* done by its producer */
 		return;
@@ -489,7 +539,11 @@ static void forward_node(Trainer *t, int i)
 		RtPool p;
 		rt_pool_params(g, n, &p);
 		p.storage_order = 0;
-		rt_maxpool_train_fast(&p, x, y, t->idx[i]);
+		if (QL)
+			rt_maxpool_train_actq_fast(&p, x, y, t->idx[i], QL->act.qn, QL->act.qp, QL->act.s,
+			                           QL->xq);
+		else
+			rt_maxpool_train_fast(&p, x, y, t->idx[i]);
 		break;
 	}
 	case OP_AVERAGEPOOL: {
@@ -511,8 +565,14 @@ static void forward_node(Trainer *t, int i)
 		float *gamma = g->values[n->in[1]].data, *beta = g->values[n->in[2]].data;
 		float *rm = g->values[n->in[3]].data, *rv = g->values[n->in[4]].data;
 		if (t->o->cfg.bn == FE_BN_BATCH) {
-			rt_batchnorm_train_forward_fast(s->d[0], c, sp, x, gamma, beta, eps, y,
-			                                t->bn_mean[i], t->bn_invstd[i], relu);
+			if (QL) /* (with a fused Relu: y is the quantizer's input) */
+				rt_batchnorm_train_forward_actq_fast(s->d[0], c, sp, x, gamma, beta, eps, y,
+				                                     t->bn_mean[i], t->bn_invstd[i], relu,
+				                                     QL->act.qn, QL->act.qp, QL->act.s,
+				                                     QL->xq);
+			else
+				rt_batchnorm_train_forward_fast(s->d[0], c, sp, x, gamma, beta, eps, y,
+				                                t->bn_mean[i], t->bn_invstd[i], relu);
 			rt_batchnorm_running_update(c, s->d[0] * sp, t->bn_mean[i], t->bn_invstd[i], eps,
 			                            0.1f, rm, rv);
 		} else {
@@ -602,7 +662,8 @@ static void backward_node(Trainer *t, int i)
 	const float *x = n->in[0] >= 0 ? data_of(t, n->in[0]) : NULL;
 	int li = t->layer_of[i];
 	TLayer *L = li >= 0 ? &t->L[li] : NULL;
-	float *dx = L && L->act_on ? t->tmp : needs(t, n, 0) ? grad_dst(t, n->in[0], t->tmp) : NULL;
+	float *dx = L && L->act_on && !L->act_fused ? t->tmp
+	          : needs(t, n, 0) ? grad_dst(t, n->in[0], t->tmp) : NULL;
 	if (L && L->act_on)
 		x = L->xq;
 	switch (n->op) {
@@ -637,7 +698,7 @@ static void backward_node(Trainer *t, int i)
 				gq = t->ps1;
 			}
 			sq_backward(&L->q, L->latent, gq, L->glatent);
-			if (L->act_on) {
+			if (L->act_on && !L->act_fused) {
 				float *gx = needs(t, n, 0) ? grad_dst(t, n->in[0], L->gxq) : L->gxq;
 				sq_act_backward(&L->act, data_of(t, n->in[0]), t->tmp, gx, nx);
 				if (needs(t, n, 0))
@@ -705,7 +766,11 @@ static void backward_node(Trainer *t, int i)
 		RtPool p;
 		rt_pool_params(g, n, &p);
 		p.storage_order = 0;
-		if (n->op == OP_MAXPOOL)
+		if (n->op == OP_MAXPOOL && t->actq_of[i] >= 0) {
+			SqAct *q = &t->L[t->actq_of[i]].act;
+			sq_act_add_ds(q, rt_maxpool_backward_actq_fast(&p, t->idx[i], y, q->qn, q->qp,
+			                                               q->s, dy, dx), ny);
+		} else if (n->op == OP_MAXPOOL)
 			rt_maxpool_backward_fast(&p, t->idx[i], dy, dx);
 		else
 			rt_avgpool_backward_ref(&p, dy, dx);
@@ -725,7 +790,13 @@ static void backward_node(Trainer *t, int i)
 		float *dg = t->ps1, *dbt = t->ps2;
 		float *gamma = g->values[n->in[1]].data;
 		float *dxx = dx ? dx : t->tmp2;
-		if (t->o->cfg.bn == FE_BN_BATCH)
+		if (t->actq_of[i] >= 0) { /* batch mode, fused Relu: y is the quantizer's input */
+			SqAct *q = &t->L[t->actq_of[i]].act;
+			double ds = rt_batchnorm_backward_actq_fast(s->d[0], c, sp, x, gamma,
+			                                            t->bn_mean[i], t->bn_invstd[i], y, 1,
+			                                            q->qn, q->qp, q->s, dy, dx, dg, dbt);
+			sq_act_add_ds(q, ds, ny);
+		} else if (t->o->cfg.bn == FE_BN_BATCH)
 			rt_batchnorm_backward_fast(s->d[0], c, sp, x, gamma, t->bn_mean[i], t->bn_invstd[i],
 			                           bn_relu ? y : NULL, dy, dx, dg, dbt);
 		else
@@ -899,6 +970,7 @@ static void calibrate(Trainer *t, const FeDataset *ds, const int64_t *perm, int6
 		return;
 	int64_t per = fe_dataset_sample_numel(ds);
 	float *xin = t->act[t->in_v];
+	t->calibrating = 1;
 	for (int k = 0; k < t->nL; k++)
 		memcpy(t->L[k].wgraph, t->g->values[t->L[k].wv].data,
 		       sizeof(float) * (size_t)(t->L[k].C * t->L[k].per));
@@ -917,7 +989,7 @@ static void calibrate(Trainer *t, const FeDataset *ds, const int64_t *perm, int6
 				forward_node(t, i);
 			}
 		}
-	}
+	}	t->calibrating = 0;
 }
 
 int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)

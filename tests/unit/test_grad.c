@@ -1220,6 +1220,8 @@ static void maxpool_fast_case(const RtPool *p, Rng *rng, int it, int ties)
 	if (ties) /* few distinct values: the first maximum must win */
 		for (int64_t i = 0; i < nx; i++)
 			x[i] = (float)rng_int(rng, 0, 2);
+	for (int64_t i = 0; i < nx; i += 17) /* NaN (never greater, kept when first), Inf */
+		x[i] = i % 3 == 0 ? NAN : i % 3 == 1 ? INFINITY : -INFINITY;
 	float *y = nan_buf(ny), *dx = nan_buf(nx);
 	int64_t *idx = malloc(sizeof(int64_t) * (size_t)(ny ? ny : 1));
 	rt_maxpool_ref(p, x, y, idx);
@@ -1447,6 +1449,211 @@ static void test_act_quant_fast(void **state)
 		}
 }
 
+/* q_in with the quantizer's special inputs: NaN, +-0, +-Inf, exact halves of the step
+ * (ties), values at and beyond both ends of the range */
+static void actq_specials(Rng *r, float *q, int64_t n, int qn, int qp, float s)
+{
+	for (int64_t i = 0; i < n; i++) {
+		int64_t k = rng_int(r, 0, 29);
+		if (k == 0)
+			q[i] = NAN;
+		else if (k == 1)
+			q[i] = INFINITY;
+		else if (k == 2)
+			q[i] = -INFINITY;
+		else if (k == 3)
+			q[i] = -0.0f;
+		else if (k == 4)
+			q[i] = 0.0f;
+		else if (k == 5)
+			q[i] = s * (float)qp;
+		else if (k == 6)
+			q[i] = -s * (float)qn;
+		else if (k < 10)
+			q[i] = s * (float)(rng_int(r, -2 * qn - 2, 2 * qp + 2)) * 0.5f;
+	}
+}
+
+static void check_ds(const char *what, int it, double got, double want, const float *dq,
+                     int64_t n, int qn, int qp)
+{
+	double tol = 1e-12;
+	for (int64_t i = 0; i < n; i++)
+		tol += 1e-12 * fabs(dq[i]) * (qn + qp + 1);
+	if (!(fabs(got - want) <= tol))
+		fail_msg("%s ds (case %d): %.17g vs %.17g", what, it, got, want);
+}
+
+/* The activation quantizer's backward fused into the BatchNormalization (+Relu) and MaxPool
+ * backward: dx (dgamma, dbeta) bit for bit those of the unfused pair, ds within rounding of
+ * rt_act_quant_backward_fast's and the same bits for every ISA and thread count. */
+static void test_actq_fused_vs_unfused(void **state)
+{
+	(void)state;
+	Rng rng = {0x9a0c40};
+	const int64_t shapes[][3] = {{1, 1, 1}, {2, 3, 1}, {1, 2, 7}, {3, 2, 8}, {2, 5, 9},
+	                             {4, 3, 17}, {5, 4, 49}, {8, 32, 196}, {64, 2, 784}};
+	const int qs[][2] = {{0, 255}, {0, 3}, {0, 1}, {128, 127}};
+	RtIsa isas[RT_ISA_COUNT];
+	int nis = n_isas(isas);
+	RtIsa isa0 = rt_isa_get();
+	int it = 0;
+	for (size_t sh = 0; sh < sizeof shapes / sizeof *shapes; sh++)
+		for (int relu = 0; relu < 2; relu++)
+			for (size_t q = 0; q < sizeof qs / sizeof *qs; q++, it++) {
+				int64_t n = shapes[sh][0], c = shapes[sh][1], sp = shapes[sh][2];
+				int64_t nx = n * c * sp;
+				int qn = qs[q][0], qp = qs[q][1];
+				float s = 0.05f + 0.1f * (float)q;
+				float *x = rand_buf(&rng, nx), *gamma = rand_buf(&rng, c);
+				float *beta = rand_buf(&rng, c), *dq = rand_buf(&rng, nx);
+				float *qin = nan_buf(nx), mean[32], inv[32];
+				for (int64_t i = 0; i < c; i++) /* outputs across the quantizer's range */
+					gamma[i] *= s * (float)(qn + qp) * 0.5f;
+				if (sh % 3 == 1) /* NaN and Inf in one channel's input */
+					x[0] = sh % 2 ? NAN : INFINITY;
+				rt_batchnorm_train_forward_fast(n, c, sp, x, gamma, beta, 1e-5f, qin, mean, inv,
+				                                relu);
+				float *rq = nan_buf(nx);
+				rt_act_quant_fast(qin, rq, nx, qn, qp, s);
+				for (int ii = 0; ii < nis; ii++) { /* the forward with the quantizer fused */
+					rt_isa_set(isas[ii]);
+					for (int th = 1; th <= 2; th++) {
+						rt_set_threads(th);
+						float *y = nan_buf(nx), *xq = nan_buf(nx), m2[32], i2[32];
+						rt_batchnorm_train_forward_actq_fast(n, c, sp, x, gamma, beta, 1e-5f, y,
+						                                     m2, i2, relu, qn, qp, s, xq);
+						check_same("bn actq forward y", it, y, qin, nx);
+						check_same("bn actq forward xq", it, xq, rq, nx);
+						check_same("bn actq forward mean", it, m2, mean, c);
+						check_same("bn actq forward invstd", it, i2, inv, c);
+						free(y), free(xq);
+					}
+				}
+				rt_isa_set(isa0);
+				free(rq);
+				x[0] = 0.5f;
+				rt_batchnorm_train_forward_fast(n, c, sp, x, gamma, beta, 1e-5f, qin, mean, inv,
+				                                relu);
+				for (int64_t i = 0; i < c; i++)
+					gamma[i] /= s * (float)(qn + qp) * 0.5f;
+				actq_specials(&rng, qin, nx, qn, qp, s);
+				if (relu)
+					for (int64_t i = 0; i < nx; i++)
+						qin[i] = qin[i] < 0 ? 0.0f : qin[i];
+				float *gq = nan_buf(nx), *rdx = nan_buf(nx), rdg[32], rdb[32];
+				double rds = rt_act_quant_backward_fast(qin, dq, gq, nx, qn, qp, s);
+				rt_batchnorm_backward_fast(n, c, sp, x, gamma, mean, inv, relu ? qin : NULL, gq,
+				                           rdx, rdg, rdb);
+				double keep = 0;
+				for (int ii = 0; ii < nis; ii++) {
+					rt_isa_set(isas[ii]);
+					for (int th = 1; th <= 2; th++) {
+						rt_set_threads(th);
+						float *dx = nan_buf(nx), dg[32], db[32];
+						double ds = rt_batchnorm_backward_actq_fast(
+							n, c, sp, x, gamma, mean, inv, qin, relu, qn, qp, s, dq, dx, dg,
+							db);
+						check_same("bn actq dx", it, dx, rdx, nx);
+						check_same("bn actq dgamma", it, dg, rdg, c);
+						check_same("bn actq dbeta", it, db, rdb, c);
+						check_ds("bn actq", it, ds, rds, dq, nx, qn, qp);
+						if (ii == 0 && th == 1)
+							keep = ds;
+						else if (memcmp(&ds, &keep, sizeof ds))
+							fail_msg("bn actq ds (case %d): isa/threads differ", it);
+						/* dx not wanted */
+						float dg2[32];
+						double ds2 = rt_batchnorm_backward_actq_fast(
+							n, c, sp, x, gamma, mean, inv, qin, relu, qn, qp, s, dq, NULL, dg2,
+							NULL);
+						check_same("bn actq dgamma alone", it, dg2, rdg, c);
+						if (memcmp(&ds2, &keep, sizeof ds2))
+							fail_msg("bn actq ds without dx (case %d) differs", it);
+						free(dx);
+					}
+				}
+				rt_isa_set(isa0);
+				rt_set_threads(0);
+				free(x), free(gamma), free(beta), free(dq), free(qin), free(gq), free(rdx);
+			}
+	/* MaxPool: random pools (overlapping windows, pads and dilations, storage order 1: the
+	 * unfused path), then the VGG shapes */
+	for (int k = 0; k < 60; k++, it++) {
+		int nsp = (int)rng_int(&rng, 1, 2);
+		int64_t in[2], kk[2], st[2], dl[2], pb[2], pe[2];
+		for (int i = 0; i < nsp; i++) {
+			kk[i] = rng_int(&rng, 1, 3);
+			st[i] = rng_int(&rng, 1, 3);
+			dl[i] = k % 5 == 4 ? rng_int(&rng, 1, 2) : 1;
+			pb[i] = k % 7 == 6 ? rng_int(&rng, 0, kk[i] - 1) : 0;
+			pe[i] = k % 7 == 6 ? rng_int(&rng, 0, kk[i] - 1) : 0;
+			in[i] = rng_int(&rng, dl[i] * (kk[i] - 1) + 1, 30);
+		}
+		if (k >= 56) { /* the VGG shape: 2x2 stride 2, even and odd sizes */
+			nsp = 2;
+			for (int i = 0; i < 2; i++)
+				kk[i] = st[i] = 2, dl[i] = 1, pb[i] = pe[i] = 0;
+			in[0] = k == 56 ? 28 : k == 57 ? 14 : k == 58 ? 7 : 6;
+			in[1] = k == 59 ? 9 : in[0];
+		}
+		int64_t n = rng_int(&rng, 1, 3), c = k % 10 == 0 || k >= 56 ? 300 : rng_int(&rng, 1, 5);
+		RtPool p = pool_params(nsp, n, c, in, kk, st, dl, pb, pe, k % 3 == 2, 0);
+		p.storage_order = k % 11 == 10;
+		int64_t nx, ny;
+		pool_sizes(&p, &nx, &ny);
+		int qn = qs[k % 4][0], qp = qs[k % 4][1];
+		float s = 0.05f + 0.1f * (float)(k % 4);
+		float *x = rand_buf(&rng, nx), *dq = rand_buf(&rng, ny), *y = nan_buf(ny);
+		for (int64_t i = 0; i < nx; i++)
+			x[i] *= 0.5f * s * (float)(qn + qp);
+		if (k % 2) /* ties */
+			for (int64_t i = 0; i < nx; i++)
+				x[i] = s * (float)rng_int(&rng, 0, 2);
+		actq_specials(&rng, x, nx, qn, qp, s);
+		int64_t *idx = malloc(sizeof(int64_t) * (size_t)(ny ? ny : 1));
+		rt_maxpool_ref(&p, x, y, idx);
+		{ /* the forward with the quantizer fused */
+			float *rq = nan_buf(ny);
+			rt_act_quant_fast(y, rq, ny, qn, qp, s);
+			for (int th = 1; th <= 2; th++) {
+				rt_set_threads(th);
+				float *fy = nan_buf(ny), *xq = nan_buf(ny);
+				int64_t *fidx = malloc(sizeof(int64_t) * (size_t)(ny ? ny : 1));
+				rt_maxpool_train_actq_fast(&p, x, fy, fidx, qn, qp, s, xq);
+				check_same("maxpool actq forward y", it, fy, y, ny);
+				check_same("maxpool actq forward xq", it, xq, rq, ny);
+				if (memcmp(fidx, idx, sizeof(int64_t) * (size_t)ny))
+					fail_msg("maxpool actq forward indices (case %d) differ", it);
+				free(fy), free(xq), free(fidx);
+			}
+			free(rq);
+		}
+		float *gq = nan_buf(ny), *rdx = nan_buf(nx);
+		double rds = rt_act_quant_backward_fast(y, dq, gq, ny, qn, qp, s);
+		rt_maxpool_backward_fast(&p, idx, gq, rdx);
+		double keep = 0;
+		for (int ii = 0; ii < nis; ii++) {
+			rt_isa_set(isas[ii]);
+			for (int th = 1; th <= 2; th++) {
+				rt_set_threads(th);
+				float *dx = nan_buf(nx);
+				double ds = rt_maxpool_backward_actq_fast(&p, idx, y, qn, qp, s, dq, dx);
+				check_same("maxpool actq dx", it, dx, rdx, nx);
+				check_ds("maxpool actq", it, ds, rds, dq, ny, qn, qp);
+				if (ii == 0 && th == 1)
+					keep = ds;
+				else if (memcmp(&ds, &keep, sizeof ds))
+					fail_msg("maxpool actq ds (case %d): isa/threads differ", it);
+				free(dx);
+			}
+		}
+		rt_isa_set(isa0);
+		rt_set_threads(0);
+		free(x), free(dq), free(y), free(idx), free(gq), free(rdx);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1474,6 +1681,7 @@ int main(void)
 		cmocka_unit_test(test_maxpool_fast_vs_ref),
 		cmocka_unit_test(test_batchnorm_fast_vs_ref),
 		cmocka_unit_test(test_act_quant_fast),
+		cmocka_unit_test(test_actq_fused_vs_unfused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
