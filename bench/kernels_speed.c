@@ -28,18 +28,23 @@ typedef struct {
 } Layer;
 
 static const Layer layers[] = {
+	{"vgg 3->32 28x28 k27", 3, 28, 28, 32, 3, 1},
 	{"vgg 32->32 28x28 k288", 32, 28, 28, 32, 3, 1},
+	{"vgg 32->64 14x14 k288", 32, 14, 14, 64, 3, 1},
 	{"vgg 64->64 28x28 k576", 64, 28, 28, 64, 3, 1},
 	{"vgg 64->64 14x14 k576", 64, 14, 14, 64, 3, 1},
+	{"vgg 64->128 7x7 k576", 64, 7, 7, 128, 3, 1},
 	{"vgg 128->128 14x14 k1152", 128, 14, 14, 128, 3, 1},
 	{"vgg 128->128 7x7 k1152", 128, 7, 7, 128, 3, 1},
+	{"1x1 64->64 14x14 k64", 64, 14, 14, 64, 1, 0},
 	{"vgg fc 1152->256", 1152, 1, 1, 256, 1, 0},
 	{"lenet c1 1->6 28x28 k25", 1, 28, 28, 6, 5, 2},
 	{"lenet c2 6->16 14x14 k150", 6, 14, 14, 16, 5, 0},
 	{"lenet fc1 400->120", 400, 1, 1, 120, 1, 0},
+	{"lenet fc2 120->84", 120, 1, 1, 84, 1, 0},
 };
 
-enum { V_F32, V_BITS, V_INT8 };
+enum { V_F32, V_BITS, V_INT8, V_GEMM };
 typedef struct {
 	const char *name;
 	int kind, binary, bits;
@@ -56,6 +61,8 @@ static const Variant variants[] = {
 	{"i8 W2A8", V_INT8, 0, 8},
 	{"i8 W1A8", V_INT8, 1, 8},
 	{"ss W2f32", V_BITS, 0, 32},
+	{"ss W1f32", V_BITS, 1, 32},
+	{"gemm b1", V_GEMM, 0, 0}, /* fc layers only: rtk_gemm_f32, one row */
 };
 #define NV ((int)(sizeof variants / sizeof variants[0]))
 
@@ -97,8 +104,12 @@ static void run(const Case *c)
 		rtk_conv_f32(&c->g, c->x, c->wf, c->bias, c->y, c->scr);
 	else if (c->v->kind == V_BITS)
 		rtk_qconv(&c->q, c->x, c->wp, c->scale, c->bias, c->y, c->scr);
-	else
+	else if (c->v->kind == V_INT8)
 		rtk_qconv_int8(&c->q, c->x, c->wp, c->scale, c->bias, c->y, c->scr);
+	else {
+		RtkGemm p = {1, c->g.m, c->g.c, 0};
+		rtk_gemm_f32(&p, c->x, c->wf, c->bias, c->y);
+	}
 }
 
 static int cmpd(const void *a, const void *b)
@@ -126,6 +137,19 @@ int main(int argc, char **argv)
 	int rounds = argc > 1 ? atoi(argv[1]) : 9;
 	if (rounds < 1)
 		rounds = 1;
+	/* optional second argument: only the variants whose names start with one of its
+	 * comma-separated prefixes (f32 always runs: it is the reference of the ratios) */
+	const char *only = argc > 2 ? argv[2] : NULL;
+	int on[NV];
+	for (int v = 0; v < NV; v++) {
+		on[v] = v == 0 || !only;
+		for (const char *s = only; s && *s;) {
+			size_t n = strcspn(s, ",");
+			if (n && strncmp(variants[v].name, s, n) == 0)
+				on[v] = 1;
+			s += n + (s[n] == ',');
+		}
+	}
 	printf("# us per call (median of %d rounds, one thread); ratio = f32 / variant\n", rounds);
 	for (size_t li = 0; li < sizeof layers / sizeof layers[0]; li++) {
 		const Layer *L = &layers[li];
@@ -166,7 +190,7 @@ int main(int argc, char **argv)
 			if (va->bits && va->bits < 32)
 				q.qp = (1 << va->bits) - 1;
 			c->q = q;
-			size_t ss = va->kind == V_F32 ? rtk_conv_f32_scratch(&g)
+			size_t ss = va->kind == V_F32 || va->kind == V_GEMM ? rtk_conv_f32_scratch(&g)
 			            : va->kind == V_BITS ? rtk_qconv_scratch(&q) : rtk_qconv_int8_scratch(&q);
 			c->scr = alloc64(ss);
 		}
@@ -174,10 +198,16 @@ int main(int argc, char **argv)
 		double tf = time_case(&cs[0], 1);
 		int reps = (int)(5000.0 / (tf > 0.1 ? tf : 0.1));
 		reps = reps < 1 ? 1 : reps;
+		int fc = L->h == 1 && L->w == 1 && L->k == 1;
+		for (int v = 0; v < NV; v++)
+			if (!on[v] || (variants[v].kind == V_GEMM && !fc))
+				for (int r = 0; r < rounds; r++)
+					tm[(size_t)v * rounds + r] = 0;
 		for (int r = 0; r < rounds; r++)
 			for (int i = 0; i < NV; i++) {
 				int v = r % 2 ? NV - 1 - i : i;
-				tm[(size_t)v * rounds + r] = time_case(&cs[v], reps);
+				if (on[v] && (variants[v].kind != V_GEMM || fc))
+					tm[(size_t)v * rounds + r] = time_case(&cs[v], reps);
 			}
 		printf("%-28s", L->name);
 		for (int v = 0; v < NV; v++) {
@@ -186,7 +216,8 @@ int main(int argc, char **argv)
 		}
 		printf(" f32 %8.2f\n", med[0]);
 		for (int v = 1; v < NV; v++)
-			printf("    %-10s %8.2f us  x%.2f\n", variants[v].name, med[v], med[0] / med[v]);
+			if (med[v] > 0)
+				printf("    %-10s %8.2f us  x%.2f\n", variants[v].name, med[v], med[0] / med[v]);
 		for (int v = 0; v < NV; v++)
 			free(cs[v].scr);
 		free(tm); free(x); free(wf); free(scale); free(bias); free(y); free(wp);

@@ -77,11 +77,14 @@ void rtk_qconv_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
  *   the activation planes over all kwords words);
  * - bits 1..8: y = fl(fl(fl(scale[m] * step) * fl(S)) + bias[m]), three roundings written
  *   as separate statements (no FMA contraction unless fp-contract=fast is forced);
- *   bits 32: y = fl(scale[m] * acc) + bias[m], acc a float sum over the taps in order;
+ *   bits 32: y = fl(scale[m] * acc) + bias[m], acc a float sum over the taps (in vector
+ *   lanes: the order differs from the scalar twin's, within float rounding);
  * - the scratch regions start at multiples of 64 bytes from the scratch pointer; loads
  *   are unaligned-safe, so w, x, y only need their natural alignment (64 is best);
- * - scratch bytes (bits 1..8), each term rounded up to 64:
- *   c*h*w + kwords*64 + 16*bits*kwords*8 + 16*4; (bits 32): k*16*4 + 4*((k+7)&~7)*4. */
+ * - scratch bytes: rtk_qconv_scratch() (pure arithmetic on p: the backend sizes the
+ *   workspace from it at compile time); bits 1..8 hold the quantized input and the bit
+ *   planes of a block of patches, bits 32 the float patches (or the padded input for
+ *   stride 1) and 4 unpacked weight rows. */
 
 /* The same quantized convolution (activation bits 1..8 only) by 8-bit multiply-adds
  * (AVX2 vpmaddubsw, NEON SDOT with +dotprod, else SMLAL): same arguments, packed weights,

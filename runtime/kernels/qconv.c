@@ -17,8 +17,10 @@
  * The weight rows of a channel (kwords words each) are reused over the block's positions
  * from L1; the block's planes (QPB*bits*kwords words) stay in L1/L2 over the channels.
  *
- * Activation bits 32 (float, sign-select): the float im2col + micro-kernel of conv.c
- * against weight rows unpacked to -1/0/+1 floats, y = fl(scale * sum) + bias.
+ * Activation bits 32 (float, sign-select): the float convolution of conv.c (rtk_fconv)
+ * against weight rows unpacked to -1/0/+1 floats (RTK_MR rows at a time, vector unpack),
+ * or, for Gemm-like layers (<= RTK_DOTMAX positions), rtk_sdot straight from the packed
+ * rows; y = fl(scale * sum) + bias (two statements).
  */
 #include "rtk_internal.h"
 
@@ -387,93 +389,31 @@ qconv_bits(const RtkQConv *p, const float *x, const uint64_t *w, const float *sc
 	}
 }
 
-/* bit_floats[v][i] = bit i of byte v as 0.0f or 1.0f: unpacks ternary weight rows 8 taps at
- * a time. */
-#define RTK_B8(v) {(float)((v) & 1), (float)((v) >> 1 & 1), (float)((v) >> 2 & 1),         \
-                   (float)((v) >> 3 & 1), (float)((v) >> 4 & 1), (float)((v) >> 5 & 1),   \
-                   (float)((v) >> 6 & 1), (float)((v) >> 7 & 1)}
-#define RTK_B32(v) RTK_B8(v), RTK_B8(v + 1), RTK_B8(v + 2), RTK_B8(v + 3), RTK_B8(v + 4), \
-                   RTK_B8(v + 5), RTK_B8(v + 6), RTK_B8(v + 7)
-#define RTK_B64(v) RTK_B32(v), RTK_B32(v + 8), RTK_B32(v + 16), RTK_B32(v + 24),         \
-                   RTK_B32(v + 32), RTK_B32(v + 40), RTK_B32(v + 48), RTK_B32(v + 56)
-static const float bit_floats[256][8] = {RTK_B64(0), RTK_B64(64), RTK_B64(128), RTK_B64(192)};
-#undef RTK_B8
-/* sign_floats[v][i] = bit i of byte v as -1.0f or +1.0f (binary weights). */
-#define RTK_B8(v) {(float)(2 * ((v) & 1) - 1), (float)(2 * ((v) >> 1 & 1) - 1),             \
-                   (float)(2 * ((v) >> 2 & 1) - 1), (float)(2 * ((v) >> 3 & 1) - 1),       \
-                   (float)(2 * ((v) >> 4 & 1) - 1), (float)(2 * ((v) >> 5 & 1) - 1),       \
-                   (float)(2 * ((v) >> 6 & 1) - 1), (float)(2 * ((v) >> 7 & 1) - 1)}
-static const float sign_floats[256][8] = {RTK_B64(0), RTK_B64(64), RTK_B64(128), RTK_B64(192)};
-#undef RTK_B8
-#undef RTK_B32
-#undef RTK_B64
-
 /* Weight row stride of the float-activation path: k rounded up to whole bytes of taps. */
 static inline int32_t f32act_kp(int32_t k)
 {
 	return (k + 7) & ~7;
 }
 
-/* Float activations: t unpacked to -1/0/+1 floats, four channels at a time, against the
- * block's float patches. Scratch: col [k][RTK_PB], then wf [4][kp]. */
+/* Float activations: rtk_fconv (rtk_internal.h) with the rows of RTK_MR channels at a time
+ * unpacked to -1/0/+1 floats, y = fl(scale * acc) + bias. Scratch: the unpacked rows
+ * [RTK_MR][kp], then rtk_fconv's buffer. */
 static void qconv_f32act(const RtkQConv *p, const float *x, const uint64_t *w,
                          const float *scale, const float *bias, float *y, void *scratch)
 {
-	const RtkConv *g = &p->g;
-	const int32_t cg = g->c / g->group, mg = g->m / g->group;
-	const int32_t k = p->k, n = p->kwords, npos = g->oh * g->ow, kp = f32act_kp(k);
-	float *col = scratch;
-	float *wf = (float *)(void *)((char *)scratch + rtk_col_bytes(k));
-	float acc[4][RTK_PB];
-
-	for (int32_t grp = 0; grp < g->group; grp++) {
-		const float *xg = x + (size_t)grp * cg * g->h * g->w;
-		for (int32_t q0 = 0; q0 < npos; q0 += RTK_PB) {
-			int32_t np = RTK_MIN(RTK_PB, npos - q0);
-			rtk_im2col_f32(g, xg, cg, q0, np, col);
-			for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += 4) {
-				int32_t nm = RTK_MIN(4, (grp + 1) * mg - m0);
-				for (int32_t r = 0; r < nm; r++) {
-					int32_t m = m0 + r;
-					const uint64_t *tp = w + (size_t)(p->binary ? m : 2 * m) * n;
-					const uint64_t *tm = p->binary ? tp : tp + n;
-					float *wr = wf + (size_t)r * kp;
-					/* little endian: byte q of a row holds taps 8q..8q+7 */
-					const uint8_t *bp = (const uint8_t *)tp, *bm = (const uint8_t *)tm;
-					if (p->binary) {
-						for (int32_t q = 0; q < kp / 8; q++)
-							__builtin_memcpy(wr + q * 8, sign_floats[bp[q]], 8 * sizeof(float));
-					} else {
-						for (int32_t q = 0; q < kp / 8; q++) {
-							float d[8];
-							__builtin_memcpy(d, bit_floats[bp[q]], sizeof d);
-							for (int32_t i = 0; i < 8; i++)
-								d[i] -= bit_floats[bm[q]][i];
-							__builtin_memcpy(wr + q * 8, d, sizeof d);
-						}
-					}
-				}
-				const float *w1 = wf + (size_t)(nm > 1) * kp, *w2 = wf + (size_t)(nm > 2) * 2 * kp;
-				const float *w3 = wf + (size_t)(nm > 3) * 3 * kp;
-				rtk_mk4(col, k, wf, w1, w2, w3, acc);
-				for (int32_t r = 0; r < nm; r++) {
-					float b = bias ? bias[m0 + r] : 0.0f;
-					float *ym = y + (size_t)(m0 + r) * npos + q0;
-					for (int32_t q = 0; q < np; q++) {
-						float o = scale[m0 + r] * acc[r][q];
-						o = o + b;
-						ym[q] = g->relu && o < 0.0f ? 0.0f : o;
-					}
-				}
-			}
-		}
-	}
+	const int32_t kp = f32act_kp(p->k);
+	RtkWSrc ws = {.wq = w, .kwords = p->kwords, .binary = p->binary, .kp = kp,
+	              .wbuf = scratch};
+	float *buf = (float *)(void *)((char *)scratch +
+	                               rtk_align64((size_t)RTK_MR * kp * sizeof(float)));
+	rtk_fconv(&p->g, x, &ws, scale, bias, y, buf);
 }
 
 size_t rtk_qconv_scratch(const RtkQConv *p)
 {
-	if (p->bits == 32) /* col [k][RTK_PB], then four unpacked weight rows [4][kp] */
-		return rtk_col_bytes(p->k) + rtk_align64((size_t)4 * f32act_kp(p->k) * sizeof(float));
+	if (p->bits == 32) /* unpacked weight rows [RTK_MR][kp], then rtk_fconv's buffer */
+		return rtk_align64((size_t)RTK_MR * f32act_kp(p->k) * sizeof(float)) +
+		       rtk_fconv_bytes(&p->g);
 	return qlayout(p).end;
 }
 

@@ -16,70 +16,6 @@ static inline size_t rtk_align64(size_t n)
 	return (n + 63) & ~(size_t)63;
 }
 
-/* Output positions per block of the float im2col kernels (rtk_conv_f32 and the float-
- * activation path of rtk_qconv): a block's patches are stored transposed, col[j][p] for
- * tap j < k and position p < RTK_PB, so the micro-kernel's inner loop runs over positions. */
-#define RTK_PB 16
-
-/* Fills col [k][RTK_PB] with the patches of the np <= RTK_PB output positions q0.. (row
- * major over oh x ow) of the group whose input channels start at xg; taps outside the
- * input read as 0, and so do the columns p >= np. */
-static inline void rtk_im2col_f32(const RtkConv *g, const float *xg, int32_t cg, int32_t q0,
-                                  int32_t np, float *col)
-{
-	int32_t oy[RTK_PB], ox[RTK_PB];
-	for (int32_t p = 0; p < RTK_PB; p++) {
-		int32_t q = q0 + (p < np ? p : 0);
-		oy[p] = (q / g->ow) * g->sh - g->pt;
-		ox[p] = (q % g->ow) * g->sw - g->pl;
-	}
-	int32_t j = 0;
-	for (int32_t ci = 0; ci < cg; ci++)
-	for (int32_t r = 0; r < g->kh; r++)
-	for (int32_t s = 0; s < g->kw; s++, j++) {
-		const float *xc = xg + (size_t)ci * g->h * g->w;
-		float *cj = col + (size_t)j * RTK_PB;
-		for (int32_t p = 0; p < RTK_PB; p++) {
-			int32_t iy = oy[p] + r * g->dh, ix = ox[p] + s * g->dw;
-			int in = p < np && iy >= 0 && iy < g->h && ix >= 0 && ix < g->w;
-			cj[p] = in ? xc[iy * g->w + ix] : 0.0f;
-		}
-	}
-}
-
-/* The micro-kernel of the float convolutions: acc[r][p] = sum_j w_r[j] * col[j][p] for the
- * four weight rows w_r (callers repeat a row when fewer remain) and RTK_PB positions; j
- * ascends, one accumulator per (r, p), so every caller gets the same rounding. */
-static inline void rtk_mk4(const float *col, int32_t k, const float *w0, const float *w1,
-                           const float *w2, const float *w3, float acc[4][RTK_PB])
-{
-	float a0[RTK_PB], a1[RTK_PB], a2[RTK_PB], a3[RTK_PB];
-	for (int32_t p = 0; p < RTK_PB; p++)
-		a0[p] = a1[p] = a2[p] = a3[p] = 0.0f;
-	for (int32_t j = 0; j < k; j++) {
-		const float *cj = col + (size_t)j * RTK_PB;
-		float v0 = w0[j], v1 = w1[j], v2 = w2[j], v3 = w3[j];
-		for (int32_t p = 0; p < RTK_PB; p++) {
-			a0[p] += v0 * cj[p];
-			a1[p] += v1 * cj[p];
-			a2[p] += v2 * cj[p];
-			a3[p] += v3 * cj[p];
-		}
-	}
-	for (int32_t p = 0; p < RTK_PB; p++) {
-		acc[0][p] = a0[p];
-		acc[1][p] = a1[p];
-		acc[2][p] = a2[p];
-		acc[3][p] = a3[p];
-	}
-}
-
-/* Float scratch needed by the im2col kernels: col [k][RTK_PB]. */
-static inline size_t rtk_col_bytes(int32_t k)
-{
-	return rtk_align64((size_t)(k > 0 ? k : 1) * RTK_PB * sizeof(float));
-}
-
 /* Activation code of x for the quantized kernels: u = rint(clamp(x * inv, lo, hi)) as
  * rt_act_quant_ref computes it (NaN fails both comparisons and becomes lo; adding and
  * subtracting 1.5 * 2^23 rounds half to even, |u| <= 255), stored as the byte u + z
@@ -194,6 +130,562 @@ static inline void rtk_perm_hwc(const RtkConv *g, const int8_t *src, int8_t *dst
 	for (int32_t ci = 0; ci < cg; ci++)
 		for (int32_t rs = 0; rs < khw; rs++)
 			dst[(size_t)rs * cg + ci] = src[(size_t)ci * khw + rs];
+}
+
+/* ---- float convolution and Gemm (conv.c, gemm.c, the float-activation path of qconv.c) ----
+ *
+ * Register-blocked micro-kernel: RTK_MR output channels x RTK_PB output positions in
+ * vector accumulators (AVX2: 4 x 3 ymm; NEON: 4 x 6 q registers), per tap one broadcast
+ * weight per channel and RTK_PB/8 (RTK_PB/4) vector loads of the tap's activations. Every
+ * output is one accumulator summed over the taps in ascending order (FMA where the
+ * compiler contracts), so remainders and paths differ only by contraction.
+ *
+ * The activations a tap reads for the block's RTK_PB positions are one contiguous row:
+ *   - stride 1 ("direct"): the input is copied once per call into a zero-padded buffer
+ *     [c][hp][wp]; output positions are numbered on a virtual grid oh x wp (v = oy*wp + ox,
+ *     columns ox >= ow are computed and dropped), so tap (ci, r, s) of positions v.. is the
+ *     row at ci*hp*wp + r*dh*wp + s*dw + v: no im2col at all (1x1 included);
+ *   - other strides: im2col of RTK_PB positions into col [k][RTK_PB];
+ *   - at most RTK_DOTMAX positions (Gemm-like layers): patches [npos][kd] and dot products
+ *     over k (vector accumulators over k, four channels at a time), as rtk_gemm_f32; the
+ *     sign-select layers of rtk_qconv read their packed rows there directly (rtk_sdot).
+ * Scratch (rtk_fconv_bytes, pure arithmetic on the geometry): the padded input plus
+ * (kw-1)*dw + RTK_PB floats of slack (stride 1), col [k][RTK_PB] (other strides), or
+ * npos * rtk_dot_ld(k) floats (Gemm-like). */
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#define RTK_F32_AVX2 1
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#define RTK_F32_NEON 1
+#endif
+
+#define RTK_PB 24     /* output positions per micro-kernel block (vector lanes) */
+#define RTK_MR 4      /* output channels per micro-kernel block (broadcast weights) */
+#define RTK_NB 4      /* blocks of positions that share one pass over a channel block */
+#define RTK_DOTMAX 7  /* at most this many output positions: the dot-product path */
+
+/* Fills col [k][RTK_PB] with the patches of the np <= RTK_PB output positions q0.. (row
+ * major over oh x ow) of the group whose input channels start at xg; taps outside the
+ * input read as 0, and so do the columns p >= np. */
+static inline void rtk_im2col_f32(const RtkConv *g, const float *xg, int32_t cg, int32_t q0,
+                                  int32_t np, float *col)
+{
+	int32_t oy[RTK_PB], ox[RTK_PB];
+	for (int32_t p = 0; p < RTK_PB; p++) {
+		int32_t q = q0 + (p < np ? p : 0);
+		oy[p] = p < np ? (q / g->ow) * g->sh - g->pt : -0x40000000;
+		ox[p] = (q % g->ow) * g->sw - g->pl;
+	}
+	float *cj = col;
+	for (int32_t ci = 0; ci < cg; ci++) {
+		const float *xc = xg + (size_t)ci * g->h * g->w;
+		for (int32_t r = 0; r < g->kh; r++)
+		for (int32_t s = 0; s < g->kw; s++, cj += RTK_PB)
+			for (int32_t p = 0; p < RTK_PB; p++) {
+				int32_t iy = oy[p] + r * g->dh, ix = ox[p] + s * g->dw;
+				int in = iy >= 0 && iy < g->h && ix >= 0 && ix < g->w;
+				cj[p] = in ? xc[iy * g->w + ix] : 0.0f;
+			}
+	}
+}
+
+/* The micro-kernel for nm <= RTK_MR channels (a constant after inlining):
+ *   out[i][p] = sum_j w[i*ldw + j] * B_j[p],  p < RTK_PB,
+ * taps j ascending over ci < nc, r < kh, s < kw with B_j = b + ci*plane + r*rs + s*cs.
+ * im2col blocks are nc = k taps of 1 x 1 with plane = RTK_PB. */
+static inline __attribute__((always_inline)) void
+rtk_mk_nm(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int32_t rs,
+          int32_t cs, const float *w, int32_t ldw, const int32_t nm, float out[RTK_MR][RTK_PB])
+{
+	const float *wj = w;
+#if defined(RTK_F32_AVX2)
+	__m256 a[RTK_MR][3];
+	for (int32_t i = 0; i < nm; i++)
+		a[i][0] = a[i][1] = a[i][2] = _mm256_setzero_ps();
+	for (int32_t ci = 0; ci < nc; ci++) {
+		const float *bc = b + (size_t)ci * plane;
+		for (int32_t r = 0; r < kh; r++)
+		for (int32_t s = 0; s < kw; s++, wj++) {
+			const float *bj = bc + r * rs + s * cs;
+			__m256 b0 = _mm256_loadu_ps(bj), b1 = _mm256_loadu_ps(bj + 8);
+			__m256 b2 = _mm256_loadu_ps(bj + 16);
+			for (int32_t i = 0; i < nm; i++) {
+				__m256 wv = _mm256_broadcast_ss(wj + (size_t)i * ldw);
+				a[i][0] = _mm256_fmadd_ps(wv, b0, a[i][0]);
+				a[i][1] = _mm256_fmadd_ps(wv, b1, a[i][1]);
+				a[i][2] = _mm256_fmadd_ps(wv, b2, a[i][2]);
+			}
+		}
+	}
+	for (int32_t i = 0; i < nm; i++) {
+		_mm256_storeu_ps(out[i], a[i][0]);
+		_mm256_storeu_ps(out[i] + 8, a[i][1]);
+		_mm256_storeu_ps(out[i] + 16, a[i][2]);
+	}
+#elif defined(RTK_F32_NEON)
+	float32x4_t a[RTK_MR][6];
+	for (int32_t i = 0; i < nm; i++)
+		for (int32_t v = 0; v < 6; v++)
+			a[i][v] = vdupq_n_f32(0.0f);
+	for (int32_t ci = 0; ci < nc; ci++) {
+		const float *bc = b + (size_t)ci * plane;
+		for (int32_t r = 0; r < kh; r++)
+		for (int32_t s = 0; s < kw; s++, wj++) {
+			const float *bj = bc + r * rs + s * cs;
+			float32x4_t bv[6];
+			for (int32_t v = 0; v < 6; v++)
+				bv[v] = vld1q_f32(bj + 4 * v);
+			for (int32_t i = 0; i < nm; i++) {
+				float32x4_t wv = vld1q_dup_f32(wj + (size_t)i * ldw);
+				for (int32_t v = 0; v < 6; v++)
+					a[i][v] = vfmaq_f32(a[i][v], bv[v], wv);
+			}
+		}
+	}
+	for (int32_t i = 0; i < nm; i++)
+		for (int32_t v = 0; v < 6; v++)
+			vst1q_f32(out[i] + 4 * v, a[i][v]);
+#else
+	float a[RTK_MR][RTK_PB];
+	for (int32_t i = 0; i < nm; i++)
+		for (int32_t p = 0; p < RTK_PB; p++)
+			a[i][p] = 0.0f;
+	for (int32_t ci = 0; ci < nc; ci++) {
+		const float *bc = b + (size_t)ci * plane;
+		for (int32_t r = 0; r < kh; r++)
+		for (int32_t s = 0; s < kw; s++, wj++) {
+			const float *bj = bc + r * rs + s * cs;
+			for (int32_t i = 0; i < nm; i++) {
+				float wv = wj[(size_t)i * ldw];
+				for (int32_t p = 0; p < RTK_PB; p++)
+					a[i][p] += wv * bj[p];
+			}
+		}
+	}
+	for (int32_t i = 0; i < nm; i++)
+		for (int32_t p = 0; p < RTK_PB; p++)
+			out[i][p] = a[i][p];
+#endif
+}
+
+static inline __attribute__((always_inline)) void
+rtk_mk(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int32_t rs,
+       int32_t cs, const float *w, int32_t ldw, int32_t nm, float out[RTK_MR][RTK_PB])
+{
+	switch (nm) {
+	case 1: rtk_mk_nm(b, nc, plane, kh, kw, rs, cs, w, ldw, 1, out); break;
+	case 2: rtk_mk_nm(b, nc, plane, kh, kw, rs, cs, w, ldw, 2, out); break;
+	case 3: rtk_mk_nm(b, nc, plane, kh, kw, rs, cs, w, ldw, 3, out); break;
+	default: rtk_mk_nm(b, nc, plane, kh, kw, rs, cs, w, ldw, RTK_MR, out); break;
+	}
+}
+
+#if defined(RTK_F32_AVX2)
+static inline float rtk_hsum8(__m256 v)
+{
+	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+	s = _mm_add_ss(s, _mm_movehdup_ps(s));
+	return _mm_cvtss_f32(s);
+}
+#endif
+
+/* Dot products of one row a [k] with nw <= 4 rows w + i*ldw (nw a constant after
+ * inlining): out[i] = sum_j a[j] * w_i[j], with vector partial sums over j. */
+static inline __attribute__((always_inline)) void
+rtk_dot_nw(const float *a, const float *w, int32_t ldw, int32_t k, const int32_t nw,
+           float out[4])
+{
+#if defined(RTK_F32_AVX2)
+	__m256 s[4][2];
+	for (int32_t i = 0; i < nw; i++)
+		s[i][0] = s[i][1] = _mm256_setzero_ps();
+	int32_t j = 0;
+	for (; j + 16 <= k; j += 16) {
+		__m256 a0 = _mm256_loadu_ps(a + j), a1 = _mm256_loadu_ps(a + j + 8);
+		for (int32_t i = 0; i < nw; i++) {
+			const float *wi = w + (size_t)i * ldw + j;
+			s[i][0] = _mm256_fmadd_ps(_mm256_loadu_ps(wi), a0, s[i][0]);
+			s[i][1] = _mm256_fmadd_ps(_mm256_loadu_ps(wi + 8), a1, s[i][1]);
+		}
+	}
+	if (j + 8 <= k) {
+		__m256 a0 = _mm256_loadu_ps(a + j);
+		for (int32_t i = 0; i < nw; i++)
+			s[i][0] = _mm256_fmadd_ps(_mm256_loadu_ps(w + (size_t)i * ldw + j), a0, s[i][0]);
+		j += 8;
+	}
+	if (j < k) { /* 1..7 taps left: masked loads read nothing past k */
+		__m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(k - j),
+		                                  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+		__m256 a0 = _mm256_maskload_ps(a + j, mask);
+		for (int32_t i = 0; i < nw; i++)
+			s[i][1] = _mm256_fmadd_ps(_mm256_maskload_ps(w + (size_t)i * ldw + j, mask), a0,
+			                          s[i][1]);
+	}
+	for (int32_t i = 0; i < nw; i++)
+		out[i] = rtk_hsum8(_mm256_add_ps(s[i][0], s[i][1]));
+#elif defined(RTK_F32_NEON)
+	float32x4_t s[4][4];
+	for (int32_t i = 0; i < nw; i++)
+		for (int32_t v = 0; v < 4; v++)
+			s[i][v] = vdupq_n_f32(0.0f);
+	int32_t j = 0;
+	for (; j + 16 <= k; j += 16) {
+		float32x4_t av[4];
+		for (int32_t v = 0; v < 4; v++)
+			av[v] = vld1q_f32(a + j + 4 * v);
+		for (int32_t i = 0; i < nw; i++)
+			for (int32_t v = 0; v < 4; v++)
+				s[i][v] = vfmaq_f32(s[i][v], vld1q_f32(w + (size_t)i * ldw + j + 4 * v), av[v]);
+	}
+	for (; j + 4 <= k; j += 4) {
+		float32x4_t a0 = vld1q_f32(a + j);
+		for (int32_t i = 0; i < nw; i++)
+			s[i][0] = vfmaq_f32(s[i][0], vld1q_f32(w + (size_t)i * ldw + j), a0);
+	}
+	for (int32_t i = 0; i < nw; i++) {
+		float t = vaddvq_f32(vaddq_f32(vaddq_f32(s[i][0], s[i][1]), vaddq_f32(s[i][2], s[i][3])));
+		for (int32_t jj = j; jj < k; jj++)
+			t += a[jj] * w[(size_t)i * ldw + jj];
+		out[i] = t;
+	}
+#else
+	float s[4][8];
+	for (int32_t i = 0; i < nw; i++)
+		for (int32_t l = 0; l < 8; l++)
+			s[i][l] = 0.0f;
+	int32_t j = 0;
+	for (; j + 8 <= k; j += 8)
+		for (int32_t i = 0; i < nw; i++)
+			for (int32_t l = 0; l < 8; l++)
+				s[i][l] += a[j + l] * w[(size_t)i * ldw + j + l];
+	for (int32_t l = 0; j < k; j++, l++)
+		for (int32_t i = 0; i < nw; i++)
+			s[i][l] += a[j] * w[(size_t)i * ldw + j];
+	for (int32_t i = 0; i < nw; i++)
+		out[i] = ((s[i][0] + s[i][4]) + (s[i][1] + s[i][5])) +
+		         ((s[i][2] + s[i][6]) + (s[i][3] + s[i][7]));
+#endif
+}
+
+static inline __attribute__((always_inline)) void
+rtk_dot(const float *a, const float *w, int32_t ldw, int32_t k, int32_t nw, float out[4])
+{
+	switch (nw) {
+	case 1: rtk_dot_nw(a, w, ldw, k, 1, out); break;
+	case 2: rtk_dot_nw(a, w, ldw, k, 2, out); break;
+	case 3: rtk_dot_nw(a, w, ldw, k, 3, out); break;
+	default: rtk_dot_nw(a, w, ldw, k, 4, out); break;
+	}
+}
+
+/* Patch row stride of the dot-product path: k rounded up to 64 taps (zero padded), so the
+ * sign-select dot below reads whole 32-tap words. */
+static inline int32_t rtk_dot_ld(int32_t k)
+{
+	return (k + 63) & ~63;
+}
+
+/* Sign-select dot product of a patch a [kp] (kp a multiple of 32, zero past k) with a
+ * packed weight row (tp: bit j set for t_j = +1; tm: t_j = -1, or NULL for a binary row,
+ * where a clear bit is t_j = -1): sum_j t_j a_j, t_j made as a float vector from the
+ * weight bits (shifted to the sign bit) without unpacking the row to memory. */
+static inline __attribute__((always_inline)) float
+rtk_sdot(const float *a, const uint64_t *tp, const uint64_t *tm, int32_t kp)
+{
+	const uint32_t *up = (const uint32_t *)(const void *)tp;
+	const uint32_t *um = (const uint32_t *)(const void *)tm;
+#if defined(RTK_F32_AVX2)
+	/* lane i of group g moves bit 8g+i of the 32-tap word to the sign bit */
+	const __m256i sh0 = _mm256_setr_epi32(31, 30, 29, 28, 27, 26, 25, 24);
+	const __m256i s8 = _mm256_set1_epi32(8);
+	const __m256 sign = _mm256_set1_ps(-0.0f), one = _mm256_set1_ps(1.0f);
+	__m256 acc[4];
+	for (int32_t g = 0; g < 4; g++)
+		acc[g] = _mm256_setzero_ps();
+	for (int32_t j = 0; j < kp; j += 32) {
+		__m256i bp = _mm256_set1_epi32((int32_t)up[j / 32]);
+		__m256i bm = tm ? _mm256_set1_epi32((int32_t)um[j / 32]) : bp;
+		__m256i sh = sh0;
+		for (int32_t g = 0; g < 4; g++, sh = _mm256_sub_epi32(sh, s8)) {
+			__m256 x = _mm256_loadu_ps(a + j + 8 * g);
+			__m256 vp = _mm256_castsi256_ps(_mm256_sllv_epi32(bp, sh));
+			__m256 t;
+			if (tm) { /* t = +-1 where a bit is set (sign from T-), 0 where none is */
+				__m256i vm = _mm256_sllv_epi32(bm, sh);
+				__m256 nz = _mm256_castsi256_ps(
+					_mm256_srai_epi32(_mm256_or_si256(_mm256_castps_si256(vp), vm), 31));
+				t = _mm256_xor_ps(_mm256_and_ps(nz, one),
+				                  _mm256_and_ps(_mm256_castsi256_ps(vm), sign));
+			} else { /* +1, or -1 where the bit is clear */
+				t = _mm256_xor_ps(one, _mm256_andnot_ps(vp, sign));
+			}
+			acc[g] = _mm256_fmadd_ps(t, x, acc[g]);
+		}
+	}
+	return rtk_hsum8(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
+#elif defined(RTK_F32_NEON)
+	static const int32_t shv[4] = {31, 30, 29, 28};
+	const int32x4_t sh0 = vld1q_s32(shv), s4 = vdupq_n_s32(4);
+	const uint32x4_t sign = vdupq_n_u32(0x80000000u), one = vdupq_n_u32(0x3f800000u);
+	float32x4_t acc[4];
+	for (int32_t g = 0; g < 4; g++)
+		acc[g] = vdupq_n_f32(0.0f);
+	for (int32_t j = 0; j < kp; j += 32) {
+		uint32x4_t bp = vdupq_n_u32(up[j / 32]);
+		uint32x4_t bm = tm ? vdupq_n_u32(um[j / 32]) : bp;
+		int32x4_t sh = sh0;
+		for (int32_t g = 0; g < 8; g++, sh = vsubq_s32(sh, s4)) {
+			float32x4_t x = vld1q_f32(a + j + 4 * g);
+			uint32x4_t vp = vshlq_u32(bp, sh), t;
+			if (tm) { /* t = +-1 where a bit is set (sign from T-), 0 where none is */
+				uint32x4_t vm = vshlq_u32(bm, sh);
+				uint32x4_t nz = vreinterpretq_u32_s32(
+					vshrq_n_s32(vreinterpretq_s32_u32(vorrq_u32(vp, vm)), 31));
+				t = veorq_u32(vandq_u32(nz, one), vandq_u32(vm, sign));
+			} else { /* +1, or -1 where the bit is clear */
+				t = veorq_u32(one, vbicq_u32(sign, vp));
+			}
+			acc[g % 4] = vfmaq_f32(acc[g % 4], vreinterpretq_f32_u32(t), x);
+		}
+	}
+	return vaddvq_f32(vaddq_f32(vaddq_f32(acc[0], acc[1]), vaddq_f32(acc[2], acc[3])));
+#else
+	float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+	for (int32_t j = 0; j < kp; j++) {
+		int bit = (int)((up[j / 32] >> (j % 32)) & 1);
+		float t = tm ? (float)(bit - (int)((um[j / 32] >> (j % 32)) & 1))
+		             : (float)(2 * bit - 1);
+		acc[j % 8] += t * a[j];
+	}
+	return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+#endif
+}
+
+/* Weight rows of the float convolutions: float rows [m][k] (wf), or packed sign rows as
+ * rtk_qconv reads them (wq; kwords words per plane, binary: one plane) unpacked per block
+ * of channels into wbuf [RTK_MR][kp] (kp = k rounded up to 8) as -1/0/+1 floats. */
+typedef struct {
+	const float *wf;
+	const uint64_t *wq;
+	int32_t kwords, binary, kp;
+	float *wbuf;
+} RtkWSrc;
+
+/* Rows m0 .. m0+nm-1 as floats; *ldw gets their stride. */
+static inline __attribute__((always_inline)) const float *
+rtk_wrows(const RtkWSrc *ws, int32_t k, int32_t m0, int32_t nm, int32_t *ldw)
+{
+	if (ws->wf) {
+		*ldw = k;
+		return ws->wf + (size_t)m0 * k;
+	}
+	for (int32_t r = 0; r < nm; r++) {
+		int32_t m = m0 + r;
+		const uint64_t *tp = ws->wq + (size_t)(ws->binary ? m : 2 * m) * ws->kwords;
+		const uint64_t *tm = tp + ws->kwords;
+		/* little endian: byte q of a row holds taps 8q..8q+7 */
+		const uint8_t *bp = (const uint8_t *)tp, *bm = (const uint8_t *)tm;
+		float *d = ws->wbuf + (size_t)r * ws->kp;
+#if defined(RTK_F32_AVX2)
+		const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+		const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-1.0f);
+		for (int32_t q = 0; q < ws->kp / 8; q++) {
+			__m256i vp = _mm256_and_si256(_mm256_set1_epi32(bp[q]), sel);
+			__m256 fp = _mm256_castsi256_ps(_mm256_cmpeq_epi32(vp, sel));
+			__m256 t;
+			if (ws->binary) {
+				t = _mm256_blendv_ps(neg, one, fp);
+			} else {
+				__m256i vm = _mm256_and_si256(_mm256_set1_epi32(bm[q]), sel);
+				__m256 fm = _mm256_castsi256_ps(_mm256_cmpeq_epi32(vm, sel));
+				t = _mm256_sub_ps(_mm256_and_ps(fp, one), _mm256_and_ps(fm, one));
+			}
+			_mm256_storeu_ps(d + q * 8, t);
+		}
+#elif defined(RTK_F32_NEON)
+		static const uint32_t selv[8] = {1, 2, 4, 8, 16, 32, 64, 128};
+		const uint32x4_t s0 = vld1q_u32(selv), s1 = vld1q_u32(selv + 4);
+		const float32x4_t one = vdupq_n_f32(1.0f), neg = vdupq_n_f32(-1.0f);
+		for (int32_t q = 0; q < ws->kp / 8; q++) {
+			uint32x4_t vp = vdupq_n_u32(bp[q]);
+			uint32x4_t p0 = vtstq_u32(vp, s0), p1 = vtstq_u32(vp, s1);
+			float32x4_t t0, t1;
+			if (ws->binary) {
+				t0 = vbslq_f32(p0, one, neg);
+				t1 = vbslq_f32(p1, one, neg);
+			} else {
+				uint32x4_t vm = vdupq_n_u32(bm[q]);
+				uint32x4_t n0 = vtstq_u32(vm, s0), n1 = vtstq_u32(vm, s1);
+				uint32x4_t ob = vreinterpretq_u32_f32(one);
+				t0 = vsubq_f32(vreinterpretq_f32_u32(vandq_u32(p0, ob)),
+				               vreinterpretq_f32_u32(vandq_u32(n0, ob)));
+				t1 = vsubq_f32(vreinterpretq_f32_u32(vandq_u32(p1, ob)),
+				               vreinterpretq_f32_u32(vandq_u32(n1, ob)));
+			}
+			vst1q_f32(d + q * 8, t0);
+			vst1q_f32(d + q * 8 + 4, t1);
+		}
+#else
+		for (int32_t q = 0; q < ws->kp / 8; q++) {
+			int32_t vp = bp[q], vm = ws->binary ? 0 : bm[q];
+			for (int32_t i = 0; i < 8; i++) {
+				int32_t t = ws->binary ? 2 * ((vp >> i) & 1) - 1
+				                       : ((vp >> i) & 1) - ((vm >> i) & 1);
+				d[q * 8 + i] = (float)t;
+			}
+		}
+#endif
+	}
+	*ldw = ws->kp;
+	return ws->wbuf;
+}
+
+/* Output of channel m: scale (sign-select): fl(scale[m] * acc) + bias[m] as two
+ * statements; else acc + bias[m]; then relu. */
+static inline __attribute__((always_inline)) float
+rtk_fout(float acc, const float *scale, const float *bias, int32_t m, int32_t relu)
+{
+	float o;
+	if (scale) {
+		o = scale[m] * acc;
+		o = o + (bias ? bias[m] : 0.0f);
+	} else {
+		o = acc + (bias ? bias[m] : 0.0f);
+	}
+	return relu && o < 0.0f ? 0.0f : o;
+}
+
+/* The padded input of the direct path: [c][hp][wp] floats, then slack for the reads of
+ * the last block past the last row (zeros). */
+static inline int32_t rtk_direct(const RtkConv *g)
+{
+	return g->sh == 1 && g->sw == 1;
+}
+
+static inline size_t rtk_pad_floats(const RtkConv *g)
+{
+	return (size_t)g->c * rtk_hwc_hp(g) * rtk_hwc_wp(g) + (size_t)(g->kw - 1) * g->dw + RTK_PB;
+}
+
+/* Scratch bytes of rtk_fconv (one of the three paths, chosen the same way). */
+static inline size_t rtk_fconv_bytes(const RtkConv *g)
+{
+	int32_t k = g->c / g->group * g->kh * g->kw, npos = g->oh * g->ow;
+	size_t n = npos <= RTK_DOTMAX ? (size_t)npos * rtk_dot_ld(k)
+	           : rtk_direct(g) ? rtk_pad_floats(g) : (size_t)k * RTK_PB;
+	return rtk_align64((n > 0 ? n : 1) * sizeof(float));
+}
+
+/* The float convolution of one sample with weights ws, y = rtk_fout(acc); buf: scratch of
+ * rtk_fconv_bytes(g) bytes. */
+static inline __attribute__((always_inline)) void
+rtk_fconv(const RtkConv *g, const float *x, const RtkWSrc *ws, const float *scale,
+          const float *bias, float *y, float *buf)
+{
+	const int32_t cg = g->c / g->group, mg = g->m / g->group;
+	const int32_t k = cg * g->kh * g->kw, npos = g->oh * g->ow, hw = g->h * g->w;
+	float acc[RTK_MR][RTK_PB];
+
+	if (npos <= RTK_DOTMAX) { /* Gemm-like: patches [npos][kd], dot products over k */
+		const int32_t kd = rtk_dot_ld(k);
+		for (int32_t grp = 0; grp < g->group; grp++) {
+			const float *xg = x + (size_t)grp * cg * hw;
+			for (int32_t q = 0; q < npos; q++) {
+				int32_t oy = (q / g->ow) * g->sh - g->pt, ox = (q % g->ow) * g->sw - g->pl;
+				float *pq = buf + (size_t)q * kd;
+				for (int32_t ci = 0; ci < cg; ci++)
+				for (int32_t r = 0; r < g->kh; r++)
+				for (int32_t s = 0; s < g->kw; s++) {
+					int32_t iy = oy + r * g->dh, ix = ox + s * g->dw;
+					*pq++ = iy >= 0 && iy < g->h && ix >= 0 && ix < g->w
+					        ? xg[(size_t)ci * hw + iy * g->w + ix] : 0.0f;
+				}
+				for (int32_t j = k; j < kd; j++)
+					*pq++ = 0.0f;
+			}
+			if (ws->wq) { /* sign-select straight from the packed rows */
+				for (int32_t m = grp * mg; m < (grp + 1) * mg; m++) {
+					const uint64_t *tp = ws->wq + (size_t)(ws->binary ? m : 2 * m) * ws->kwords;
+					const uint64_t *tm = ws->binary ? 0 : tp + ws->kwords;
+					for (int32_t q = 0; q < npos; q++)
+						y[(size_t)m * npos + q] = rtk_fout(
+							rtk_sdot(buf + (size_t)q * kd, tp, tm, kd), scale, bias, m, g->relu);
+				}
+				continue;
+			}
+			for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
+				int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
+				const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
+				for (int32_t q = 0; q < npos; q++) {
+					float o[4];
+					rtk_dot(buf + (size_t)q * kd, wr, ldw, k, nm, o);
+					for (int32_t r = 0; r < nm; r++)
+						y[(size_t)(m0 + r) * npos + q] = rtk_fout(o[r], scale, bias, m0 + r,
+						                                          g->relu);
+				}
+			}
+		}
+		return;
+	}
+
+	if (rtk_direct(g)) {
+		const int32_t hp = rtk_hwc_hp(g), wp = rtk_hwc_wp(g), plane = hp * wp;
+		const int32_t nv = g->oh * wp, nblk = (nv + RTK_PB - 1) / RTK_PB;
+		__builtin_memset(buf, 0, rtk_pad_floats(g) * sizeof(float));
+		for (int32_t ci = 0; ci < g->c; ci++)
+			for (int32_t iy = 0; iy < g->h; iy++)
+				__builtin_memcpy(buf + (size_t)ci * plane + (size_t)(iy + g->pt) * wp + g->pl,
+				                 x + (size_t)ci * hw + (size_t)iy * g->w,
+				                 (size_t)g->w * sizeof(float));
+		for (int32_t grp = 0; grp < g->group; grp++) {
+			const float *xg = buf + (size_t)grp * cg * plane;
+			for (int32_t b0 = 0; b0 < nblk; b0 += RTK_NB)
+			for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
+				int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
+				const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
+				for (int32_t blk = b0; blk < RTK_MIN(nblk, b0 + RTK_NB); blk++) {
+					int32_t v0 = blk * RTK_PB;
+					rtk_mk(xg + v0, cg, plane, g->kh, g->kw, g->dh * wp, g->dw, wr, ldw, nm, acc);
+					for (int32_t r = 0; r < nm; r++)
+						for (int32_t p = 0; p < RTK_PB; p++)
+							acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu);
+					/* runs of valid columns (ox < ow) of the rows the block covers */
+					int32_t oy = v0 / wp, ox = v0 - oy * wp;
+					for (int32_t p = 0; p < RTK_PB && oy < g->oh;) {
+						int32_t n = RTK_MIN(RTK_PB - p, wp - ox);
+						int32_t nvalid = RTK_MIN(n, g->ow - ox);
+						for (int32_t r = 0; nvalid > 0 && r < nm; r++)
+							__builtin_memcpy(y + (size_t)(m0 + r) * npos + oy * g->ow + ox,
+							                 acc[r] + p, (size_t)nvalid * sizeof(float));
+						p += n;
+						ox = 0, oy++;
+					}
+				}
+			}
+		}
+		return;
+	}
+
+	for (int32_t grp = 0; grp < g->group; grp++) {
+		const float *xg = x + (size_t)grp * cg * hw;
+		for (int32_t q0 = 0; q0 < npos; q0 += RTK_PB) {
+			int32_t np = RTK_MIN(RTK_PB, npos - q0);
+			rtk_im2col_f32(g, xg, cg, q0, np, buf);
+			for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
+				int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
+				const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
+				rtk_mk(buf, k, RTK_PB, 1, 1, 0, 0, wr, ldw, nm, acc);
+				for (int32_t r = 0; r < nm; r++)
+					for (int32_t q = 0; q < np; q++)
+						y[(size_t)(m0 + r) * npos + q0 + q] =
+							rtk_fout(acc[r][q], scale, bias, m0 + r, g->relu);
+			}
+		}
+	}
 }
 
 #endif

@@ -1,7 +1,8 @@
 /* tests/qemu/test_kernels_neon.c: the NEON paths of runtime/kernels/ on AArch64 (under
  * qemu), without cmocka or sqccore: the AND-popcount and the bit-serial rtk_qconv against
  * their scalar twins bit for bit and against a plain integer loop (its own oracle, below),
- * the float-activation path against a double-precision loop, and exp/log against libm.
+ * the float-activation path, the float convolution and the float Gemm against
+ * double-precision loops, and exp/log against libm.
  * Prints one line per failure and a summary; exit status 0 only if nothing failed. */
 #include <math.h>
 #include <stdint.h>
@@ -312,6 +313,119 @@ static void test_qconv(void)
 		split_k(rint_in(1, 300), &cg, &kh, &kw);
 		run_case(rand_conv(cg, kh, kw, rint_in(1, 2), rint_in(1, 6)), i % 2, 32, 0, iter);
 	}
+	for (int i = 0; i < 27; i++, iter++) { /* float activations, larger: the three paths */
+		int path = i % 3, ks = path == 2 ? 1 : 3, st = path == 1 ? 2 : 1;
+		RtkConv g = {.c = rint_in(1, 40), .h = path == 2 ? 1 : rint_in(5, 16),
+		             .w = path == 2 ? rint_in(1, 3) : rint_in(5, 16), .m = 1 + i % 9,
+		             .kh = ks, .kw = ks, .sh = st, .sw = st, .dh = 1, .dw = 1,
+		             .pt = ks / 2, .pl = ks / 2, .group = 1};
+		g.oh = (g.h + 2 * g.pt - ks) / st + 1;
+		g.ow = (g.w + 2 * g.pl - ks) / st + 1;
+		run_case(g, i % 2, 32, 0, iter);
+	}
+	for (int i = 0; i < 4; i++, iter++) { /* fc layers: one position, k = 400 and 1152 */
+		RtkConv g = {.c = i < 2 ? 400 : 1152, .h = 1, .w = 1, .m = 7, .oh = 1, .ow = 1,
+		             .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .group = 1};
+		run_case(g, i % 2, 32, 0, iter);
+	}
+}
+
+/* ---- float convolution and Gemm against double loops ---------------------------------- */
+
+static void run_conv_f32(RtkConv g, int iter)
+{
+	int cg = g.c / g.group, mg = g.m / g.group, k = cg * g.kh * g.kw;
+	int nx = g.c * g.h * g.w, ny = g.m * g.oh * g.ow, nw = g.m * k;
+	float *x = alloc64((size_t)nx * 4), *w = alloc64((size_t)nw * 4);
+	float *b = alloc64((size_t)g.m * 4), *y = alloc64((size_t)ny * 4);
+	for (int i = 0; i < nx; i++)
+		x[i] = rfloat();
+	for (int i = 0; i < nw; i++)
+		w[i] = rfloat();
+	for (int i = 0; i < g.m; i++)
+		b[i] = rfloat();
+	size_t ss = rtk_conv_f32_scratch(&g);
+	void *scr = alloc64(ss);
+	memset(scr, 0x7f, ss);
+	g.relu = iter % 2;
+	rtk_conv_f32(&g, x, w, b, y, scr);
+	for (int m = 0; m < g.m; m++)
+	for (int oy = 0; oy < g.oh; oy++)
+	for (int ox = 0; ox < g.ow; ox++) {
+		double acc = b[m], abs = fabs(b[m]);
+		for (int ci = 0; ci < cg; ci++)
+		for (int r = 0; r < g.kh; r++)
+		for (int c = 0; c < g.kw; c++) {
+			int iy = oy * g.sh - g.pt + r * g.dh, ix = ox * g.sw - g.pl + c * g.dw;
+			if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
+				continue;
+			double v = (double)w[m * k + (ci * g.kh + r) * g.kw + c] *
+			           x[(((m / mg) * cg + ci) * g.h + iy) * g.w + ix];
+			acc += v;
+			abs += fabs(v);
+		}
+		if (g.relu && acc < 0)
+			acc = 0;
+		int i = (m * g.oh + oy) * g.ow + ox;
+		CHECK(fabs(y[i] - acc) <= 1e-5 * abs, "conv_f32 case %d: [%d] got %.9g want %.9g",
+		      iter, i, (double)y[i], acc);
+	}
+	free(x); free(w); free(b); free(y); free(scr);
+}
+
+static void test_conv_f32(void)
+{
+	int iter = 0;
+	for (int i = 0; i < 60; i++, iter++) /* small random geometries, groups, depthwise */
+		run_conv_f32(rand_conv(i % 5 == 0 ? 1 : rint_in(1, 12), rint_in(1, 4), rint_in(1, 4),
+		                       rint_in(1, 3), rint_in(1, 9)), iter);
+	for (int i = 0; i < 36; i++, iter++) { /* the three paths, every channel remainder */
+		int path = i % 3, ks = path == 2 ? 1 : 1 + 2 * (i % 2), st = path == 1 ? 2 : 1;
+		RtkConv g = {.c = rint_in(1, 40), .h = path == 2 ? 1 : rint_in(4, 30),
+		             .w = path == 2 ? rint_in(1, 7) : rint_in(4, 30), .m = 1 + i % 9,
+		             .kh = ks, .kw = ks, .sh = st, .sw = st, .dh = 1 + (i % 4 == 3),
+		             .dw = 1 + (i % 4 == 3), .pt = ks / 2, .pl = ks / 2, .group = 1};
+		while (g.h + 2 * g.pt < g.dh * (ks - 1) + 1)
+			g.h++;
+		while (g.w + 2 * g.pl < g.dw * (ks - 1) + 1)
+			g.w++;
+		g.oh = (g.h + 2 * g.pt - g.dh * (ks - 1) - 1) / st + 1;
+		g.ow = (g.w + 2 * g.pl - g.dw * (ks - 1) - 1) / st + 1;
+		run_conv_f32(g, iter);
+	}
+}
+
+static void test_gemm_f32(void)
+{
+	for (int iter = 0; iter < 120; iter++) {
+		RtkGemm p = {iter % 7 == 0 ? 2 : 1, 1 + iter % 9, 1 + (iter * 7) % 70, iter % 2};
+		if (iter >= 110)
+			p.k = 100 + 131 * (iter - 110);
+		float *a = alloc64((size_t)p.rows * p.k * 4), *w = alloc64((size_t)p.n * p.k * 4);
+		float *b = alloc64((size_t)p.n * 4), *y = alloc64((size_t)p.rows * p.n * 4);
+		for (int i = 0; i < p.rows * p.k; i++)
+			a[i] = rfloat();
+		for (int i = 0; i < p.n * p.k; i++)
+			w[i] = rfloat();
+		for (int i = 0; i < p.n; i++)
+			b[i] = rfloat();
+		rtk_gemm_f32(&p, a, w, b, y);
+		for (int r = 0; r < p.rows; r++)
+			for (int n = 0; n < p.n; n++) {
+				double acc = b[n], abs = fabs(b[n]);
+				for (int j = 0; j < p.k; j++) {
+					double v = (double)a[r * p.k + j] * w[n * p.k + j];
+					acc += v;
+					abs += fabs(v);
+				}
+				if (p.relu && acc < 0)
+					acc = 0;
+				CHECK(fabs(y[r * p.n + n] - acc) <= 1e-5 * abs,
+				      "gemm_f32 case %d: [%d][%d] got %.9g want %.9g", iter, r, n,
+				      (double)y[r * p.n + n], acc);
+			}
+		free(a); free(w); free(b); free(y);
+	}
 }
 
 static double ulp_at(double v)
@@ -353,6 +467,8 @@ int main(void)
 {
 	test_popcount();
 	test_qconv();
+	test_conv_f32();
+	test_gemm_f32();
 	test_exp_log();
 	printf("%s: %d checks, %d failed\n", failures ? "FAIL" : "ok", checks, failures);
 	return failures ? 1 : 0;

@@ -380,6 +380,24 @@ static void test_qconv_f32act(void **state)
 		RtkConv g = rand_conv(&r, cg, kh, kw, group, mg);
 		run_qcase(&r, mkq(g, iter % 2, 32, 0, 0.0f), iter);
 	}
+	/* the three paths of the float convolution with unpacked weights: stride 1 over the
+	 * padded input, stride 2 by im2col, Gemm-like (<= RTK_DOTMAX positions); every
+	 * channel-block remainder */
+	for (int iter = 60; iter < 96; iter++) {
+		int path = iter % 3, mg = 1 + iter % 9, cg = (int)rng_int(&r, 1, 40);
+		int ks = path == 2 ? 1 : 3, s = path == 1 ? 2 : 1, pad = ks / 2;
+		int h = path == 2 ? (int)rng_int(&r, 1, 2) : (int)rng_int(&r, 5, 16);
+		int w = path == 2 ? (int)rng_int(&r, 1, 3) : (int)rng_int(&r, 5, 16);
+		int group = iter % 4 == 0 ? 2 : 1;
+		RtkConv g = mkconv(cg * group, h, w, mg * group, ks, ks, s, s, 1, 1, pad, pad, pad,
+		                   pad, group);
+		run_qcase(&r, mkq(g, iter % 2, 32, 0, 0.0f), iter);
+	}
+	/* fc layers (1x1, one position): k = 400 and 1152 over several 256-bit rows */
+	for (int iter = 96; iter < 100; iter++) {
+		RtkConv g = mkconv(iter < 98 ? 400 : 1152, 1, 1, 11, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+		run_qcase(&r, mkq(g, iter % 2, 32, 0, 0.0f), iter);
+	}
 }
 
 /* A larger layer: many positions (several blocks), 64 channels, k = 576 (3 words of 256). */
@@ -518,6 +536,38 @@ static void test_popcount_and(void **state)
 
 /* ---- float kernels ------------------------------------------------------------------ */
 
+/* One float convolution case against rt_conv_ref, within 1e-5 of the sum of |terms|;
+ * with_bias 0: bias NULL. The scratch starts dirty (the kernel must not rely on zeros). */
+static void run_conv_case(Rng *r, RtkConv g, int with_bias, int iter)
+{
+	int cg = g.c / g.group;
+	int64_t nx = (int64_t)g.c * g.h * g.w, ny = (int64_t)g.m * g.oh * g.ow;
+	int64_t nw = (int64_t)g.m * cg * g.kh * g.kw;
+	float *x = rand_buf(r, nx), *w = rand_buf(r, nw), *b = rand_buf(r, g.m);
+	float *xa = alloc64((size_t)nx * 4), *wa = alloc64((size_t)nw * 4), *ba = alloc64((size_t)g.m * 4);
+	for (int64_t i = 0; i < nx; i++)
+		xa[i] = fabsf(x[i]);
+	for (int64_t i = 0; i < nw; i++)
+		wa[i] = fabsf(w[i]);
+	for (int i = 0; i < g.m; i++)
+		ba[i] = fabsf(b[i]);
+	float *y = alloc64((size_t)ny * 4), *yr = alloc64((size_t)ny * 4), *yb = alloc64((size_t)ny * 4);
+	size_t ss = rtk_conv_f32_scratch(&g);
+	void *scr = alloc64(ss);
+	memset(scr, 0x7f, ss); /* NaN-ish garbage */
+	const float *bias = with_bias ? b : NULL;
+	rtk_conv_f32(&g, x, w, bias, y, scr);
+	RtConv rc = rtconv(&g);
+	rt_conv_ref(&rc, x, w, bias, yr);
+	rt_conv_ref(&rc, xa, wa, bias ? ba : NULL, yb);
+	if (g.relu)
+		for (int64_t i = 0; i < ny; i++)
+			yr[i] = yr[i] < 0 ? 0.0f : yr[i];
+	check_bound("conv_f32", iter, y, yr, yb, ny, 1e-5f);
+	free(x); free(w); free(b); free(xa); free(wa); free(ba); free(y); free(yr); free(yb);
+	free(scr);
+}
+
 static void test_conv_f32(void **state)
 {
 	(void)state;
@@ -535,30 +585,88 @@ static void test_conv_f32(void **state)
 			           (int)rng_int(&r, 0, 2), 0, (int)rng_int(&r, 0, 2), group);
 		}
 		g.relu = iter % 3 == 0;
-		int64_t nx = (int64_t)g.c * g.h * g.w, ny = (int64_t)g.m * g.oh * g.ow;
-		int64_t nw = (int64_t)g.m * cg * g.kh * g.kw;
-		float *x = rand_buf(&r, nx), *w = rand_buf(&r, nw), *b = rand_buf(&r, g.m);
-		float *xa = alloc64((size_t)nx * 4), *wa = alloc64((size_t)nw * 4), *ba = alloc64((size_t)g.m * 4);
-		for (int64_t i = 0; i < nx; i++)
-			xa[i] = fabsf(x[i]);
-		for (int64_t i = 0; i < nw; i++)
-			wa[i] = fabsf(w[i]);
-		for (int i = 0; i < g.m; i++)
-			ba[i] = fabsf(b[i]);
-		float *y = alloc64((size_t)ny * 4), *yr = alloc64((size_t)ny * 4), *yb = alloc64((size_t)ny * 4);
-		void *scr = alloc64(rtk_conv_f32_scratch(&g));
-		const float *bias = iter % 4 == 1 ? NULL : b;
-		rtk_conv_f32(&g, x, w, bias, y, scr);
-		RtConv rc = rtconv(&g);
-		rt_conv_ref(&rc, x, w, bias, yr);
-		rt_conv_ref(&rc, xa, wa, bias ? ba : NULL, yb);
-		if (g.relu)
-			for (int64_t i = 0; i < ny; i++)
-				yr[i] = yr[i] < 0 ? 0.0f : yr[i];
-		check_bound("conv_f32", iter, y, yr, yb, ny, 1e-5f);
-		free(x); free(w); free(b); free(xa); free(wa); free(ba); free(y); free(yr); free(yb);
-		free(scr);
+		run_conv_case(&r, g, iter % 4 != 1, iter);
 	}
+}
+
+/* The register blocks of rtk_conv_f32 (rtk_internal.h): RTK_MR channels x RTK_PB
+ * positions. Every channel remainder (mg 1..9), position counts around the block size and
+ * the dot-product limit, on the three paths: stride 1 (padded input read directly; 1x1,
+ * 3x3, 5x5, pads, dilations), stride 2 (im2col) and at most RTK_DOTMAX positions. */
+static void test_conv_f32_blocks(void **state)
+{
+	(void)state;
+	Rng r = {0xb10cu};
+	int iter = 1000;
+	static const int hw[][2] = {{1, 1}, {1, 7}, {2, 3}, {3, 3}, {5, 5}, {4, 6}, {7, 7},
+	                            {1, 25}, {6, 8}, {14, 14}, {9, 11}, {28, 28}, {3, 50}};
+	for (size_t si = 0; si < sizeof hw / sizeof hw[0]; si++)
+		for (int mg = 1; mg <= 9; mg++) {
+			int kk = (int)(si + (size_t)mg) % 3; /* 1x1, 3x3 pad 1, 5x5 pad 2 */
+			int ks = 2 * kk + 1, pad = kk;
+			int cg = (int)rng_int(&r, 1, 9), s = 1 + (int)((si + (size_t)mg) % 4 == 3);
+			int d = 1 + (mg % 5 == 4);
+			int h = hw[si][0], w = hw[si][1];
+			while (h + 2 * pad < d * (ks - 1) + 1)
+				h++;
+			while (w + 2 * pad < d * (ks - 1) + 1)
+				w++;
+			RtkConv g = mkconv(cg, h, w, mg, ks, ks, s, s, d, d, pad, pad, pad, pad, 1);
+			g.relu = mg % 2;
+			run_conv_case(&r, g, mg != 3, iter++);
+		}
+	/* groups and depthwise on the direct and im2col paths, uneven pads */
+	for (int i = 0; i < 24; i++) {
+		int group = (int)rng_int(&r, 2, 6), cg = i % 3 ? (int)rng_int(&r, 1, 5) : 1;
+		int mg = i % 3 ? (int)rng_int(&r, 1, 6) : 1, kh = (int)rng_int(&r, 1, 3);
+		int kw = (int)rng_int(&r, 1, 5), sh = 1 + (i % 4 == 3), sw = 1 + (i % 5 == 4);
+		RtkConv g = mkconv(cg * group, (int)rng_int(&r, 9, 20), (int)rng_int(&r, 9, 20),
+		                   mg * group, kh, kw, sh, sw, (int)rng_int(&r, 1, 2),
+		                   (int)rng_int(&r, 1, 2), (int)rng_int(&r, 0, 2),
+		                   (int)rng_int(&r, 0, 2), (int)rng_int(&r, 0, 2),
+		                   (int)rng_int(&r, 0, 2), group);
+		g.relu = i % 2;
+		run_conv_case(&r, g, 1, iter++);
+	}
+	/* k across the dot-product path's vector steps (16, 8, masked tail): Gemm-like 1x1 */
+	for (int c = 1; c <= 70; c += (c < 40 ? 1 : 7)) {
+		RtkConv g = mkconv(c, 1, 1, (int)rng_int(&r, 1, 9), 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+		run_conv_case(&r, g, c % 2, iter++);
+		RtkConv g2 = mkconv(c, 2, 3, (int)rng_int(&r, 1, 9), 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1);
+		run_conv_case(&r, g2, 1, iter++);
+	}
+	/* VGG-like layers: many blocks, k = 288 and 576 */
+	run_conv_case(&r, mkconv(32, 14, 14, 36, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), 1, iter++);
+	run_conv_case(&r, mkconv(64, 7, 7, 10, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), 1, iter++);
+	run_conv_case(&r, mkconv(64, 9, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1), 1, iter++);
+	run_conv_case(&r, mkconv(400, 1, 1, 13, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1), 1, iter++);
+}
+
+static void run_gemm_case(Rng *r, RtkGemm p, int with_bias, int iter)
+{
+	float *a = rand_buf(r, (int64_t)p.rows * p.k), *w = rand_buf(r, (int64_t)p.n * p.k);
+	float *b = rand_buf(r, p.n);
+	float *aa = alloc64((size_t)p.rows * p.k * 4), *wa = alloc64((size_t)p.n * p.k * 4);
+	float *ba = alloc64((size_t)p.n * 4);
+	for (int i = 0; i < p.rows * p.k; i++)
+		aa[i] = fabsf(a[i]);
+	for (int i = 0; i < p.n * p.k; i++)
+		wa[i] = fabsf(w[i]);
+	for (int i = 0; i < p.n; i++)
+		ba[i] = fabsf(b[i]);
+	int64_t ny = (int64_t)p.rows * p.n;
+	float *y = alloc64((size_t)ny * 4), *yr = alloc64((size_t)ny * 4), *yb = alloc64((size_t)ny * 4);
+	const float *bias = with_bias ? b : NULL;
+	rtk_gemm_f32(&p, a, w, bias, y);
+	RtGemm g = {.m = p.rows, .n = p.n, .k = p.k, .trans_b = 1, .alpha = 1, .beta = 1,
+	            .c_rs = 0, .c_cs = bias ? 1 : 0};
+	rt_gemm_ref(&g, a, w, bias, yr);
+	rt_gemm_ref(&g, aa, wa, bias ? ba : NULL, yb);
+	if (p.relu)
+		for (int64_t i = 0; i < ny; i++)
+			yr[i] = yr[i] < 0 ? 0.0f : yr[i];
+	check_bound("gemm_f32", iter, y, yr, yb, ny, 1e-5f);
+	free(a); free(w); free(b); free(aa); free(wa); free(ba); free(y); free(yr); free(yb);
 }
 
 static void test_gemm_f32(void **state)
@@ -568,29 +676,20 @@ static void test_gemm_f32(void **state)
 	for (int iter = 0; iter < 60; iter++) {
 		RtkGemm p = {(int32_t)rng_int(&r, 1, 5), (int32_t)rng_int(&r, 1, 37),
 		             (int32_t)rng_int(&r, 1, 300), iter % 2};
-		float *a = rand_buf(&r, (int64_t)p.rows * p.k), *w = rand_buf(&r, (int64_t)p.n * p.k);
-		float *b = rand_buf(&r, p.n);
-		float *aa = alloc64((size_t)p.rows * p.k * 4), *wa = alloc64((size_t)p.n * p.k * 4);
-		float *ba = alloc64((size_t)p.n * 4);
-		for (int i = 0; i < p.rows * p.k; i++)
-			aa[i] = fabsf(a[i]);
-		for (int i = 0; i < p.n * p.k; i++)
-			wa[i] = fabsf(w[i]);
-		for (int i = 0; i < p.n; i++)
-			ba[i] = fabsf(b[i]);
-		int64_t ny = (int64_t)p.rows * p.n;
-		float *y = alloc64((size_t)ny * 4), *yr = alloc64((size_t)ny * 4), *yb = alloc64((size_t)ny * 4);
-		const float *bias = iter % 3 == 2 ? NULL : b;
-		rtk_gemm_f32(&p, a, w, bias, y);
-		RtGemm g = {.m = p.rows, .n = p.n, .k = p.k, .trans_b = 1, .alpha = 1, .beta = 1,
-		            .c_rs = 0, .c_cs = bias ? 1 : 0};
-		rt_gemm_ref(&g, a, w, bias, yr);
-		rt_gemm_ref(&g, aa, wa, bias ? ba : NULL, yb);
-		if (p.relu)
-			for (int64_t i = 0; i < ny; i++)
-				yr[i] = yr[i] < 0 ? 0.0f : yr[i];
-		check_bound("gemm_f32", iter, y, yr, yb, ny, 1e-5f);
-		free(a); free(w); free(b); free(aa); free(wa); free(ba); free(y); free(yr); free(yb);
+		run_gemm_case(&r, p, iter % 3 != 2, iter);
+	}
+	/* batch 1 (matrix-vector): every k remainder of the 16- and 8-tap steps, every n
+	 * remainder of the 4-row blocks; then fc-sized rows */
+	int iter = 100;
+	for (int k = 1; k <= 40; k++)
+		for (int n = 1; n <= 9; n += (k % 2 ? 1 : 4)) {
+			RtkGemm p = {k % 5 == 0 ? 2 : 1, n, k, (k + n) % 2};
+			run_gemm_case(&r, p, n % 3 != 0, iter++);
+		}
+	static const int ks[] = {63, 64, 65, 120, 127, 129, 400, 1152};
+	for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+		RtkGemm p = {1, 4 + (int32_t)i, ks[i], 0};
+		run_gemm_case(&r, p, 1, iter++);
 	}
 }
 
@@ -863,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_qconv_large),
 		cmocka_unit_test(test_qconv_extremes),
 		cmocka_unit_test(test_conv_f32),
+		cmocka_unit_test(test_conv_f32_blocks),
 		cmocka_unit_test(test_gemm_f32),
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_global_pool),
