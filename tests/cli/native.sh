@@ -93,6 +93,18 @@ for m in "$src"/tests/models/*.onnx; do
 	echo "ok: fixture $f"
 done
 
+# An AArch64 shared object (not only the object file): the example app linked against it
+# under qemu-aarch64 gives the interpreter's scores.
+if [ $cross = 1 ]; then
+	mkdir -p arm
+	"$sqc" "$src/models/lenet5.onnx" --target aarch64-linux-gnu -o arm/lenet5.so --emit-header arm/lenet5.h -q
+	aarch64-linux-gnu-gcc -O2 -std=c11 -DMODEL=lenet5 -include arm/lenet5.h "$src/examples/classify.c" \
+		arm/lenet5.so -o arm/app -Wl,-rpath,'$ORIGIN'
+	qemu-aarch64 -L /usr/aarch64-linux-gnu -cpu cortex-a72 arm/app x.npy -o arm/scores.npy
+	"$npycmp" -m 1e-5 arm/scores.npy lenet5.ref.npy || fail "aarch64 .so differs from the interpreter"
+	echo "ok: aarch64 .so"
+fi
+
 # The example app on a PGM image gives the class of the scores' argmax.
 "$dataset" pgm "$cfg" 0 img.pgm
 cc -O2 -std=c11 -DMODEL=lenet5 -include lenet5.h "$src/examples/classify.c" lenet5.so -o app -Wl,-rpath,"$tmp"
