@@ -57,6 +57,14 @@ RtIsa rt_isa_get(void);
 /* Tests force one (it must be supported); not thread-safe against running kernels. */
 void rt_isa_set(RtIsa isa);
 
+/* Channels-last copy: dst[q*ld + ch] = src[ch*stride + q] for q < npix, ch < nch, the
+ * convolution kernels' packing (igemm.c; igemm_bwd.c uses it too). The function for isa,
+ * or the portable one when an offset up to max_offset would not fit the gathers' int32
+ * lanes. */
+typedef void RtChlFn(const float *src, int64_t nch, int64_t stride, int64_t npix, float *dst,
+                     int64_t ld);
+RtChlFn *rt_chl_fn(RtIsa isa, int64_t max_offset);
+
 /* Threads of the fast kernels: n > 0 sets the count, 0 restores the default, which is
  * OpenBLAS's thread count (OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else the cores), so
  * one setting governs BLAS and these kernels alike. Results do not depend on the count. */

@@ -40,14 +40,11 @@ typedef void KernFn(int64_t T, const int64_t *toff, int64_t C, int64_t cs,
 typedef void StoreTFn(const float *tile, int64_t nv, int64_t nm, const float *bias, RtAct act,
                       float *dst, int64_t ld);
 
-/* Channels-last copy of a run of n pixels: xt[q*c + ch] = x[ch*invol + q] for q < n. */
-typedef void ChRunFn(const float *x, int64_t c, int64_t invol, int64_t n, float *xt);
-
 typedef struct {
 	int mr, nr;
 	KernFn *fn;
 	StoreTFn *store_t;
-	ChRunFn *chrun;
+	RtChlFn *chl;
 } Kern;
 
 static inline float act_apply(RtAct act, float v)
@@ -119,11 +116,12 @@ static void store_t_8(const float *tile, int64_t nv, int64_t nm, const float *bi
 	store_t_generic(tile, nv, nm, bias, act, dst, ld, 8);
 }
 
-static void chrun_generic(const float *x, int64_t c, int64_t invol, int64_t n, float *xt)
+static void chl_generic(const float *src, int64_t nch, int64_t stride, int64_t npix, float *dst,
+                        int64_t ld)
 {
-	for (int64_t q = 0; q < n; q++)
-		for (int64_t ch = 0; ch < c; ch++)
-			xt[q * c + ch] = x[ch * invol + q];
+	for (int64_t q = 0; q < npix; q++)
+		for (int64_t ch = 0; ch < nch; ch++)
+			dst[q * ld + ch] = src[ch * stride + q];
 }
 
 #ifdef RT_X86
@@ -173,18 +171,19 @@ static void store_t_avx2(const float *tile, int64_t nv, int64_t nm, const float 
 	}
 }
 
-/* A pixel's channels gathered 8 at a time (stride invol). */
+/* Eight channels at a time gathered (stride apart), the rest one by one. */
 __attribute__((target("avx2,fma")))
-static void chrun_avx2(const float *x, int64_t c, int64_t invol, int64_t n, float *xt)
+static void chl_avx2(const float *src, int64_t nch, int64_t stride, int64_t npix, float *dst,
+                     int64_t ld)
 {
 	const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-	                                       _mm256_set1_epi32((int)invol));
-	int64_t cv = c / 8 * 8;
-	for (int64_t q = 0; q < n; q++, xt += c) {
+	                                       _mm256_set1_epi32((int)stride));
+	int64_t cv = nch / 8 * 8;
+	for (int64_t q = 0; q < npix; q++, dst += ld) {
 		for (int64_t ch = 0; ch < cv; ch += 8)
-			_mm256_storeu_ps(xt + ch, _mm256_i32gather_ps(x + ch * invol + q, idx, 4));
-		for (int64_t ch = cv; ch < c; ch++)
-			xt[ch] = x[ch * invol + q];
+			_mm256_storeu_ps(dst + ch, _mm256_i32gather_ps(src + ch * stride + q, idx, 4));
+		for (int64_t ch = cv; ch < nch; ch++)
+			dst[ch] = src[ch * stride + q];
 	}
 }
 
@@ -235,33 +234,40 @@ static void store_t_avx512(const float *tile, int64_t nv, int64_t nm, const floa
 	}
 }
 
-/* A pixel's channels gathered 16 at a time (stride invol). */
+/* Sixteen channels at a time gathered (stride apart), the tail masked. */
 __attribute__((target("avx512f,avx512vl")))
-static void chrun_avx512(const float *x, int64_t c, int64_t invol, int64_t n, float *xt)
+static void chl_avx512(const float *src, int64_t nch, int64_t stride, int64_t npix, float *dst,
+                       int64_t ld)
 {
 	const __m512i idx = _mm512_mullo_epi32(
 		_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-		_mm512_set1_epi32((int)invol));
-	int64_t cv = c / 16 * 16;
-	__mmask16 tail = (__mmask16)((1u << (c - cv)) - 1);
-	for (int64_t q = 0; q < n; q++, xt += c) {
+		_mm512_set1_epi32((int)stride));
+	int64_t cv = nch / 16 * 16;
+	__mmask16 tail = (__mmask16)((1u << (nch - cv)) - 1);
+	for (int64_t q = 0; q < npix; q++, dst += ld) {
 		for (int64_t ch = 0; ch < cv; ch += 16)
-			_mm512_storeu_ps(xt + ch, _mm512_i32gather_ps(idx, x + ch * invol + q, 4));
+			_mm512_storeu_ps(dst + ch, _mm512_i32gather_ps(idx, src + ch * stride + q, 4));
 		if (tail)
-			_mm512_mask_storeu_ps(xt + cv, tail,
+			_mm512_mask_storeu_ps(dst + cv, tail,
 			                      _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail, idx,
-			                                               x + cv * invol + q, 4));
+			                                               src + cv * stride + q, 4));
 	}
 }
 #endif
 
 static const Kern kerns[RT_ISA_COUNT] = {
-	[RT_ISA_GENERIC] = {4, 8, kern_generic, store_t_8, chrun_generic},
+	[RT_ISA_GENERIC] = {4, 8, kern_generic, store_t_8, chl_generic},
 #ifdef RT_X86
-	[RT_ISA_AVX2] = {6, 16, kern_avx2, store_t_avx2, chrun_avx2},
-	[RT_ISA_AVX512] = {8, 32, kern_avx512, store_t_avx512, chrun_avx512},
+	[RT_ISA_AVX2] = {6, 16, kern_avx2, store_t_avx2, chl_avx2},
+	[RT_ISA_AVX512] = {8, 32, kern_avx512, store_t_avx512, chl_avx512},
 #endif
 };
+
+RtChlFn *rt_chl_fn(RtIsa isa, int64_t max_offset)
+{
+	/* the gathers' lane offsets (lane * stride) are int32 */
+	return max_offset > INT32_MAX / 16 ? chl_generic : kerns[isa].chl;
+}
 
 /* ---- instruction set selection ------------------------------------------------------------ */
 
@@ -518,7 +524,7 @@ static void copy_image(const ConvJob *J, const int64_t *in, const float *x, floa
 			          : last == 1 ? q0 * J->pin[1] + J->pb[1]
 			                      : J->pb[0];
 			if (J->cs == 1) {
-				J->k.chrun(src, J->c, J->invol, run, xp + q * J->ps);
+				J->k.chl(src, J->c, J->invol, run, xp + q * J->ps, J->c);
 			} else {
 				for (int64_t ch = 0; ch < J->c; ch++)
 					memcpy(xp + ch * J->cs + q, src + ch * J->invol,
@@ -636,8 +642,7 @@ void rt_igemm_conv(const RtConv *p, const float *x, const float *w, const float 
 	J.copy = pad || J.c > 1;
 	J.ps = J.c > 1 ? J.c : 1;
 	J.cs = J.c > 1 ? 1 : J.plane;
-	if (J.invol > INT32_MAX / 16) /* the gathers' int32 lane offsets (lane * invol) */
-		J.k.chrun = chrun_generic;
+	J.k.chl = rt_chl_fn(rt_isa_get(), J.invol);
 	J.npanel = (J.mg + nr - 1) / nr;
 	J.ntile = (J.outvol + mr - 1) / mr;
 	J.x = x;

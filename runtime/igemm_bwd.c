@@ -84,14 +84,10 @@ static int64_t min64(int64_t a, int64_t b)
 typedef void DwKernFn(int64_t npos, const float *xi, const int64_t *pix, const int64_t *roff,
                       const float *b, float *tile);
 
-/* Channels-last copy: dst[q*ld + ch] = src[ch*stride + q] for q < npix, ch < nch. */
-typedef void ChlFn(const float *src, int64_t nch, int64_t stride, int64_t npix, float *dst,
-                   int64_t ld);
-
 typedef struct {
 	int mr, nr;
 	DwKernFn *fn;
-	ChlFn *chl;
+	RtChlFn *chl; /* rt_chl_fn(): igemm.c's channels-last copy */
 } DwKern;
 
 typedef float V4F __attribute__((vector_size(16)));
@@ -127,14 +123,6 @@ static void dwk_generic(int64_t npos, const float *xi, const int64_t *pix, const
 	DG_STORE(0) DG_STORE(1) DG_STORE(2) DG_STORE(3)
 }
 
-static void chl_generic(const float *src, int64_t nch, int64_t stride, int64_t npix, float *dst,
-                        int64_t ld)
-{
-	for (int64_t q = 0; q < npix; q++)
-		for (int64_t ch = 0; ch < nch; ch++)
-			dst[q * ld + ch] = src[ch * stride + q];
-}
-
 #ifdef RT_X86
 /* AVX2 + FMA: 6 x 16, twelve ymm accumulators. */
 #define D2_ROW(i)                                                                   \
@@ -163,22 +151,6 @@ static void dwk_avx2(int64_t npos, const float *xi, const int64_t *pix, const in
 		D2_ROW(0) D2_ROW(1) D2_ROW(2) D2_ROW(3) D2_ROW(4) D2_ROW(5)
 	}
 	D2_STORE(0) D2_STORE(1) D2_STORE(2) D2_STORE(3) D2_STORE(4) D2_STORE(5)
-}
-
-/* Eight channels at a time gathered (stride apart), the rest one by one. */
-__attribute__((target("avx2,fma")))
-static void chl_avx2(const float *src, int64_t nch, int64_t stride, int64_t npix, float *dst,
-                     int64_t ld)
-{
-	const __m256i idx = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-	                                       _mm256_set1_epi32((int)stride));
-	int64_t cv = nch / 8 * 8;
-	for (int64_t q = 0; q < npix; q++, dst += ld) {
-		for (int64_t ch = 0; ch < cv; ch += 8)
-			_mm256_storeu_ps(dst + ch, _mm256_i32gather_ps(src + ch * stride + q, idx, 4));
-		for (int64_t ch = cv; ch < nch; ch++)
-			dst[ch] = src[ch * stride + q];
-	}
 }
 
 /* AVX-512: 8 x 32, sixteen zmm accumulators. */
@@ -211,32 +183,13 @@ static void dwk_avx512(int64_t npos, const float *xi, const int64_t *pix, const 
 	D5_STORE(4) D5_STORE(5) D5_STORE(6) D5_STORE(7)
 }
 
-/* Sixteen channels at a time gathered (stride apart), the tail masked. */
-__attribute__((target("avx512f")))
-static void chl_avx512(const float *src, int64_t nch, int64_t stride, int64_t npix, float *dst,
-                       int64_t ld)
-{
-	const __m512i idx = _mm512_mullo_epi32(
-		_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-		_mm512_set1_epi32((int)stride));
-	int64_t cv = nch / 16 * 16;
-	__mmask16 tail = (__mmask16)((1u << (nch - cv)) - 1);
-	for (int64_t q = 0; q < npix; q++, dst += ld) {
-		for (int64_t ch = 0; ch < cv; ch += 16)
-			_mm512_storeu_ps(dst + ch, _mm512_i32gather_ps(idx, src + ch * stride + q, 4));
-		if (tail)
-			_mm512_mask_storeu_ps(dst + cv, tail,
-			                      _mm512_mask_i32gather_ps(_mm512_setzero_ps(), tail, idx,
-			                                               src + cv * stride + q, 4));
-	}
-}
 #endif
 
 static const DwKern dwkerns[RT_ISA_COUNT] = {
-	[RT_ISA_GENERIC] = {4, 8, dwk_generic, chl_generic},
+	[RT_ISA_GENERIC] = {4, 8, dwk_generic, NULL},
 #ifdef RT_X86
-	[RT_ISA_AVX2] = {6, 16, dwk_avx2, chl_avx2},
-	[RT_ISA_AVX512] = {8, 32, dwk_avx512, chl_avx512},
+	[RT_ISA_AVX2] = {6, 16, dwk_avx2, NULL},
+	[RT_ISA_AVX512] = {8, 32, dwk_avx512, NULL},
 #endif
 };
 
@@ -405,8 +358,7 @@ int rt_igemm_conv_dw(const RtConv *p, const float *x, const float *dy, float *dw
 		J.pin[d] = g->pad[d] + g->in[d] + pe;
 		J.plane *= J.pin[d];
 	}
-	if (J.invol > INT32_MAX / 16 || J.outvol > INT32_MAX / 16) /* the gathers' offsets */
-		J.k.chl = chl_generic;
+	J.k.chl = rt_chl_fn(rt_isa_get(), J.invol > J.outvol ? J.invol : J.outvol);
 	J.npanel = (J.mg + nr - 1) / nr;
 	J.nrt = (J.kdim + mr - 1) / mr;
 	J.nparts = min64(J.n, DW_PARTS);
