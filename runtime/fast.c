@@ -13,15 +13,15 @@
 #include <stdlib.h>
 
 /* True when v is a valid BLAS dimension or leading dimension. */
-static int blas_ok(int64_t v)
+int rt_blas_ok(int64_t v)
 {
 	return v >= 0 && (int64_t)(blasint)v == v;
 }
 
 /* Row-major C[m,n] = alpha * op(A) op(B) + beta * C; m, n, k >= 1. */
-static void sgemm_rm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                     float *c, int64_t ldc)
+void rt_sgemm_rm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                 const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                 float *c, int64_t ldc)
 {
 	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
 	            (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb,
@@ -67,19 +67,19 @@ void rt_matmul_fast(const Shape *sa, const float *a, const Shape *sb, const floa
 		return;
 	}
 	/* One shared B and an unbroadcast A: the batches stack into one [nbatch*m, k] A. */
-	if (pl.bbatch == 1 && pl.abatch == pl.nbatch && blas_ok(pl.nbatch * pl.m) &&
-	    blas_ok(pl.k) && blas_ok(pl.n)) {
-		sgemm_rm(0, 0, pl.nbatch * pl.m, pl.n, pl.k, 1.0f, a, pl.k, b, pl.n, 0.0f, y, pl.n);
+	if (pl.bbatch == 1 && pl.abatch == pl.nbatch && rt_blas_ok(pl.nbatch * pl.m) &&
+	    rt_blas_ok(pl.k) && rt_blas_ok(pl.n)) {
+		rt_sgemm_rm(0, 0, pl.nbatch * pl.m, pl.n, pl.k, 1.0f, a, pl.k, b, pl.n, 0.0f, y, pl.n);
 		return;
 	}
-	if (!blas_ok(pl.m) || !blas_ok(pl.k) || !blas_ok(pl.n)) {
+	if (!rt_blas_ok(pl.m) || !rt_blas_ok(pl.k) || !rt_blas_ok(pl.n)) {
 		rt_matmul_ref(sa, a, sb, b, sy, y);
 		return;
 	}
 	for (int64_t bi = 0; bi < pl.nbatch; bi++) {
 		int64_t ao, bo;
 		rt_matmul_batch_off(&pl, bi, &ao, &bo);
-		sgemm_rm(0, 0, pl.m, pl.n, pl.k, 1.0f, a + ao, pl.k, b + bo, pl.n, 0.0f,
+		rt_sgemm_rm(0, 0, pl.m, pl.n, pl.k, 1.0f, a + ao, pl.k, b + bo, pl.n, 0.0f,
 		         y + bi * pl.m * pl.n, pl.n);
 	}
 }

@@ -57,6 +57,13 @@ RtIsa rt_isa_get(void);
 /* Tests force one (it must be supported); not thread-safe against running kernels. */
 void rt_isa_set(RtIsa isa);
 
+/* OpenBLAS helpers (fast.c): is v a valid BLAS dimension; row-major
+ * C[m,n] = alpha * op(A) op(B) + beta * C with m, n, k >= 1. */
+int rt_blas_ok(int64_t v);
+void rt_sgemm_rm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+                 const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                 float *c, int64_t ldc);
+
 /* Channels-last copy: dst[q*ld + ch] = src[ch*stride + q] for q < npix, ch < nch, the
  * convolution kernels' packing (igemm.c; igemm_bwd.c uses it too). The function for isa,
  * or the portable one when an offset up to max_offset would not fit the gathers' int32

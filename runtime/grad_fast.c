@@ -12,7 +12,6 @@
 #include "ref_internal.h"
 
 #include <assert.h>
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,21 +21,6 @@
  * least COL_MIN columns, the K of the dW GEMM (each chunk reads and writes all of dW). */
 #define COL_TARGET ((int64_t)1 << 18)
 #define COL_MIN 1024
-
-static int blas_ok(int64_t v)
-{
-	return v >= 0 && (int64_t)(blasint)v == v;
-}
-
-/* Row-major C[m,n] = alpha * op(A) op(B) + beta * C; m, n, k >= 1. */
-static void sgemm_rm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                     float *c, int64_t ldc)
-{
-	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-	            (blasint)m, (blasint)n, (blasint)k, alpha, a, (blasint)lda, b, (blasint)ldb,
-	            beta, c, (blasint)ldc);
-}
 
 /* The same product on sqc's own micro-kernels (rt_igemm_gemm), for operands with their
  * natural leading dims (A [m,k], or [k,m] when ta; B [k,n], or [n,k] when tb; C [m,n]).
@@ -70,7 +54,7 @@ void rt_gemm_backward_fast(const RtGemm *p, const float *a, const float *b, cons
 {
 	int64_t M = p->m, N = p->n, K = p->k;
 	int ta = p->trans_a, tb = p->trans_b;
-	if (!blas_ok(M) || !blas_ok(N) || !blas_ok(K)) {
+	if (!rt_blas_ok(M) || !rt_blas_ok(N) || !rt_blas_ok(K)) {
 		rt_gemm_backward_ref(p, a, b, dy, da, db, dc);
 		return;
 	}
@@ -120,7 +104,7 @@ void rt_matmul_backward_fast(const Shape *sa, const float *a, const Shape *sb, c
 	int64_t na = pl.abatch * M * K, nb = pl.bbatch * K * N;
 	if (!da && !db)
 		return;
-	if (!blas_ok(M) || !blas_ok(K) || !blas_ok(N)) {
+	if (!rt_blas_ok(M) || !rt_blas_ok(K) || !rt_blas_ok(N)) {
 		rt_matmul_backward_ref(sa, a, sb, b, dy, da, db);
 		return;
 	}
@@ -131,7 +115,7 @@ void rt_matmul_backward_fast(const Shape *sa, const float *a, const Shape *sb, c
 	}
 	/* The weight case: one B shared by every batch of an unbroadcast A, so A stacks into
 	 * [nbatch*M, K] (and dY into [nbatch*M, N]) and each gradient is one GEMM. */
-	if (pl.bbatch == 1 && pl.abatch == pl.nbatch && blas_ok(pl.nbatch * M)) {
+	if (pl.bbatch == 1 && pl.abatch == pl.nbatch && rt_blas_ok(pl.nbatch * M)) {
 		int64_t mt = pl.nbatch * M;
 		if (da)
 			gemm_own(0, 1, mt, K, N, 1.0f, dy, b, 0.0f, da);
@@ -154,25 +138,6 @@ void rt_matmul_backward_fast(const Shape *sa, const float *a, const Shape *sb, c
 }
 
 /* ---- Conv ----------------------------------------------------------------------------- */
-
-/* The convolution as a 3-D one with the real spatial dims LAST (leading dims of size 1,
- * kernel 1, stride 1, no padding): the layout is unchanged and the innermost dim is the
- * real last one, so the col rows below run along contiguous stretches of the input. */
-static RtConvGeom3 geom_right(const RtConv *p)
-{
-	RtConvGeom3 g;
-	int lead = 3 - p->nsp;
-	for (int i = 0; i < 3; i++) {
-		int s = i - lead, real = s >= 0;
-		g.in[i] = real ? p->in[s] : 1;
-		g.out[i] = real ? p->out[s] : 1;
-		g.k[i] = real ? p->k[s] : 1;
-		g.stride[i] = real ? p->stride[s] : 1;
-		g.dil[i] = real ? p->dil[s] : 1;
-		g.pad[i] = real ? p->pad_begin[s] : 0;
-	}
-	return g;
-}
 
 /* [lo, hi): the t in [0, run) with 0 <= i + t*st < in. */
 static void valid_range(int64_t i, int64_t st, int64_t in, int64_t run, int64_t *lo,
@@ -329,7 +294,7 @@ void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, cons
 {
 	assert(p->nsp >= 1 && p->nsp <= RT_MAX_SPATIAL);
 	assert(p->group >= 1 && p->c % p->group == 0 && p->m % p->group == 0);
-	RtConvGeom3 g = geom_right(p);
+	RtConvGeom3 g = rt_conv_geom3_right(p);
 	int64_t cg = p->c / p->group, mg = p->m / p->group;
 	int64_t invol = g.in[0] * g.in[1] * g.in[2];
 	int64_t outvol = g.out[0] * g.out[1] * g.out[2];
@@ -358,8 +323,8 @@ void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, cons
 	}
 	int64_t chunk = COL_TARGET / (kdim > mg ? kdim : mg);
 	chunk = min64(chunk < COL_MIN ? COL_MIN : chunk, total);
-	if (!blas_ok(mg) || !blas_ok(kdim) || !blas_ok(chunk) || !blas_ok(outvol) ||
-	    !blas_ok(invol)) {
+	if (!rt_blas_ok(mg) || !rt_blas_ok(kdim) || !rt_blas_ok(chunk) || !rt_blas_ok(outvol) ||
+	    !rt_blas_ok(invol)) {
 		rt_conv_backward_ref(p, x, w, dy, dx, dw, NULL);
 		return;
 	}
@@ -402,16 +367,16 @@ void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, cons
 					cm = col;
 					ldc = nc;
 				}
-				sgemm_rm(0, 1, mg, kdim, nc, 1.0f, dyp, lddy, cm, ldc, j0 == 0 ? 0.0f : 1.0f,
+				rt_sgemm_rm(0, 1, mg, kdim, nc, 1.0f, dyp, lddy, cm, ldc, j0 == 0 ? 0.0f : 1.0f,
 				         dwg, kdim);
 			}
 			if (dx) {
 				if (pointwise && single) {
-					sgemm_rm(1, 0, kdim, nc, mg, 1.0f, wg, kdim, dyp, lddy, 0.0f,
+					rt_sgemm_rm(1, 0, kdim, nc, mg, 1.0f, wg, kdim, dyp, lddy, 0.0f,
 					         dx + (n0 * p->c + grp * cg) * invol + s0, invol);
 					continue;
 				}
-				sgemm_rm(1, 0, kdim, nc, mg, 1.0f, wg, kdim, dyp, lddy, 0.0f, col, nc);
+				rt_sgemm_rm(1, 0, kdim, nc, mg, 1.0f, wg, kdim, dyp, lddy, 0.0f, col, nc);
 				XferJob J = {&g, NULL, dx, p->c, cg, grp, invol, outvol, j0, nc, col};
 				col_xfer_chunk(&J, kdim);
 			}

@@ -195,24 +195,6 @@ static const DwKern dwkerns[RT_ISA_COUNT] = {
 
 /* ---- geometry ------------------------------------------------------------------------------ */
 
-/* The convolution with its real spatial dims LAST (leading dims of size 1): image lines run
- * along dim 2. */
-static RtConvGeom3 geom_right(const RtConv *p)
-{
-	RtConvGeom3 g;
-	int lead = 3 - p->nsp;
-	for (int i = 0; i < 3; i++) {
-		int s = i - lead, real = s >= 0;
-		g.in[i] = real ? p->in[s] : 1;
-		g.out[i] = real ? p->out[s] : 1;
-		g.k[i] = real ? p->k[s] : 1;
-		g.stride[i] = real ? p->stride[s] : 1;
-		g.dil[i] = real ? p->dil[s] : 1;
-		g.pad[i] = real ? p->pad_begin[s] : 0;
-	}
-	return g;
-}
-
 /* ---- dW ------------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -333,7 +315,7 @@ static void dw_sum_task(void *ctx, int tid, int nth)
 int rt_igemm_conv_dw(const RtConv *p, const float *x, const float *dy, float *dw)
 {
 	DwJob J = {0};
-	J.g = geom_right(p);
+	J.g = rt_conv_geom3_right(p);
 	const RtConvGeom3 *g = &J.g;
 	J.k = dwkerns[rt_isa_get()];
 	int mr = J.k.mr, nr = J.k.nr;
@@ -471,7 +453,7 @@ int rt_igemm_conv_dx(const RtConv *p, const float *w, const float *dy, float *dx
 			}
 	float *dz = NULL;
 	if (strided) {
-		RtConvGeom3 g = geom_right(p);
+		RtConvGeom3 g = rt_conv_geom3_right(p);
 		SpreadJob S = {.dy = dy, .m = p->m, .outvol = outvol, .zvol = zvol};
 		for (int d = 0; d < 3; d++) {
 			S.out[d] = g.out[d];

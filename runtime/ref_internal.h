@@ -34,19 +34,33 @@ typedef struct {
 	int64_t in[3], out[3], k[3], stride[3], dil[3], pad[3];
 } RtConvGeom3;
 
-static inline RtConvGeom3 rt_conv_geom3(const RtConv *p)
+/* The real dims at 3-D positions lead .. lead + nsp - 1, size-1 dims elsewhere. */
+static inline RtConvGeom3 rt_conv_geom3_at(const RtConv *p, int lead)
 {
 	RtConvGeom3 g;
 	for (int i = 0; i < 3; i++) {
-		int real = i < p->nsp;
-		g.in[i] = real ? p->in[i] : 1;
-		g.out[i] = real ? p->out[i] : 1;
-		g.k[i] = real ? p->k[i] : 1;
-		g.stride[i] = real ? p->stride[i] : 1;
-		g.dil[i] = real ? p->dil[i] : 1;
-		g.pad[i] = real ? p->pad_begin[i] : 0;
+		int s = i - lead, real = s >= 0 && s < p->nsp;
+		g.in[i] = real ? p->in[s] : 1;
+		g.out[i] = real ? p->out[s] : 1;
+		g.k[i] = real ? p->k[s] : 1;
+		g.stride[i] = real ? p->stride[s] : 1;
+		g.dil[i] = real ? p->dil[s] : 1;
+		g.pad[i] = real ? p->pad_begin[s] : 0;
 	}
 	return g;
+}
+
+static inline RtConvGeom3 rt_conv_geom3(const RtConv *p)
+{
+	return rt_conv_geom3_at(p, 0);
+}
+
+/* The same with the real dims LAST (leading dims of size 1): the layout is unchanged and
+ * the innermost 3-D dim is the real last one, so image lines run along dim 2 (the fast
+ * backward kernels). */
+static inline RtConvGeom3 rt_conv_geom3_right(const RtConv *p)
+{
+	return rt_conv_geom3_at(p, 3 - p->nsp);
 }
 
 /* A pool seen as one with exactly three spatial dims (missing trailing dims: size 1,
