@@ -57,23 +57,8 @@ static int ints_attr(const Node *n, const char *name, int64_t *out, int max)
 
 static int exec_conv(Exec *e)
 {
-	const Value *x = IN(e, 0), *w = IN(e, 1), *y = OUT(e, 0);
-	RtConv p = {0};
-	p.nsp = x->shape.rank - 2;
-	p.n = x->shape.d[0];
-	p.c = x->shape.d[1];
-	p.m = w->shape.d[0];
-	p.group = ir_attr_i(e->n, "group", 1);
-	int64_t pads[2 * RT_MAX_SPATIAL] = {0};
-	ints_attr(e->n, "strides", p.stride, RT_MAX_SPATIAL);
-	ints_attr(e->n, "dilations", p.dil, RT_MAX_SPATIAL);
-	ints_attr(e->n, "pads", pads, 2 * RT_MAX_SPATIAL);
-	for (int i = 0; i < p.nsp; i++) {
-		p.in[i] = x->shape.d[2 + i];
-		p.out[i] = y->shape.d[2 + i];
-		p.k[i] = w->shape.d[2 + i];
-		p.pad_begin[i] = pads[i];
-	}
+	RtConv p;
+	rt_conv_params(e->g, e->n, &p);
 	const float *b = e->n->nin > 2 ? e->in[2] : NULL;
 	if (e->o && e->o->use_fast)
 		rt_conv_fast_act(&p, e->in[0], e->in[1], b, e->out[0], e->act);
@@ -84,25 +69,9 @@ static int exec_conv(Exec *e)
 
 static int exec_gemm(Exec *e)
 {
-	const Value *a = IN(e, 0), *y = OUT(e, 0);
-	RtGemm p = {0};
-	p.trans_a = (int)ir_attr_i(e->n, "transA", 0);
-	p.trans_b = (int)ir_attr_i(e->n, "transB", 0);
-	p.alpha = ir_attr_f(e->n, "alpha", 1.0f);
-	p.beta = ir_attr_f(e->n, "beta", 1.0f);
-	p.m = y->shape.d[0];
-	p.n = y->shape.d[1];
-	p.k = p.trans_a ? a->shape.d[0] : a->shape.d[1];
-	const float *c = NULL;
-	const Value *cv = e->n->nin > 2 ? IN(e, 2) : NULL;
-	if (cv) {
-		c = e->in[2];
-		/* unidirectional broadcast of C to [M, N] */
-		int r = cv->shape.rank;
-		int64_t cm = r == 2 ? cv->shape.d[0] : 1, cn = r >= 1 ? cv->shape.d[r - 1] : 1;
-		p.c_rs = cm == 1 ? 0 : cn;
-		p.c_cs = cn == 1 ? 0 : 1;
-	}
+	RtGemm p;
+	rt_gemm_params(e->g, e->n, &p);
+	const float *c = e->n->nin > 2 ? e->in[2] : NULL;
 	if (e->o && e->o->use_fast)
 		rt_gemm_fast_act(&p, e->in[0], e->in[1], c, e->out[0], e->act);
 	else

@@ -59,6 +59,21 @@ typedef struct {
 	int noted;
 } Session;
 
+/* --report FILE.json, when asked: the fine-tuning report with the accuracies (< 0: not
+ * measured). */
+static int write_report(Args *a, Session *s, double acc_float, double acc_quant, Diag *d)
+{
+	if (!a->report)
+		return 0;
+	Diag dr;
+	diag_init(&dr, a->report);
+	if (sq_report_write_json(&s->report, acc_float, acc_quant, a->report, &dr)) {
+		d->nerrors++;
+		return -1;
+	}
+	return 0;
+}
+
 /* --save-onnx: the fine-tuned model at batch 1, decisions in metadata. */
 static Graph *load_model(Args *a, Session *s, int64_t batch, Diag *d);
 static int save_onnx(Args *a, Session *s, Diag *d)
@@ -546,14 +561,8 @@ static int compile_native(Args *a, Diag *d)
 		}
 	}
 	rc = save_onnx(a, &s, d);
-	if (!rc && a->report) {
-		Diag dr;
-		diag_init(&dr, a->report);
-		if (sq_report_write_json(&s.report, -1, -1, a->report, &dr)) {
-			d->nerrors++;
-			rc = -1;
-		}
-	}
+	if (!rc)
+		rc = write_report(a, &s, -1, -1, d);
 done:
 	ir_graph_free(g);
 	session_free(&s);
@@ -565,14 +574,8 @@ static int cmd_compile(Args *a, Diag *d)
 	if (!a->emit && a->save_onnx && !a->noutputs) { /* only --save-onnx */
 		Session s = {0};
 		int rc = save_onnx(a, &s, d);
-		if (!rc && a->report) {
-			Diag dr;
-			diag_init(&dr, a->report);
-			if (sq_report_write_json(&s.report, -1, -1, a->report, &dr)) {
-				d->nerrors++;
-				rc = -1;
-			}
-		}
+		if (!rc)
+			rc = write_report(a, &s, -1, -1, d);
 		session_free(&s);
 		return rc;
 	}
@@ -587,14 +590,8 @@ static int cmd_compile(Args *a, Diag *d)
 	int rc = g ? write_ir(g, a->noutputs ? a->outputs[0] : NULL, d) : -1;
 	if (!rc)
 		rc = save_onnx(a, &s, d);
-	if (!rc && a->report) {
-		Diag dr;
-		diag_init(&dr, a->report);
-		if (sq_report_write_json(&s.report, -1, -1, a->report, &dr)) {
-			d->nerrors++;
-			rc = -1;
-		}
-	}
+	if (!rc)
+		rc = write_report(a, &s, -1, -1, d);
 	ir_graph_free(g);
 	session_free(&s);
 	return rc;
@@ -964,14 +961,8 @@ static int cmd_eval(Args *a, Diag *d)
 	if (!g || eval_graph(a, g, &ds, "accuracy", quant_requested(a) ? &s.acc_quant : &s.acc_float, d))
 		goto out;
 	rc = save_onnx(a, &s, d);
-	if (!rc && a->report) {
-		Diag dr;
-		diag_init(&dr, a->report);
-		if (sq_report_write_json(&s.report, s.acc_float, s.acc_quant, a->report, &dr)) {
-			d->nerrors++;
-			rc = -1;
-		}
-	}
+	if (!rc)
+		rc = write_report(a, &s, s.acc_float, s.acc_quant, d);
 out:
 	ir_graph_free(g);
 	fe_dataset_free(&ds);
