@@ -148,34 +148,10 @@ static int softmax(Exec *e, int log)
 static int exec_softmax(Exec *e) { return softmax(e, 0); }
 static int exec_logsoftmax(Exec *e) { return softmax(e, 1); }
 
-static void pool_params(Exec *e, RtPool *p)
-{
-	const Value *x = IN(e, 0), *y = OUT(e, 0);
-	memset(p, 0, sizeof *p);
-	p->nsp = x->shape.rank - 2;
-	p->n = x->shape.d[0];
-	p->c = x->shape.d[1];
-	int64_t pads[2 * RT_MAX_SPATIAL] = {0};
-	ints_attr(e->n, "kernel_shape", p->k, RT_MAX_SPATIAL);
-	ints_attr(e->n, "strides", p->stride, RT_MAX_SPATIAL);
-	ints_attr(e->n, "dilations", p->dil, RT_MAX_SPATIAL);
-	ints_attr(e->n, "pads", pads, 2 * RT_MAX_SPATIAL);
-	for (int i = 0; i < p->nsp; i++) {
-		p->in[i] = x->shape.d[2 + i];
-		p->out[i] = y->shape.d[2 + i];
-		p->pad_begin[i] = pads[i];
-		p->pad_end[i] = pads[p->nsp + i];
-		if (!p->dil[i])
-			p->dil[i] = 1;
-	}
-	p->count_include_pad = (int)ir_attr_i(e->n, "count_include_pad", 0);
-	p->storage_order = (int)ir_attr_i(e->n, "storage_order", 0);
-}
-
 static int exec_maxpool(Exec *e)
 {
 	RtPool p;
-	pool_params(e, &p);
+	rt_pool_params(e->g, e->n, &p);
 	int64_t *idx = e->n->nout > 1 && e->n->out[1] >= 0 ? e->out[1] : NULL;
 	if (e->o && e->o->use_fast && !idx)
 		rt_maxpool_fast(&p, e->in[0], e->out[0]);
@@ -187,7 +163,7 @@ static int exec_maxpool(Exec *e)
 static int exec_averagepool(Exec *e)
 {
 	RtPool p;
-	pool_params(e, &p);
+	rt_pool_params(e->g, e->n, &p);
 	rt_avgpool_ref(&p, e->in[0], e->out[0]);
 	return 0;
 }

@@ -224,6 +224,19 @@ static int supported_in_training(Op op)
 	}
 }
 
+/* How many times each value is read (by nodes, or as a graph output); malloc'd. */
+static int *value_reads(const Graph *g)
+{
+	int *reads = xcalloc((size_t)(g->nvalues ? g->nvalues : 1), sizeof(int));
+	for (int i = 0; i < g->nnodes; i++)
+		for (int j = 0; j < g->nodes[i].nin; j++)
+			if (g->nodes[i].in[j] >= 0)
+				reads[g->nodes[i].in[j]]++;
+	for (int k = 0; k < g->noutputs; k++)
+		reads[g->outputs[k]]++;
+	return reads;
+}
+
 /* Relu fused into its producer's forward: a Conv or Gemm (the kernels' epilogue) or a
  * BatchNormalization in batch mode (also its backward: rt_batchnorm_backward_fast masks dy)
  * whose output nothing else reads. The producer writes the Relu's output; the unfused
@@ -232,13 +245,7 @@ static int supported_in_training(Op op)
 static void setup_fusion(Trainer *t)
 {
 	const Graph *g = t->g;
-	int *reads = xcalloc((size_t)(g->nvalues ? g->nvalues : 1), sizeof(int));
-	for (int i = 0; i < g->nnodes; i++)
-		for (int j = 0; j < g->nodes[i].nin; j++)
-			if (g->nodes[i].in[j] >= 0)
-				reads[g->nodes[i].in[j]]++;
-	for (int k = 0; k < g->noutputs; k++)
-		reads[g->outputs[k]]++;
+	int *reads = value_reads(g);
 	for (int j = 0; j <= t->last_node; j++) {
 		const Node *r = &g->nodes[j];
 		if (r->op != OP_RELU || r->nin < 1 || r->in[0] < 0)
@@ -264,13 +271,7 @@ static void setup_fusion(Trainer *t)
 static void setup_actq_fusion(Trainer *t)
 {
 	const Graph *g = t->g;
-	int *reads = xcalloc((size_t)(g->nvalues ? g->nvalues : 1), sizeof(int));
-	for (int i = 0; i < g->nnodes; i++)
-		for (int j = 0; j < g->nodes[i].nin; j++)
-			if (g->nodes[i].in[j] >= 0)
-				reads[g->nodes[i].in[j]]++;
-	for (int k = 0; k < g->noutputs; k++)
-		reads[g->outputs[k]]++;
+	int *reads = value_reads(g);
 	for (int k = 0; k < t->nL; k++) {
 		TLayer *L = &t->L[k];
 		const Node *n = &g->nodes[L->node];
