@@ -552,8 +552,8 @@ void fe_sq_defaults(FeSqConfig *s)
 	memset(s, 0, sizeof *s);
 	s->method = FE_Q_SQ;
 	s->act_bits = 8; /* the compiled kernels need integer activations; 32: the paper's float */
-	s->epochs = 4;
-	s->recovery_epochs = 3;
+	s->epochs = 3;
+	s->recovery_epochs = 4;
 	s->batch = 64;
 	s->optimizer = FE_OPT_ADAM;
 	s->lr = 1e-3;
@@ -561,8 +561,9 @@ void fe_sq_defaults(FeSqConfig *s)
 	s->schedule = FE_SCHED_COSINE;
 	s->lr_step_epochs = 1;
 	s->lr_gamma = 0.1;
-	s->lambda = 100;
-	s->gamma = 1.0;
+	s->lambda = -1; /* fe_sq_lambda / fe_sq_gamma: the balance's defaults */
+	s->gamma = -1;
+	s->balance = 1;
 	s->p = 2;
 	s->threshold = 0.4307;
 	s->zero_frac_max = 0.01;
@@ -574,6 +575,18 @@ void fe_sq_defaults(FeSqConfig *s)
 	s->bn = FE_BN_BATCH;
 	s->seed = 1;
 	s->distill_temperature = 4;
+}
+
+/* Defaults found on Fashion-MNIST (docs/results.md, "What we tried"): gradient balance
+ * lambda 0.3, gamma 0.04; count balance (the paper's lambda / n_l) lambda 100, gamma 1. */
+double fe_sq_lambda(const FeSqConfig *s)
+{
+	return s->lambda >= 0 ? s->lambda : s->balance ? 0.3 : 100.0;
+}
+
+double fe_sq_gamma(const FeSqConfig *s)
+{
+	return s->gamma >= 0 ? s->gamma : s->balance ? 0.04 : 1.0;
 }
 
 static int get_count(Parser *p, yaml_node_t *n, const char *kp, int64_t *v)
@@ -595,7 +608,7 @@ static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
 		"method", "act_bits", "epochs", "recovery_epochs", "batch", "train_limit",
 		"optimizer", "lr", "momentum", "weight_decay", "schedule", "lr_step_epochs",
 		"lr_gamma", "lambda", "gamma", "p", "threshold", "zero_frac_max", "tan_binary",
-		"scale_lr", "bn", "keep_float", "seed", "distill_temperature", "reg_warmup", "decide", "recovery_reg"};
+		"scale_lr", "bn", "keep_float", "seed", "distill_temperature", "reg_warmup", "decide", "recovery_reg", "balance"};
 	static const char *const opt_names[] = {"adam", "sgd"};
 	static const char *const sched_names[] = {"cosine", "step", "constant"};
 	static const char *const bn_names[] = {"batch", "frozen"};
@@ -681,6 +694,11 @@ static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
 		case 26: {
 			static const char *const tf[] = {"false", "true"};
 			rc = get_enum(p, v, kp, tf, 2, &s->recovery_reg);
+			break;
+		}
+		case 27: {
+			static const char *const how[] = {"count", "gradient"};
+			rc = get_enum(p, v, kp, how, 2, &s->balance);
 			break;
 		}
 		default: return -1;

@@ -87,7 +87,11 @@ typedef struct {
 	FeSchedule schedule;
 	int lr_step_epochs;     /* step schedule: multiply by lr_gamma every N epochs */
 	double lr_gamma;
-	double lambda, gamma;   /* regularizer strength; binary prior (SQ-METHOD.md eq. 10) */
+	double lambda, gamma;   /* regularizer strength; binary prior (SQ-METHOD.md eq. 10);
+	                         * < 0: the default of the balance (fe_sq_lambda/fe_sq_gamma) */
+	int balance;            /* 0 count: lambda_l = lambda / n_l (the paper's);
+	                         * 1 gradient (default): lambda_l follows the layer's task
+	                         * gradient, the prior its size (passes/sq/quant.h) */
 	int p;                  /* regularizer order, 1 or 2 */
 	double threshold;       /* Delta = threshold * sigma */
 	double zero_frac_max, tan_binary;   /* decision rule */
@@ -138,6 +142,9 @@ int fe_config_load(const char *path, FeConfig *c, Diag *d);
 const char *fe_data_format_name(FeDataFormat f);
 /* Defaults of the sq: section (also part of fe_config_defaults). */
 void fe_sq_defaults(FeSqConfig *s);
+/* lambda and gamma in effect: the configured values, or the defaults of s->balance. */
+double fe_sq_lambda(const FeSqConfig *s);
+double fe_sq_gamma(const FeSqConfig *s);
 /* "sq", "twn", ... <-> FeQuant; -1 when unknown. */
 int fe_quant_parse(const char *s);
 const char *fe_quant_name(FeQuant q);

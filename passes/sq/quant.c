@@ -52,6 +52,7 @@ SqHyper sq_hyper_defaults(void)
 		.bc_clip = 1.0f,
 		.twn_factor = 0.7f,
 		.a_min_rel = 1e-3f,
+		.balance = SQ_BALANCE_COUNT,
 	};
 }
 
@@ -89,6 +90,10 @@ int sq_hyper_check(const SqHyper *h, char *msg, size_t cap)
 		{"twn_factor", h->twn_factor, 0, 10, 1, 0, "(0, 10]"},
 		{"a_min_rel", h->a_min_rel, 0, 1, 1, 0, "(0, 1]"},
 	};
+	if (h->balance != SQ_BALANCE_COUNT && h->balance != SQ_BALANCE_GRADIENT) {
+		snprintf(msg, cap, "balance = %d is out of range (count or gradient)", h->balance);
+		return -1;
+	}
 	if (h->p != 1 && h->p != 2) {
 		snprintf(msg, cap, "p = %d is out of range (1 or 2)", h->p);
 		return -1;
@@ -453,6 +458,29 @@ static void reg_task(void *ctx, int tid, int nth)
 	}
 }
 
+/* lambda_l of eq. 10 under the layer's balance (quant.h). */
+static double reg_lambda(const SqLayer *L)
+{
+	if (L->h.balance == SQ_BALANCE_GRADIENT)
+		return !(L->sigma > 0) ? 0.0 /* constant weights: no unit to balance against */
+		                       : (double)L->h.lambda * L->grad_rms /
+		       ((double)L->h.p * powp(L->sigma, L->h.p - 1));
+	return (double)L->h.lambda / (double)L->n;
+}
+
+void sq_observe_task_grad(SqLayer *L, const float *dw)
+{
+	if (L->method != SQ_Q_SQ || L->h.balance != SQ_BALANCE_GRADIENT)
+		return;
+	double ss = 0;
+	for (int64_t j = 0; j < L->n; j++)
+		ss += (double)dw[j] * (double)dw[j];
+	const double rms = sqrt(ss / (double)L->n);
+	if (!isfinite(rms)) /* the trainer stops on a non-finite loss; keep the average sane */
+		return;
+	L->grad_rms = L->grad_rms > 0 ? 0.99 * L->grad_rms + 0.01 * rms : rms;
+}
+
 double sq_regularize(SqLayer *L, const float *w, float *dw)
 {
 	if (L->method != SQ_Q_SQ)
@@ -462,7 +490,7 @@ double sq_regularize(SqLayer *L, const float *w, float *dw)
 	            /* 1-bit decided layers: binary regularizer R_b = |a - |w||^p only (eq. 6). */
 	            .binary = L->bits == 1,
 	            .T = tan(beta),                       /* slope of the zero valley        */
-	            .lam = (double)L->h.lambda / (double)L->n}; /* lambda_l = lambda / n_l */
+	            .lam = reg_lambda(L)};
 	J.sec2 = 1.0 + J.T * J.T;                         /* d tan / d beta = sec^2(beta)    */
 	q_run(&J.q, reg_task);
 	double R = 0, dbeta = 0; /* the channels' partial sums, in channel order */
@@ -473,9 +501,12 @@ double sq_regularize(SqLayer *L, const float *w, float *dw)
 	const double lam = J.lam;
 	/* prior gamma cot(beta): prefers binary; d/dbeta = -gamma / sin^2(beta). */
 	const double sb = sin(beta);
-	const double prior = L->h.gamma * cos(beta) / sb;
+	double gam = L->h.gamma; /* gamma_l */
+	if (L->h.balance == SQ_BALANCE_GRADIENT)
+		gam *= (double)L->n * powp(L->sigma, L->h.p);
+	const double prior = gam * cos(beta) / sb;
 	if (!L->beta_frozen)
-		L->grad[L->C] += (float)(lam * (dbeta - L->h.gamma / (sb * sb)));
+		L->grad[L->C] += (float)(lam * (dbeta - gam / (sb * sb)));
 	return lam * (R + prior);
 }
 

@@ -69,6 +69,8 @@ const char *sq_method_name(SqMethod m);
 /* Inverse of sq_method_name; -1 for an unknown name. */
 int sq_method_parse(const char *s);
 
+enum { SQ_BALANCE_COUNT, SQ_BALANCE_GRADIENT };
+
 /* Every constant of SQ-METHOD.md, with its default (sq_hyper_defaults). All are
  * overridable by the YAML config; sq_hyper_check validates a filled-in struct. */
 typedef struct {
@@ -79,9 +81,11 @@ typedef struct {
 	 * 1 or 2. Default 2 (ours: the spec gives no value; the paper reports accuracy hardly
 	 * depends on it; p = 2 has zero slope at the valleys, so it does not chatter there). */
 	int p;               /* 2 */
-	/* eq. 10: J = L + sum_l lambda_l (R_l + gamma cot(beta_l)), lambda_l = lambda / n_l.
-	 * The paper's values were lost in extraction; these are OUR starting points, to be
-	 * tuned by the trainer (issue 4 item 8). Reasoning: beta grows iff
+	/* eq. 10: J = L + sum_l lambda_l (R_l + gamma cot(beta_l)), lambda_l = lambda / n_l
+	 * (SQ_BALANCE_COUNT; see `balance` below for the trainer's default).
+	 * The paper's values were lost in extraction; these defaults are OUR starting points
+	 * for the count balance (the config's defaults for the gradient balance are in
+	 * frontend/config.c, fe_sq_lambda / fe_sq_gamma). Reasoning: beta grows iff
 	 * gamma > tan^2(beta) sum_{branch A} |w|^p, which is about 0.04 n_l sigma_l^2 at
 	 * beta = pi/4 (p = 2): ~0.2-0.6 for LeNet-5's convolutions and ~3-5 for its first
 	 * two fully connected layers, so gamma = 1 separates them as in the paper (1-1-2-2-2).
@@ -89,6 +93,18 @@ typedef struct {
 	 * task-loss gradient in a 50k-weight layer (and dominant in small layers). */
 	float lambda;        /* 100 */
 	float gamma;         /* 1 */
+	/* How lambda_l and the prior are balanced across layers (ours):
+	 *   SQ_BALANCE_COUNT: the paper's lambda_l = lambda / n_l, prior gamma cot(beta) as is;
+	 *   SQ_BALANCE_GRADIENT: lambda_l = lambda g_l / (p sigma_l^(p-1)), g_l the running RMS
+	 *     of the task loss's gradient over the layer's weights (sq_observe_task_grad), and
+	 *     the prior gamma n_l sigma_l^p cot(beta). The regularizer then pulls a weight at
+	 *     |w| = sigma (tan(beta) = 1) with lambda times the task's typical gradient in every
+	 *     layer, whatever its size or weight scale, and beta grows iff
+	 *     gamma > tan^2(beta) mean_j [j in branch A] (|w_j| / sigma_l)^p: the decision
+	 *     depends on how the task holds the layer's small weights, not on n_l (with COUNT
+	 *     the prior outweighs the regularizer in small layers, so the smallest layers, often
+	 *     the first and the last, became binary first). The trainer's default (config). */
+	int balance;         /* SQ_BALANCE_COUNT */
 	/* range of beta, and its value at init. beta_min = pi/4 is the ternary shape (tan 1);
 	 * beta_max = pi/2 - 1e-3 (tan ~ 1000) is as binary as we let it get. */
 	float beta_min;      /* pi/4 */
@@ -137,6 +153,8 @@ typedef struct {
 	float beta_fixed;
 	float a_min;         /* floor of a_c applied by sq_project                           */
 	double *part;        /* [2C] sq_regularize's per-channel partial sums (scratch)       */
+	double grad_rms;     /* SQ_BALANCE_GRADIENT: running RMS of the task gradient (0: none
+	                      * observed yet)                                                 */
 } SqLayer;
 
 /* Initializes L for a layer with float weights w[C * per] (see layout above):
@@ -171,14 +189,23 @@ void sq_forward(SqLayer *L, const float *w, float *wq, int8_t *codes);
 void sq_backward(SqLayer *L, const float *w, const float *dwq, float *dw);
 
 /* Adaptive regularizer, eq. 8-10, SQ only (returns 0 and touches nothing otherwise):
- * returns lambda_l (R_l + gamma cot(beta)) with lambda_l = lambda / n_l, and accumulates
+ * returns lambda_l (R_l + gamma_l cot(beta)), and accumulates
  *   dw[j]    += lambda_l dR/dw_j
  *   grad[c]  += lambda_l sum_{j in c} dR/da_c
- *   grad[C]  += lambda_l (sum_j dR/dbeta - gamma / sin^2(beta))   (unless beta frozen)
+ *   grad[C]  += lambda_l (sum_j dR/dbeta - gamma_l / sin^2(beta))   (unless beta frozen)
+ * COUNT: lambda_l = lambda / n_l, gamma_l = gamma; GRADIENT: lambda_l = lambda grad_rms /
+ * (p sigma^(p-1)), gamma_l = gamma n_l sigma^p (grad_rms is a constant here; 0 before any
+ * sq_observe_task_grad, which makes the regularizer contribute nothing).
  * with the spec's branch gradients (branch A where tan(beta)|w|^p < |a-|w||^p, else B).
  * After sq_decide: 1-bit layers use the binary regularizer R_b = |a - |w||^p (eq. 6),
  * 2-bit layers keep eq. 8 at their frozen beta. */
 double sq_regularize(SqLayer *L, const float *w, float *dw);
+
+/* SQ_BALANCE_GRADIENT: folds the RMS of this step's task-loss gradient dw[n] (before
+ * sq_regularize adds to it) into L.grad_rms, an exponential average over about 100 steps
+ * (the first call sets it). Computed serially in double: independent of the thread count.
+ * No effect for other methods or for SQ_BALANCE_COUNT. */
+void sq_observe_task_grad(SqLayer *L, const float *dw);
 
 /* Number of trainable scalars in L.param / L.grad: C + 1 for SQ, 0 otherwise. */
 int64_t sq_nparams(const SqLayer *L);

@@ -128,8 +128,9 @@ static SqMethod method_of(FeQuant q)
 static void hyper_from_config(const FeSqConfig *c, SqHyper *h)
 {
 	*h = sq_hyper_defaults();
-	h->lambda = (float)c->lambda;
-	h->gamma = (float)c->gamma;
+	h->lambda = (float)fe_sq_lambda(c);
+	h->gamma = (float)fe_sq_gamma(c);
+	h->balance = c->balance ? SQ_BALANCE_GRADIENT : SQ_BALANCE_COUNT;
 	h->p = c->p;
 	h->delta_factor = (float)c->threshold;
 	h->zero_frac_max = (float)c->zero_frac_max;
@@ -893,6 +894,7 @@ static double step(Trainer *t, const int32_t *y, const float *tl, float lr, int6
 			dw = t->ps1;
 			memset(dw, 0, sizeof(float) * (size_t)(L->C * L->per));
 		}
+		sq_observe_task_grad(&L->q, L->glatent); /* the task's gradient alone, so far */
 		*reg += sq_regularize(&L->q, L->latent, dw);
 	}
 	sq_optim_step(&t->opt, lr);

@@ -342,6 +342,15 @@ static void test_sq_section(void **state)
 	assert_int_equal(load("data:\n  classes: 10\n", &c), 0);
 	assert_int_equal(c.sq.method, FE_Q_SQ);
 	assert_int_equal(c.sq.act_bits, 8);
+	/* lambda and gamma default by balance; set values win */
+	assert_int_equal(c.sq.balance, 1);
+	assert_true(fe_sq_lambda(&c.sq) == 0.3 && fe_sq_gamma(&c.sq) == 0.04);
+	assert_int_equal(load("sq:\n  balance: count\n", &c), 0);
+	assert_int_equal(c.sq.balance, 0);
+	assert_true(fe_sq_lambda(&c.sq) == 100 && fe_sq_gamma(&c.sq) == 1);
+	assert_int_equal(load("sq:\n  balance: count\n  lambda: 0\n  gamma: 3\n", &c), 0);
+	assert_true(fe_sq_lambda(&c.sq) == 0 && fe_sq_gamma(&c.sq) == 3);
+	expect_error("sq:\n  balance: size\n", 2, "sq.balance: expected one of count, gradient");
 	expect_error("sq:\n  act_bits: 12\n", 2, "sq.act_bits: expected 1 to 8, or 32");
 	expect_error("sq:\n  method: ternary\n", 2, "sq.method: expected one of sq, twn, bwn, bc, none");
 	expect_error("sq:\n  lr: -1\n", 2, "sq.lr: expected a positive number, got '-1'");

@@ -387,7 +387,7 @@ static double penalty(SqLayer *L, const float *w)
 /* The three gradients (w, a, beta) of lambda_l (R_l + gamma cot beta) against central
  * finite differences, for p = 1 and p = 2; weights chosen so that both branches occur,
  * kinks (branch switches, sign of w, |w| = a for p = 1) are skipped. */
-static void regularizer_fd(int p)
+static void regularizer_fd(int p, int balance)
 {
 	enum { C = 3, PER = 24, N = C * PER };
 	float w[N];
@@ -396,9 +396,17 @@ static void regularizer_fd(int p)
 		w[j] = (float)(0.1 * rng_gauss());
 	SqHyper h = sq_hyper_defaults();
 	h.p = p;
-	h.gamma = 0.7f;
+	h.gamma = balance == SQ_BALANCE_GRADIENT ? 0.02f : 0.7f;
 	h.lambda = 5.0f;
+	h.balance = balance;
 	SqLayer L = make(SQ_Q_SQ, w, C, PER, &h);
+	if (balance == SQ_BALANCE_GRADIENT) { /* a task gradient of RMS 0.3 sets lambda_l */
+		float g[N];
+		for (int j = 0; j < N; j++)
+			g[j] = j % 2 ? 0.3f : -0.3f;
+		sq_observe_task_grad(&L, g);
+		assert_near(L.grad_rms, 0.3, 1e-7);
+	}
 	L.param[C] = 1.0f; /* beta = 1 rad, tan = 1.557: between the two shapes */
 	const double T = tan(1.0);
 
@@ -473,13 +481,72 @@ static void regularizer_fd(int p)
 static void test_regularizer_fd_p2(void **state)
 {
 	(void)state;
-	regularizer_fd(2);
+	regularizer_fd(2, SQ_BALANCE_COUNT);
 }
 
 static void test_regularizer_fd_p1(void **state)
 {
 	(void)state;
-	regularizer_fd(1);
+	regularizer_fd(1, SQ_BALANCE_COUNT);
+}
+
+static void test_regularizer_fd_gradient_balance(void **state)
+{
+	(void)state;
+	regularizer_fd(2, SQ_BALANCE_GRADIENT);
+	regularizer_fd(1, SQ_BALANCE_GRADIENT);
+}
+
+/* Gradient balance, by hand: weights exactly at +-a (R = 0), so the penalty is the
+ * prior's alone, lambda_l gamma_l cot(beta) with lambda_l = lambda g / (p sigma^(p-1)) and
+ * gamma_l = gamma n sigma^p; the running RMS g: the first observation, then 0.99 / 0.01. */
+static void test_gradient_balance(void **state)
+{
+	(void)state;
+	const float w[4] = {0.5f, -0.5f, 0.5f, 0.5f}; /* mean 0.25, sigma = sqrt(0.1875) */
+	const double sigma = sqrt(0.1875);
+	SqHyper h = sq_hyper_defaults();
+	h.gamma = 3.0f;
+	h.lambda = 8.0f;
+	h.balance = SQ_BALANCE_GRADIENT;
+	SqLayer L = make(SQ_Q_SQ, w, 1, 4, &h);
+	assert_near(L.sigma, sigma, 1e-7);
+	float dw[4] = {0};
+	/* nothing observed yet: no regularizer at all */
+	assert_true(sq_regularize(&L, w, dw) == 0.0);
+	assert_true(L.grad[1] == 0.0f);
+	const float g1[4] = {0.2f, -0.2f, 0.2f, -0.2f}, g2[4] = {1, 1, -1, -1};
+	sq_observe_task_grad(&L, g1);
+	assert_near(L.grad_rms, 0.2, 1e-7);
+	sq_observe_task_grad(&L, g2);
+	const double g = 0.99 * 0.2 + 0.01 * 1.0;
+	assert_near(L.grad_rms, g, 1e-7);
+	L.param[1] = 1.0f;
+	const double lam = 8.0 * g / (2 * sigma), gam = 3.0 * 4 * sigma * sigma;
+	sq_zero_grad(&L);
+	double pen = sq_regularize(&L, w, dw);
+	assert_near(pen, lam * gam * cos(1.0) / sin(1.0), 1e-6);
+	assert_near(L.grad[1], -lam * gam / (sin(1.0) * sin(1.0)), 1e-5);
+	for (int j = 0; j < 4; j++)
+		assert_true(dw[j] == 0.0f);
+	sq_layer_free(&L);
+
+	/* count balance and other methods ignore observations */
+	h.balance = SQ_BALANCE_COUNT;
+	L = make(SQ_Q_SQ, w, 1, 4, &h);
+	sq_observe_task_grad(&L, g2);
+	assert_true(L.grad_rms == 0.0);
+	sq_layer_free(&L);
+	h.balance = SQ_BALANCE_GRADIENT;
+	L = make(SQ_Q_TWN, w, 1, 4, &h);
+	sq_observe_task_grad(&L, g2);
+	assert_true(L.grad_rms == 0.0);
+	sq_layer_free(&L);
+	/* an out-of-range balance is a hyper-parameter error naming it */
+	char msg[160];
+	h.balance = 2;
+	assert_int_equal(sq_hyper_check(&h, msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "balance"));
 }
 
 /* Weights sitting exactly at +-a: R = 0 (branch B, A = tan(beta) a^p > 0), so the beta
@@ -1083,6 +1150,8 @@ int main(void)
 		cmocka_unit_test(test_regularizer_hand),
 		cmocka_unit_test(test_regularizer_fd_p2),
 		cmocka_unit_test(test_regularizer_fd_p1),
+		cmocka_unit_test(test_regularizer_fd_gradient_balance),
+		cmocka_unit_test(test_gradient_balance),
 		cmocka_unit_test(test_prior_derivative),
 		cmocka_unit_test(test_project_ranges),
 		cmocka_unit_test(test_decide),
