@@ -464,7 +464,7 @@ static double reg_lambda(const SqLayer *L)
 	if (L->h.balance == SQ_BALANCE_GRADIENT)
 		return !(L->sigma > 0) ? 0.0 /* constant weights: no unit to balance against */
 		                       : (double)L->h.lambda * L->grad_rms /
-		       ((double)L->h.p * powp(L->sigma, L->h.p - 1));
+		       ((double)L->h.p * (L->h.p == 1 ? 1.0 : (double)L->sigma)); /* p sigma^(p-1) */
 	return (double)L->h.lambda / (double)L->n;
 }
 

@@ -531,6 +531,17 @@ static void test_gradient_balance(void **state)
 		assert_true(dw[j] == 0.0f);
 	sq_layer_free(&L);
 
+	/* p = 1: lambda_l = lambda g (sigma^0), gamma_l = gamma n sigma */
+	h.p = 1;
+	L = make(SQ_Q_SQ, w, 1, 4, &h);
+	sq_observe_task_grad(&L, g1);
+	L.param[1] = 1.0f;
+	sq_zero_grad(&L);
+	pen = sq_regularize(&L, w, dw);
+	assert_near(pen, (8.0 * 0.2) * (3.0 * 4 * sigma) * cos(1.0) / sin(1.0), 1e-6);
+	sq_layer_free(&L);
+	h.p = 2;
+
 	/* count balance and other methods ignore observations */
 	h.balance = SQ_BALANCE_COUNT;
 	L = make(SQ_Q_SQ, w, 1, 4, &h);
