@@ -16,6 +16,7 @@ out=${OUT:-$(mktemp -d)}
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(lenet5 vgg7s)
 read -r -a seeds <<<"${SEEDS:-1}"
+[ ${#seeds[@]} -gt 0 ] || seeds=(1)
 [ -x "$sqc" ] || { echo "build sqc first (scripts/main.sh or cmake)"; exit 1; }
 # Every row but the last two keeps activations in float (the paper's setting).
 rows=("FP|--quant=none --finetune" "BC|--quant=bc --act-bits=32" "BWN|--quant=bwn --act-bits=32"
@@ -25,6 +26,7 @@ rows=("FP|--quant=none --finetune" "BC|--quant=bc --act-bits=32" "BWN|--quant=bw
 for m in "${models[@]}"; do
   cfg=models/$m.yaml
   [ -f "bench/sq_table.$m.yaml" ] && cfg=bench/sq_table.$m.yaml
+  fa=
   echo
   echo "### $m (config $cfg, $(git rev-parse --short HEAD 2>/dev/null || echo '?'))"
   echo
@@ -35,12 +37,13 @@ for m in "${models[@]}"; do
     name=${r%%|*}; flags=${r#*|}
     tag=$(echo "$name" | tr -c 'A-Za-z0-9\n' '_')
     start=$(date +%s)
-    accs=(); ratios=(); allbits=(); failed=
+    accs=(); ratios=(); allbits=(); failed=; rc=0
     for seed in "${seeds[@]}"; do
       base="$out/$m.$tag.s$seed"
       # shellcheck disable=SC2086
       "$sqc" eval "models/$m.onnx" --config "$cfg" $flags --seed "$seed" -q \
-        --report "$base.json" >"$base.out" 2>"$base.err" || { failed=$(tail -1 "$base.err"); break; }
+        --report "$base.json" >"$base.out" 2>"$base.err" || rc=$?
+      if [ "$rc" -ne 0 ]; then failed=$(tail -1 "$base.err"); failed=${failed:-exit status $rc}; break; fi
       j="$base.json"
       b=$(grep -o '"bits": [0-9]*' "$j" | awk '{print $2}' | paste -sd- -)
       case " ${allbits[*]} " in *" $b "*) ;; *) allbits+=("$b") ;; esac
@@ -52,7 +55,7 @@ for m in "${models[@]}"; do
     secs=$(( ($(date +%s) - start) / ${#seeds[@]} ))
     # compression: its range over the seeds; bytes of the first seed
     ratio=$(printf '%s\n' "${ratios[@]}" | awk 'NR == 1 || $1 < lo {lo = $1} NR == 1 || $1 > hi {hi = $1}
-      END {a = sprintf("%.1fx", lo); b = sprintf("%.1fx", hi); print (a == b ? a : a " to " b)}')
+      END {a = sprintf("%.2fx", lo); b = sprintf("%.2fx", hi); print (a == b ? a : a " to " b)}')
     bytes=$(sed -n 's/.*"packed_weight_bytes": \([0-9]*\).*/\1/p' "$out/$m.$tag.s${seeds[0]}.json")
     top1=$(printf '%s\n' "${accs[@]}" | awk '{s += $1; v = v (NR > 1 ? " / " : "") sprintf("%.2f", 100 * $1)}
       END {if (NR > 1) printf "%.2f (%s)", 100 * s / NR, v; else printf "%.2f", 100 * s}')
@@ -60,7 +63,7 @@ for m in "${models[@]}"; do
     printf '| %s | %s | %s | %s | %s | %d s |\n' "$name" "$bits" "$ratio" "$bytes" "$top1" "$secs"
   done
   echo
-  echo "Float model before fine-tuning: top-1 $(awk -v a="$fa" 'BEGIN{printf "%.2f", 100*a}') (\`sqc eval models/$m.onnx --config models/$m.yaml\`)."
+  echo "Float model before fine-tuning: top-1 $([ -n "$fa" ] && awk -v a="$fa" 'BEGIN{printf "%.2f", 100*a}' || echo n/a) (\`sqc eval models/$m.onnx --config models/$m.yaml\`)."
 done
 echo
 echo "Reports: $out"

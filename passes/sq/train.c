@@ -992,7 +992,17 @@ static void calibrate(Trainer *t, const FeDataset *ds, const int64_t *perm, int6
 				forward_node(t, i);
 			}
 		}
-	}	t->calibrating = 0;
+	}
+	t->calibrating = 0;
+	/* Adam moves a parameter by about lr_mult * lr per step whatever its size; an
+	 * activation step of 0.02 at scale_lr's 1e-2 per step could collapse to its floor in a
+	 * few steps (VGG-7-small at 8 bits did, after recovery restarted the learning rate),
+	 * and then the layer sees zeros. So each step learns relative to its calibrated value:
+	 * at most about scale_lr * lr of it per step. */
+	for (int k = 0; k < t->nL; k++)
+		for (int j = 0; t->L[k].act_on && j < t->opt.np; j++)
+			if (t->opt.p[j].x == &t->L[k].act.s)
+				t->opt.p[j].lr_mult = (float)t->o->cfg.scale_lr * t->L[k].act.s;
 }
 
 int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)
