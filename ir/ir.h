@@ -124,8 +124,6 @@ typedef struct {
 	int *inputs, ninputs;   /* runtime inputs (not constants) */
 	int *outputs, noutputs;
 	int64_t opset;
-	void *pass_ctx;     /* options of passes that need more than the graph (pass_sq) */
-	const char *target; /* native target triple for the backend's passes; NULL: x86_64 */
 } Graph;
 
 /* ---- diagnostics (diag.c) ------------------------------------------------------------

@@ -121,7 +121,7 @@ static int fold_one(Graph *g, int bi)
 	return 1;
 }
 
-int pass_bnfold(Graph *g, Diag *d)
+int pass_bnfold(Graph *g, const PassEnv *env, Diag *d)
 {
 	(void)d;
 	int changed = 0;

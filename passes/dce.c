@@ -4,7 +4,7 @@
 
 #include <stdlib.h>
 
-int pass_dce(Graph *g, Diag *d)
+int pass_dce(Graph *g, const PassEnv *env, Diag *d)
 {
 	(void)d;
 	char *need = xcalloc((size_t)(g->nvalues ? g->nvalues : 1), 1);

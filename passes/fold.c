@@ -34,7 +34,7 @@ static int outputs_known(const Graph *g, const Node *n)
 	return 1;
 }
 
-int pass_fold(Graph *g, Diag *d)
+int pass_fold(Graph *g, const PassEnv *env, Diag *d)
 {
 	RtOptions ro = {.use_fast = 1};
 	for (int i = 0; i < g->nnodes; i++) {

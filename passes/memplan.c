@@ -64,7 +64,7 @@ static int needs_buffer(const Graph *g, int v)
 	return !x->data && !x->is_output && !x->is_input;
 }
 
-int pass_memplan(Graph *g, Diag *d)
+int pass_memplan(Graph *g, const PassEnv *env, Diag *d)
 {
 	int nv = g->nvalues;
 	int *last = xmalloc(sizeof(int) * (size_t)(nv ? nv : 1));

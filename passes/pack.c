@@ -2,12 +2,12 @@
  *
  * pass_pack. Requires: shapes known, BatchNormalization folded (bnfold), a batch of 1.
  * Establishes: every Conv/Gemm/MatMul with constant weights carries `sqc.kernel`, the
- * kernel the backend will call (the same on every target for now):
+ * kernel the backend will call (chosen per target):
  *   "bitserial"   quantized weights (sqc.bits 1 or 2) and activations (sqc.act_bits 1..8):
  *                 AND + popcount over activation bit planes x weight bit planes
  *   "int8"        the same layers, the same exact integer sums, through byte dot products
- *                 (AVX2 vpmaddubsw; NEON SMLAL, or SDOT with dotprod): chosen by
- *                 kernel_cost() below where it is faster
+ *                 (AVX2 vpmaddubsw; NEON SMLAL, or SDOT with dotprod): chosen by the
+ *                 target's cost rule (PassTarget.qkernel, passes/target.c) where faster
  *   "signselect"  quantized weights, float activations: sum of +x / -x, times the scale
  *   "f32"         a layer kept in float
  * and a quantized layer also `sqc.packed_bytes` (its packed weights, scales and biases in
@@ -102,26 +102,6 @@ int pack_weights(const Graph *g, const Node *n, uint64_t **rows, float **scales,
 	return 0;
 }
 
-/* The kernel for a layer with quantized weights (wbits) and activations (abits), k weights
- * per output channel and np output positions, on `target`. The rule comes from timing both
- * kernels on one thread (bench/kernels_speed.c, bench/README.md; AArch64 from llvm-mca
- * -mcpu=neoverse-n1): the int8 kernel unpacks the codes on every call, which costs more
- * than it saves for Gemm-like layers (np <= 4: bit-serial is 3-15x faster than float
- * there); for convolutions AVX2's vpmaddubsw beats bit-serial at 2..8 activation bits
- * (2.6-3x float vs 1-1.4x), bit-serial keeps 1-bit activations on long rows; plain
- * armv8-a NEON (no SDOT) does 8 byte MACs per cycle, so bit-serial wins there except for
- * 2-bit weights with 5..8-bit activations. */
-static const char *kernel_cost(const char *target, int wbits, int abits, int64_t k, int64_t np)
-{
-	if (np <= 4)
-		return "bitserial";
-	if (target && !strncmp(target, "aarch64", 7))
-		return wbits == 2 && abits >= 5 ? "int8" : "bitserial";
-	if (abits == 1 && k >= 1024 && np <= 64)
-		return "bitserial";
-	return "int8";
-}
-
 /* The Relu node reading only value v, or -1. */
 static int sole_relu_reader(const Graph *g, int v)
 {
@@ -138,8 +118,9 @@ static int sole_relu_reader(const Graph *g, int v)
 	return -1;
 }
 
-int pass_pack(Graph *g, Diag *d)
+int pass_pack(Graph *g, const PassEnv *env, Diag *d)
 {
+	const PassTarget *t = env && env->target ? env->target : pass_target_find(NULL);
 	int fused = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = &g->nodes[i];
@@ -179,7 +160,7 @@ int pass_pack(Graph *g, Diag *d)
 		n = &g->nodes[i];
 		int act = (int)ir_attr_i(n, "sqc.act_bits", 32);
 		int64_t np = ir_shape_numel(&g->values[n->out[0]].shape) / (C ? C : 1);
-		ir_attr_set_s(g, i, "sqc.kernel", act < 32 ? kernel_cost(g->target, bits, act, per, np)
+		ir_attr_set_s(g, i, "sqc.kernel", act < 32 ? t->qkernel(bits, act, per, np)
 		                                          : "signselect");
 		int64_t bytes = C * (bits == 1 ? 1 : 2) * pack_kwords(per) * 8 + 4 * C;
 		if (n->nin > 2 && n->in[2] >= 0)

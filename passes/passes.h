@@ -1,7 +1,8 @@
 /* passes/passes.h: the pass pipeline and every pass's entry point.
  *
- * Every pass is `int pass_NAME(Graph *g, Diag *d)` (convention 6): 0 on success, -1 with a
- * diagnostic on a user error. Its comment in its file says what it requires and what it
+ * Every pass is `int pass_NAME(Graph *g, const PassEnv *env, Diag *d)` (convention 6): 0 on
+ * success, -1 with a diagnostic on a user error. Options travel in the typed PassEnv, never
+ * inside the Graph; env may be NULL (no native target chosen: x86-64; no fine-tuning). Its comment in its file says what it requires and what it
  * establishes. The default pipeline is one table (pipeline.c); the driver's
  * --print-after=NAME / --stop-after=NAME / --print-after-all refer to its names.
  *
@@ -17,7 +18,31 @@
 
 #include "../ir/ir.h"
 
-typedef int (*PassFn)(Graph *g, Diag *d);
+/* What the passes know about a native target (passes/target.c): its name and pack's kernel
+ * cost rule. The backend's own record (LLVM target, kernel bitcode) is backend/target.h. */
+typedef struct {
+	const char *triple;  /* as given to --target */
+	/* The kernel for a quantized layer with wbits-bit weights and abits-bit activations
+	 * (1..8), k weights per output channel and np output positions ("bitserial" or
+	 * "int8"; both give the same exact integer sums). */
+	const char *(*qkernel)(int wbits, int abits, int64_t k, int64_t np);
+} PassTarget;
+
+/* The target named by triple, or NULL when the passes know no such target; NULL triple:
+ * x86_64-linux-gnu (the default target). */
+const PassTarget *pass_target_find(const char *triple);
+
+/* Options of the sq pass (passes/sq/sq.h). */
+typedef struct SqPassContext SqPassContext;
+
+/* Everything a pass may need beyond the graph, set by the driver; passes only read it. */
+typedef struct {
+	const PassTarget *target;  /* native target (pack's kernel choice); NULL: x86_64 */
+	const SqPassContext *sq;   /* pass_sq: fine-tune, transfer, or (NULL) nothing */
+	int verbose;               /* -v */
+} PassEnv;
+
+typedef int (*PassFn)(Graph *g, const PassEnv *env, Diag *d);
 typedef struct {
 	const char *name;  /* for --print-after=NAME */
 	PassFn fn;
@@ -36,11 +61,11 @@ typedef struct {
 	FILE *dump;                /* where IR dumps go (stderr) */
 	int verify;                /* run ir_verify after every pass */
 	int native;                /* compiling to native code: run the backend's passes too */
-	const char *target;        /* native target triple (pack's kernel choice); NULL: x86_64 */
 } PipelineOptions;
 
-/* Runs the pipeline. Returns 0, or -1 on error. Unknown pass names are reported. */
-int pass_run_pipeline(Graph *g, const PipelineOptions *o, Diag *d);
+/* Runs the pipeline; every pass gets env (may be NULL). Returns 0, or -1 on error. Unknown
+ * pass names are reported. */
+int pass_run_pipeline(Graph *g, const PassEnv *env, const PipelineOptions *o, Diag *d);
 int pass_find(const char *name);
 
 /* shape.c: infers dtype and shape of every value, canonicalizes attributes.
@@ -50,38 +75,38 @@ int pass_find(const char *name);
  * run time), which stay rank -1 until folding resolves them. Conv/pool nodes carry explicit
  * kernel_shape, strides, dilations, pads (2*nsp: begins then ends) and no auto_pad;
  * axis attributes are non-negative; Transpose carries perm. */
-int pass_shape(Graph *g, Diag *d);
+int pass_shape(Graph *g, const PassEnv *env, Diag *d);
 /* Infers one node. Returns 0 (done), 1 (needs a constant operand not yet known), -1 error. */
 int shape_node(Graph *g, int node, Diag *d);
 
 /* fold.c: constant folding (evaluates nodes whose operands are all constant, and Shape of
  * a value of known shape), re-inferring shapes as constants appear. Establishes: every
  * value has a known shape; no foldable node remains. */
-int pass_fold(Graph *g, Diag *d);
+int pass_fold(Graph *g, const PassEnv *env, Diag *d);
 /* simplify.c: removes Identity and inference-mode Dropout. */
-int pass_simplify(Graph *g, Diag *d);
+int pass_simplify(Graph *g, const PassEnv *env, Diag *d);
 /* dce.c: removes nodes whose results nobody reads; drops unused values. */
-int pass_dce(Graph *g, Diag *d);
+int pass_dce(Graph *g, const PassEnv *env, Diag *d);
 
 /* pack.c: kernel choice (sqc.kernel) and weight checks for the native backend; see the
  * file's comment. pack_weights gives a quantized layer's packed rows (layout of
  * runtime/kernels/kernels.h: C rows of 1 or 2 planes of pack_kwords(per) words) and its
  * per-channel scales, both malloc'd. */
-int pass_pack(Graph *g, Diag *d);
+int pass_pack(Graph *g, const PassEnv *env, Diag *d);
 int pack_is_layer(const Graph *g, const Node *n);
 int64_t pack_kwords(int64_t per);
 int pack_weights(const Graph *g, const Node *n, uint64_t **rows, float **scales,
                  int64_t *channels, int64_t *per, Diag *d);
 /* memplan.c: workspace offsets (sqc.ws_offset) by liveness; memplan_size: planned bytes. */
-int pass_memplan(Graph *g, Diag *d);
+int pass_memplan(Graph *g, const PassEnv *env, Diag *d);
 int64_t memplan_size(const Graph *g);
-/* sq/sq.c: quantization-aware fine-tuning (SQ or a baseline) when g->pass_ctx asks for it
+/* sq/sq.c: quantization-aware fine-tuning (SQ or a baseline) when env->sq asks for it
  * (a SqPassContext, passes/sq/sq.h); otherwise nothing. Requires: canonical graph, BatchNorm
  * not folded. Establishes: quantized layers carry their decisions (sqc.* attributes) and
  * quantized weights. */
-int pass_sq(Graph *g, Diag *d);
+int pass_sq(Graph *g, const PassEnv *env, Diag *d);
 /* bnfold.c: folds BatchNormalization into a preceding Conv or Gemm with constant weights
  * when the Conv/Gemm result has no other reader. */
-int pass_bnfold(Graph *g, Diag *d);
+int pass_bnfold(Graph *g, const PassEnv *env, Diag *d);
 
 #endif

@@ -39,18 +39,16 @@ static int check_name(const char *flag, const char *name, int native, Diag *d)
 	return diag_error(d, NULL, "%s: unknown pass '%s' (passes: %s)", flag, name, list);
 }
 
-int pass_run_pipeline(Graph *g, const PipelineOptions *o, Diag *d)
+int pass_run_pipeline(Graph *g, const PassEnv *env, const PipelineOptions *o, Diag *d)
 {
 	if (check_name("--print-after", o->print_after, o->native, d) ||
 	    check_name("--stop-after", o->stop_after, o->native, d))
 		return -1;
-	if (o->target)
-		g->target = o->target;
 	for (int i = 0; i < pass_pipeline_len; i++) {
 		const PassInfo *p = &pass_pipeline[i];
 		if (p->native && !o->native)
 			continue;
-		if (p->fn(g, d))
+		if (p->fn(g, env, d))
 			return -1;
 		if (o->verify && ir_verify(g, d)) {
 			diag_note(d, "internal error: the IR is invalid after pass '%s'", p->name);

@@ -1076,7 +1076,7 @@ int shape_node(Graph *g, int node, Diag *d)
 	return check_results(&c);
 }
 
-int pass_shape(Graph *g, Diag *d)
+int pass_shape(Graph *g, const PassEnv *env, Diag *d)
 {
 	for (int i = 0; i < g->ninputs; i++) {
 		const Value *v = &g->values[g->inputs[i]];

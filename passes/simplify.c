@@ -3,7 +3,7 @@
  * (A Dropout whose mask output is read stays: the interpreter gives an all-true mask.) */
 #include "passes.h"
 
-int pass_simplify(Graph *g, Diag *d)
+int pass_simplify(Graph *g, const PassEnv *env, Diag *d)
 {
 	(void)d;
 	for (int i = 0; i < g->nnodes; i++) {

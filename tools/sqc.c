@@ -59,6 +59,14 @@ typedef struct {
 	int noted;
 } Session;
 
+/* The passes' environment: the target of --target and, for the sq pass, sq (may be NULL). */
+static PassEnv pass_env(const Args *a, const SqPassContext *sq)
+{
+	const PassTarget *t = pass_target_find(a->target);
+	PassEnv env = {t ? t : pass_target_find(NULL), sq, a->verbose};
+	return env;
+}
+
 /* --report FILE.json, when asked: the fine-tuning report with the accuracies (< 0: not
  * measured). */
 static int write_report(Args *a, Session *s, double acc_float, double acc_quant, Diag *d)
@@ -389,7 +397,8 @@ static int session_train(Args *a, Session *s, Diag *d)
 		s->teacher = load_batch(a, c->batch, d);
 		PipelineOptions full = quiet;
 		full.stop_after = NULL;
-		if (!s->teacher || pass_run_pipeline(s->teacher, &full, d))
+		PassEnv fenv = pass_env(a, NULL);
+		if (!s->teacher || pass_run_pipeline(s->teacher, &fenv, &full, d))
 			return -1;
 		if (!a->quiet)
 			fprintf(stderr, "sq: the training data has no labels: distilling from the float "
@@ -407,13 +416,12 @@ static int session_train(Args *a, Session *s, Diag *d)
 	ctx.train.log = stderr;
 	ctx.train.tty = isatty(2);
 	ctx.report = &s->report;
-	g->pass_ctx = &ctx;
+	PassEnv env = pass_env(a, &ctx);
 	if (!a->quiet)
 		fprintf(stderr, "sq: fine-tuning with --quant=%s, act bits %d, %lld training images, "
 		        "batch %d, %d+%d epochs\n", fe_quant_name(c->method), c->act_bits,
 		        (long long)s->train.n, c->batch, c->epochs, c->recovery_epochs);
-	int rc = pass_run_pipeline(g, &quiet, d);
-	g->pass_ctx = NULL;
+	int rc = pass_run_pipeline(g, &env, &quiet, d);
 	if (rc) {
 		ir_graph_free(g);
 		return -1;
@@ -450,6 +458,7 @@ static Graph *load_model(Args *a, Session *s, int64_t batch, Diag *d)
 	Graph *g = load_batch(a, batch, d);
 	if (!g)
 		return NULL;
+	const SqPassContext *sq = NULL;
 	if (quant_requested(a) && already_quantized(g)) {
 		if (!a->quiet && !s->noted)
 			fprintf(stderr, "sqc: note: %s was fine-tuned by sqc already (it carries its "
@@ -460,10 +469,10 @@ static Graph *load_model(Args *a, Session *s, int64_t batch, Diag *d)
 			ir_graph_free(g);
 			return NULL;
 		}
-		g->pass_ctx = &s->transfer;
+		sq = &s->transfer;
 	}
-	int rc = pass_run_pipeline(g, &a->po, d);
-	g->pass_ctx = NULL;
+	PassEnv env = pass_env(a, sq);
+	int rc = pass_run_pipeline(g, &env, &a->po, d);
 	if (rc) {
 		ir_graph_free(g);
 		return NULL;
@@ -528,7 +537,6 @@ static int compile_native(Args *a, Diag *d)
 	o.name = name;
 	Session s = {0};
 	a->po.native = 1;
-	a->po.target = a->target;
 	Graph *g = load_model(a, &s, 1, d);
 	int rc = -1;
 	if (!g)
@@ -668,13 +676,10 @@ static int cmd_run(Args *a, Diag *d)
 			order[k++] = i;
 		}
 	}
-	if (quant_requested(a)) {
-		if (session_train(a, &sess, d))
-			goto out;
-		g->pass_ctx = &sess.transfer;
-	}
-	int prc = pass_run_pipeline(g, &a->po, d);
-	g->pass_ctx = NULL;
+	if (quant_requested(a) && session_train(a, &sess, d))
+		goto out;
+	PassEnv env = pass_env(a, quant_requested(a) ? &sess.transfer : NULL);
+	int prc = pass_run_pipeline(g, &env, &a->po, d);
 	if (prc)
 		goto out;
 	for (int k = 0; k < g->ninputs; k++) {

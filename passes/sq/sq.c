@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-int pass_sq(Graph *g, Diag *d)
+int pass_sq(Graph *g, const PassEnv *env, Diag *d)
 {
-	SqPassContext *c = g->pass_ctx;
+	const SqPassContext *c = env ? env->sq : NULL;
 	if (!c || c->mode == SQ_PASS_OFF)
 		return 0;
 	if (c->mode == SQ_PASS_TRANSFER) {

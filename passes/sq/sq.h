@@ -10,12 +10,12 @@ typedef enum {
 	SQ_PASS_TRANSFER,  /* copy the results of a graph trained before (another batch size) */
 } SqPassMode;
 
-typedef struct {
+struct SqPassContext {
 	SqPassMode mode;
 	SqTrainOptions train;      /* SQ_PASS_TRAIN */
 	const Graph *trained;      /* SQ_PASS_TRANSFER */
 	SqReport *report;          /* filled by SQ_PASS_TRAIN */
-} SqPassContext;
+};
 
 /* Prints the per-layer table (name, op, weights, bits, beta, zero fraction, scales) and
  * the compression figures. */

@@ -260,7 +260,7 @@ static int run_set(const char *model, const char *setdir, char **inames, int nin
 	}
 	PipelineOptions po = {0};
 	po.verify = 1;
-	if (!g || pass_run_pipeline(g, &po, &d)) {
+	if (!g || pass_run_pipeline(g, NULL, &po, &d)) {
 		fmtstr(msg, nmsg, "%s", d.last);
 		goto out;
 	}

@@ -475,7 +475,7 @@ static void test_interp_fusion(void **state)
 	if (!graph)
 		fail_msg("parse: %s", d.last);
 	PipelineOptions po = {0};
-	if (pass_run_pipeline(graph, &po, &d))
+	if (pass_run_pipeline(graph, NULL, &po, &d))
 		fail_msg("pipeline: %s", d.last);
 	assert_int_equal(graph->noutputs, 2);
 	int64_t ng2 = ir_shape_numel(&graph->values[graph->outputs[0]].shape);

@@ -138,7 +138,7 @@ static void run_pipeline(Graph *g)
 {
 	PipelineOptions po;
 	memset(&po, 0, sizeof po);
-	if (pass_run_pipeline(g, &po, &D))
+	if (pass_run_pipeline(g, NULL, &po, &D))
 		fail_msg("pipeline failed: %s", D.last);
 }
 

@@ -308,10 +308,10 @@ static void test_fold_view_chain(void **state)
 	                 "  %z: f32[?] = Relu(%y) @\"relu\"\n"
 	                 "  output %z\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
 	/* before folding the Reshape's result is unknown: its shape operand is computed */
 	assert_int_equal(g->values[find(g, "y")].shape.rank, -1);
-	assert_int_equal(pass_fold(g, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), 0);
 	assert_int_equal(live_nodes(g), 2);
 	assert_int_equal(count_op(g, OP_SHAPE) + count_op(g, OP_GATHER) + count_op(g, OP_UNSQUEEZE) +
 	                     count_op(g, OP_CONCAT), 0);
@@ -340,8 +340,8 @@ static void test_fold_view_chain_vector_index(void **state)
 	                 "  %y: f32[?] = Reshape(%x, %c) @\"reshape\"\n"
 	                 "  output %y\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_fold(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), 0);
 	assert_int_equal(live_nodes(g), 1);
 	const Node *r = only(g, OP_RESHAPE);
 	EXPECT_I64(&g->values[r->in[1]], -1, 2);
@@ -371,9 +371,9 @@ static void test_fold_constant_nodes(void **state)
 	add_output(g, diff);
 	add_output(g, sum); /* (folded intermediates nobody reads are dropped: keep them) */
 	add_output(g, prod);
-	assert_int_equal(pass_shape(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
 	int before = live_nodes(g);
-	assert_int_equal(pass_fold(g, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), 0);
 	/* Transpose, Add, Mul, Sub, Add folded; the MatMul and Add on x stay */
 	assert_int_equal(live_nodes(g), before - 5);
 	assert_int_equal(live_nodes(g), 2);
@@ -413,8 +413,8 @@ static void test_fold_i64_arith(void **state)
 	add_output(g, y);
 	add_output(g, p);
 	add_output(g, q);
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_fold(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), 0);
 	EXPECT_I64(&g->values[find(g, "q")], 1, -3); /* truncates toward zero */
 	EXPECT_I64(&g->values[find(g, "p")], 2, -6);
 	expect_shape(&g->values[find(g, "y")], SH(3, 4));
@@ -440,8 +440,8 @@ static void test_fold_shape_start_end(void **state)
 	                 "  output %clamp\n"
 	                 "  output %empty\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_fold(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), 0);
 	assert_int_equal(live_nodes(g), 0);
 	EXPECT_I64(&g->values[find(g, "all")], 2, 3, 4, 5);
 	EXPECT_I64(&g->values[find(g, "mid")], 3, 4);
@@ -464,8 +464,8 @@ static void test_fold_runtime_shape_error(void **state)
 	                 "  %z: f32[?] = Relu(%y) @\"relu\"\n"
 	                 "  output %z\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_fold(g, &D), -1);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), -1);
 	expect_diag("depends on data computed at run time");
 	expect_diag("node reshape");
 	assert_int_equal(D.nerrors, 1);
@@ -483,8 +483,8 @@ static void test_fold_runtime_shape_error_chain(void **state)
 	                 "  %y: f32[?] = Reshape(%x, %c) @\"reshape\"\n"
 	                 "  output %y\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_fold(g, &D), -1);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), -1);
 	expect_diag("depends on data computed at run time");
 }
 
@@ -510,12 +510,12 @@ static void test_fold_keeps_results(void **state)
 	                 "  output %r\n"
 	                 "  output %s\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
 	const void *ins[1];
 	void *ref[2] = {0}, *got[2] = {0};
 	make_inputs(g, ins);
 	run(g, ins, ref);
-	assert_int_equal(pass_fold(g, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), 0);
 	assert_int_equal(count_op(g, OP_TRANSPOSE) + count_op(g, OP_MUL) + count_op(g, OP_SHAPE), 0);
 	assert_int_equal(count_op(g, OP_ADD), 1); /* only the Add of a run-time value remains */
 	assert_int_equal(ir_verify(g, &D), 0);
@@ -543,12 +543,12 @@ static void test_simplify_identity_dropout(void **state)
 	                 "  %t: f32[?] = Add(%s, %d) @\"add\"\n"
 	                 "  output %t\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
 	const void *ins[1];
 	void *ref[1] = {0}, *got[1] = {0};
 	make_inputs(g, ins);
 	run(g, ins, ref);
-	assert_int_equal(pass_simplify(g, &D), 0);
+	assert_int_equal(pass_simplify(g, NULL, &D), 0);
 	assert_int_equal(count_op(g, OP_IDENTITY) + count_op(g, OP_DROPOUT), 0);
 	assert_int_equal(live_nodes(g), 3);
 	int x = find(g, "x"), r = find(g, "r");
@@ -576,8 +576,8 @@ static void test_simplify_output_name(void **state)
 	          "  output %out\n"
 	          "  output %s\n"
 	          "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_simplify(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_simplify(g, NULL, &D), 0);
 	assert_int_equal(count_op(g, OP_IDENTITY), 0);
 	assert_int_equal(g->noutputs, 2);
 	const Value *o = &g->values[g->outputs[0]];
@@ -605,8 +605,8 @@ static void test_simplify_input_passthrough(void **state)
 	                 "  output %y\n"
 	                 "  output %z\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_simplify(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_simplify(g, NULL, &D), 0);
 	assert_int_equal(count_op(g, OP_IDENTITY), 1);
 	assert_string_equal(g->values[g->outputs[0]].name, "y");
 	assert_string_equal(g->values[g->inputs[0]].name, "x");
@@ -625,8 +625,8 @@ static void test_simplify_dropout_mask_used(void **state)
 	                 "  output %r\n"
 	                 "  output %mask\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_simplify(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_simplify(g, NULL, &D), 0);
 	assert_int_equal(count_op(g, OP_DROPOUT), 1);
 	assert_int_equal(only(g, OP_RELU)->in[0], find(g, "d"));
 	assert_int_equal(ir_verify(g, &D), 0);
@@ -660,9 +660,9 @@ static void test_dce(void **state)
 	                 "  output %c\n"
 	                 "  output %o2\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
 	int nv = g->nvalues, nn = live_nodes(g);
-	assert_int_equal(pass_dce(g, &D), 0);
+	assert_int_equal(pass_dce(g, NULL, &D), 0);
 	assert_int_equal(live_nodes(g), nn - 3);
 	assert_int_equal(g->nnodes, nn - 3); /* compacted */
 	assert_int_equal(g->nvalues, nv - 4); /* dead1, dead2, dead3, unused_w */
@@ -677,7 +677,7 @@ static void test_dce(void **state)
 	assert_string_equal(g->values[g->inputs[0]].name, "x");
 	assert_int_equal(ir_verify(g, &D), 0);
 	/* idempotent */
-	assert_int_equal(pass_dce(g, &D), 0);
+	assert_int_equal(pass_dce(g, NULL, &D), 0);
 	assert_int_equal(g->nvalues, nv - 4);
 }
 
@@ -691,8 +691,8 @@ static void test_dce_all_dead(void **state)
 	int t = NODE1(g, OP_TANH, "t", x);
 	NODE1(g, OP_SIGMOID, "s", t);
 	add_output(g, x);
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_dce(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_dce(g, NULL, &D), 0);
 	assert_int_equal(g->nnodes, 0);
 	assert_int_equal(g->nvalues, 1);
 	assert_int_equal(g->outputs[0], g->inputs[0]);
@@ -707,8 +707,8 @@ static void test_dce_keeps_inputs(void **state)
 	int x = add_input(g, "x", DT_FLOAT, SH(3));
 	add_input(g, "unused", DT_FLOAT, SH(2));
 	add_output(g, NODE1(g, OP_RELU, "r", x));
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_dce(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_dce(g, NULL, &D), 0);
 	assert_int_equal(g->ninputs, 2);
 	assert_string_equal(g->values[g->inputs[1]].name, "unused");
 	assert_int_equal(ir_verify(g, &D), 0);
@@ -722,15 +722,15 @@ static void test_dce_keeps_inputs(void **state)
  * and compares; nbn is the number of BatchNormalization nodes expected to remain. */
 static void bn_check(Graph *g, int nbn_before, int nbn_after)
 {
-	assert_int_equal(pass_shape(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
 	assert_int_equal(count_op(g, OP_BATCHNORMALIZATION), nbn_before);
 	const void *ins[4];
 	void *ref[4] = {0}, *got[4] = {0};
 	assert_true(g->ninputs <= 4 && g->noutputs <= 4);
 	make_inputs(g, ins);
 	run(g, ins, ref);
-	assert_int_equal(pass_fold(g, &D), 0);
-	assert_int_equal(pass_bnfold(g, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), 0);
+	assert_int_equal(pass_bnfold(g, NULL, &D), 0);
 	assert_int_equal(count_op(g, OP_BATCHNORMALIZATION), nbn_after);
 	if (ir_verify(g, &D))
 		fail_msg("ir_verify after bnfold: %s", D.last);
@@ -980,9 +980,9 @@ static void test_bnfold_not_applicable(void **state)
 	                 "  %z: f32[?] = BatchNormalization(%c, %gamma, %beta, %mean, %var) @\"bn2\"\n"
 	                 "  output %z\n"
 	                 "}\n");
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_fold(g, &D), 0);
-	assert_int_equal(pass_bnfold(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), 0);
+	assert_int_equal(pass_bnfold(g, NULL, &D), 0);
 	assert_int_equal(count_op(g, OP_BATCHNORMALIZATION), 2);
 	assert_int_equal(only(g, OP_CONV)->in[1], find(g, "w"));
 }
@@ -1046,9 +1046,9 @@ static void test_bnfold_shared_weight_names(void **state)
 {
 	(void)state;
 	Graph *g = parse(shared_text);
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_fold(g, &D), 0);
-	assert_int_equal(pass_bnfold(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_fold(g, NULL, &D), 0);
+	assert_int_equal(pass_bnfold(g, NULL, &D), 0);
 	for (int i = 0; i < g->nvalues; i++)
 		for (int j = i + 1; j < g->nvalues; j++)
 			if (!strcmp(g->values[i].name, g->values[j].name))
@@ -1120,7 +1120,7 @@ static void test_pipeline_unknown_pass(void **state)
 	pass_list(list, sizeof list);
 	Graph *g = parse(bn_model);
 	PipelineOptions o = {.print_after = "nosuch"};
-	assert_int_equal(pass_run_pipeline(g, &o, &D), -1);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o, &D), -1);
 	expect_diag("--print-after");
 	expect_diag("unknown pass 'nosuch'");
 	expect_diag(list);
@@ -1129,7 +1129,7 @@ static void test_pipeline_unknown_pass(void **state)
 	assert_int_equal(g->values[find(g, "c")].shape.rank, -1);
 
 	PipelineOptions o2 = {.stop_after = "Fold"};
-	assert_int_equal(pass_run_pipeline(g, &o2, &D), -1);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o2, &D), -1);
 	expect_diag("--stop-after");
 	expect_diag("unknown pass 'Fold'");
 	expect_diag(list);
@@ -1141,7 +1141,7 @@ static void test_pipeline_full(void **state)
 	(void)state;
 	Graph *g = parse(bn_model);
 	PipelineOptions o = {.verify = 1};
-	assert_int_equal(pass_run_pipeline(g, &o, &D), 0);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o, &D), 0);
 	assert_int_equal(live_nodes(g), 2);
 	only(g, OP_CONV);
 	const Node *r = only(g, OP_RESHAPE);
@@ -1158,7 +1158,7 @@ static void test_pipeline_stop_after(void **state)
 	(void)state;
 	Graph *g = parse(bn_model);
 	PipelineOptions o = {.stop_after = "shape", .verify = 1};
-	assert_int_equal(pass_run_pipeline(g, &o, &D), 0);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o, &D), 0);
 	assert_int_equal(count_op(g, OP_BATCHNORMALIZATION), 1);
 	assert_int_equal(count_op(g, OP_SHAPE), 1);
 	assert_int_equal(count_op(g, OP_IDENTITY), 1);
@@ -1168,7 +1168,7 @@ static void test_pipeline_stop_after(void **state)
 	teardown(NULL);
 	g = parse(bn_model);
 	PipelineOptions o2 = {.stop_after = "simplify", .verify = 1};
-	assert_int_equal(pass_run_pipeline(g, &o2, &D), 0);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o2, &D), 0);
 	assert_int_equal(count_op(g, OP_SHAPE) + count_op(g, OP_IDENTITY), 0);
 	assert_int_equal(count_op(g, OP_BATCHNORMALIZATION), 1); /* bnfold comes later */
 	assert_int_equal(count_op(g, OP_SIGMOID), 1);            /* and so does dce */
@@ -1194,7 +1194,7 @@ static void test_pipeline_print_after(void **state)
 	Graph *g = parse(bn_model);
 	open_dump();
 	PipelineOptions o = {.print_after = "bnfold", .dump = dumpf, .verify = 1};
-	assert_int_equal(pass_run_pipeline(g, &o, &D), 0);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o, &D), 0);
 	const char *t = dump_text();
 	const char *h = strstr(t, "# IR after pass 'bnfold'\n");
 	if (!h)
@@ -1219,7 +1219,7 @@ static void test_pipeline_print_after_all(void **state)
 	Graph *g = parse(bn_model);
 	open_dump();
 	PipelineOptions o = {.print_after_all = 1, .dump = dumpf, .verify = 1};
-	assert_int_equal(pass_run_pipeline(g, &o, &D), 0);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o, &D), 0);
 	const char *t = dump_text(), *p = t;
 	int nrun = 0; /* the native passes (pack, memplan) run only with o.native */
 	for (int i = 0; i < pass_pipeline_len; i++) {
@@ -1246,7 +1246,7 @@ static void test_pipeline_print_and_stop(void **state)
 	Graph *g = parse(bn_model);
 	open_dump();
 	PipelineOptions o = {.print_after_all = 1, .stop_after = "fold", .dump = dumpf};
-	assert_int_equal(pass_run_pipeline(g, &o, &D), 0);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o, &D), 0);
 	const char *t = dump_text();
 	assert_non_null(strstr(t, "# IR after pass 'shape'"));
 	assert_non_null(strstr(t, "# IR after pass 'fold'"));
@@ -1255,7 +1255,7 @@ static void test_pipeline_print_and_stop(void **state)
 	g = parse(bn_model);
 	open_dump();
 	PipelineOptions o2 = {.print_after = "dce", .stop_after = "fold", .dump = dumpf};
-	assert_int_equal(pass_run_pipeline(g, &o2, &D), 0);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o2, &D), 0);
 	assert_string_equal(dump_text(), "");
 }
 
@@ -1271,7 +1271,7 @@ static void test_pipeline_pass_error(void **state)
 	                 "}\n");
 	open_dump();
 	PipelineOptions o = {.print_after_all = 1, .dump = dumpf, .verify = 1};
-	assert_int_equal(pass_run_pipeline(g, &o, &D), -1);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o, &D), -1);
 	expect_diag("depends on data computed at run time");
 	assert_int_equal(D.nerrors, 1);
 	const char *t = dump_text();
@@ -1289,7 +1289,7 @@ static void test_verify_valid(void **state)
 	Graph *g = parse(bn_model);
 	assert_int_equal(ir_verify(g, &D), 0); /* before the pipeline (shapes unknown) too */
 	PipelineOptions o = {0};
-	assert_int_equal(pass_run_pipeline(g, &o, &D), 0);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o, &D), 0);
 	assert_int_equal(ir_verify(g, &D), 0);
 	assert_int_equal(D.nerrors, 0);
 }
@@ -1299,7 +1299,7 @@ static void test_verify_operand_out_of_range(void **state)
 	(void)state;
 	Graph *g = parse(bn_model);
 	PipelineOptions o = {0};
-	assert_int_equal(pass_run_pipeline(g, &o, &D), 0);
+	assert_int_equal(pass_run_pipeline(g, NULL, &o, &D), 0);
 	Node *n = (Node *)only(g, OP_RESHAPE);
 	int saved = n->in[0];
 	n->in[0] = g->nvalues + 3;
@@ -1324,7 +1324,7 @@ static void test_verify_defined_twice(void **state)
 	int a = NODE1(g, OP_RELU, "a", x);
 	int b = NODE1(g, OP_SIGMOID, "b", a);
 	add_output(g, b);
-	assert_int_equal(pass_shape(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
 	assert_int_equal(ir_verify(g, &D), 0);
 	/* the Sigmoid also claims a as its result */
 	g->nodes[1].out[0] = a;
@@ -1387,9 +1387,9 @@ static void test_memplan_liveness(void **state)
 {
 	(void)state;
 	Graph *g = parse(plan_model);
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_pack(g, &D), 0);
-	assert_int_equal(pass_memplan(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_pack(g, NULL, &D), 0);
+	assert_int_equal(pass_memplan(g, NULL, &D), 0);
 	assert_int_equal(ir_verify(g, &D), 0);
 	/* the Relu was fused into c1 */
 	assert_int_equal(count_op(g, OP_RELU), 0);
@@ -1446,8 +1446,8 @@ static void test_pack_kernels_and_codes(void **state)
 {
 	(void)state;
 	Graph *g = parse(packed_model);
-	assert_int_equal(pass_shape(g, &D), 0);
-	assert_int_equal(pass_pack(g, &D), 0);
+	assert_int_equal(pass_shape(g, NULL, &D), 0);
+	assert_int_equal(pass_pack(g, NULL, &D), 0);
 	assert_string_equal(ir_attr_s(&g->nodes[0], "sqc.kernel", ""), "signselect");
 	uint64_t *rows;
 	float *sc;
@@ -1467,17 +1467,36 @@ static void test_pack_kernels_and_codes(void **state)
 	free(sc);
 	/* a binary layer must not have zeros; a weight off scale * t is an error */
 	ir_attr_set_i(g, 0, "sqc.bits", 1);
-	assert_int_equal(pass_pack(g, &D), -1);
+	assert_int_equal(pass_pack(g, NULL, &D), -1);
 	assert_non_null(strstr(D.last, "not scale"));
 	ir_attr_set_i(g, 0, "sqc.bits", 2);
 	((float *)g->values[g->nodes[0].in[1]].data)[3] = 0.3f;
-	assert_int_equal(pass_pack(g, &D), -1);
+	assert_int_equal(pass_pack(g, NULL, &D), -1);
 	assert_non_null(strstr(D.last, "weight 1 of channel 1"));
 	/* with quantized activations the kernel is bit-serial */
 	((float *)g->values[g->nodes[0].in[1]].data)[3] = 0.25f;
 	ir_attr_set_i(g, 0, "sqc.act_bits", 2);
-	assert_int_equal(pass_pack(g, &D), 0);
+	assert_int_equal(pass_pack(g, NULL, &D), 0);
 	assert_string_equal(ir_attr_s(&g->nodes[0], "sqc.kernel", ""), "bitserial");
+}
+
+/* The passes' target records: the default, both targets by triple, and their cost rules,
+ * which differ for a W1A2 convolution (x86: vpmaddubsw int8; plain NEON: bit-serial). */
+static void test_pass_targets(void **state)
+{
+	(void)state;
+	const PassTarget *x86 = pass_target_find("x86_64-linux-gnu");
+	const PassTarget *arm = pass_target_find("aarch64-linux-gnu");
+	assert_non_null(x86);
+	assert_non_null(arm);
+	assert_ptr_equal(pass_target_find(NULL), x86);
+	assert_null(pass_target_find("sparc-sun"));
+	assert_string_equal(x86->qkernel(1, 2, 576, 100), "int8");
+	assert_string_equal(arm->qkernel(1, 2, 576, 100), "bitserial");
+	assert_string_equal(arm->qkernel(2, 8, 576, 100), "int8");
+	/* Gemm-like layers: bit-serial everywhere */
+	assert_string_equal(x86->qkernel(2, 8, 576, 1), "bitserial");
+	assert_string_equal(arm->qkernel(2, 8, 576, 1), "bitserial");
 }
 
 int main(void)
@@ -1526,6 +1545,7 @@ int main(void)
 		T(test_verify_bad_output_and_arity),
 		T(test_memplan_liveness),
 		T(test_pack_kernels_and_codes),
+		T(test_pass_targets),
 #undef T
 	};
 	(void)test_bnfold_shared_weight_names;

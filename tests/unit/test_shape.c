@@ -880,7 +880,7 @@ static void pass_chain(void **state)
 	int g2 = NODE(OP_GEMM, 1, G->nodes[fl].out[0], czero(DT_FLOAT, SH(10, 864)));
 	ir_attr_set_i(G, gm, "transB", 1);
 	ir_attr_set_i(G, g2, "transB", 1);
-	assert_int_equal(pass_shape(G, &D), 0);
+	assert_int_equal(pass_shape(G, NULL, &D), 0);
 	assert_int_equal(D.nerrors, 0);
 	CHECK(p, 0, DT_FLOAT, SH(1, 6, 12, 12));
 	CHECK(sh, 0, DT_INT64, SH(4));
@@ -889,7 +889,7 @@ static void pass_chain(void **state)
 	assert_int_equal(res(rs, 0)->shape.rank, -1);
 	assert_int_equal(res(gm, 0)->shape.rank, -1);
 	/* idempotent */
-	assert_int_equal(pass_shape(G, &D), 0);
+	assert_int_equal(pass_shape(G, NULL, &D), 0);
 	CHECK(g2, 0, DT_FLOAT, SH(1, 10));
 }
 
@@ -899,7 +899,7 @@ static void pass_errors(void **state)
 	int x = input(DT_FLOAT, SH(1, 10));
 	int a = NODE(OP_RELU, 1, x);
 	NODE(OP_GEMM, 1, G->nodes[a].out[0], czero(DT_FLOAT, SH(20, 5)));
-	assert_int_equal(pass_shape(G, &D), -1);
+	assert_int_equal(pass_shape(G, NULL, &D), -1);
 	assert_non_null(strstr(D.last, "K differs"));
 	assert_non_null(strstr(D.last, "node Gemm_1: "));
 	/* a graph input of unknown shape */
@@ -907,7 +907,7 @@ static void pass_errors(void **state)
 	G = ir_graph_new("u");
 	int u = input(DT_FLOAT, UNKNOWN);
 	NODE(OP_RELU, 1, u);
-	assert_int_equal(pass_shape(G, &D), -1);
+	assert_int_equal(pass_shape(G, NULL, &D), -1);
 	assert_non_null(strstr(D.last, "unknown shape"));
 }
 
