@@ -114,7 +114,7 @@ static int32_t dtype_to_onnx(DType t)
 
 static int is_sqc_attr(const char *name)
 {
-	return !strncmp(name, "sqc.", 4);
+	return ir_dec_is_name(name);
 }
 
 static int is_internal_attr(const char *name)

@@ -126,6 +126,45 @@ typedef struct {
 	int64_t opset;
 } Graph;
 
+/* ---- decisions (decisions.def, decisions.c) --------------------------------------------
+ * The sqc.* node attributes that carry sqc's decisions, with typed getters (the default of
+ * decisions.def when absent) and setters; a getter or setter of the wrong kind asserts. */
+#define SQC_ATTR_PREFIX "sqc."
+typedef enum {
+#define X(e, name, kind, def) SQCA_##e,
+#include "decisions.def"
+#undef X
+	SQCA_COUNT
+} SqcAttr;
+
+const char *ir_dec_name(SqcAttr a);
+/* Does an attribute name belong to sqc (the "sqc." prefix)? */
+int ir_dec_is_name(const char *name);
+int ir_dec_has(const Node *n, SqcAttr a);
+int64_t ir_dec_i(const Node *n, SqcAttr a);
+float ir_dec_f(const Node *n, SqcAttr a);
+const char *ir_dec_s(const Node *n, SqcAttr a);          /* NULL when absent */
+const float *ir_dec_floats(const Node *n, SqcAttr a, int *count); /* NULL, 0 when absent */
+void ir_dec_set_i(Graph *g, int node, SqcAttr a, int64_t v);
+void ir_dec_set_f(Graph *g, int node, SqcAttr a, float v);
+void ir_dec_set_s(Graph *g, int node, SqcAttr a, const char *v);
+void ir_dec_set_floats(Graph *g, int node, SqcAttr a, const float *v, int n);
+
+/* The kernel pack chose for a layer (sqc.kernel, written by name in the IR):
+ * X(ENUM, name). */
+#define SQC_KERNELS(X)                                                                      	X(F32, "f32")               /* a layer kept in float                                */ 	X(SIGNSELECT, "signselect") /* 1/2-bit weights, float activations: +x / -x sums     */ 	X(BITSERIAL, "bitserial")   /* 1/2-bit weights, 1..8-bit activations: AND+popcount  */ 	X(INT8, "int8")             /* the same exact sums through byte dot products        */
+typedef enum {
+	SQK_NONE = 0, /* no kernel chosen (not a layer, or before pack) */
+#define X(e, name) SQK_##e,
+	SQC_KERNELS(X)
+#undef X
+	SQK_COUNT
+} SqcKernel;
+const char *ir_kernel_name(SqcKernel k);
+SqcKernel ir_kernel_parse(const char *s);   /* SQK_NONE when unknown or NULL */
+SqcKernel ir_kernel_of(const Node *n);      /* SQK_NONE when the node has none */
+void ir_kernel_set(Graph *g, int node, SqcKernel k);
+
 /* ---- diagnostics (diag.c) ------------------------------------------------------------
  * User errors (convention 7): "sqc: error: FILE: [node NAME: ]message". Library code
  * reports through a Diag and returns -1; it never exits.

@@ -92,12 +92,13 @@ static int fold_one(Graph *g, int bi)
 		bias[c] = (b0 - mean[c]) * s + beta[c];
 	}
 	/* a quantized layer's per-channel scales take the same factor: W' = (a_c s_c) t */
-	const Attr *qs = ir_attr_get(p, "sqc.scales");
-	if (qs && qs->kind == AT_FLOATS && qs->n == channels) {
+	int nqs;
+	const float *qs = ir_dec_floats(p, SQCA_SCALES, &nqs);
+	if (qs && nqs == channels) {
 		float *ns = xmalloc(sizeof(float) * (size_t)channels);
 		for (int64_t c = 0; c < channels; c++) /* the weights' factor, rounded the same way */
-			ns[c] = qs->floats[c] * ((gamma[c] / sqrtf(var[c] + eps)) * alpha);
-		ir_attr_set_floats(g, pi, "sqc.scales", ns, (int)channels);
+			ns[c] = qs[c] * ((gamma[c] / sqrtf(var[c] + eps)) * alpha);
+		ir_dec_set_floats(g, pi, SQCA_SCALES, ns, (int)channels);
 		free(ns);
 		p = &g->nodes[pi];
 	}

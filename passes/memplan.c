@@ -98,7 +98,7 @@ int pass_memplan(Graph *g, const PassEnv *env, Diag *d)
 		if (!rc && v >= 0 && needs_buffer(g, v)) {
 			int64_t size = ((int64_t)ir_value_nbytes(&g->values[v]) + ALIGN - 1) / ALIGN * ALIGN;
 			off[v] = heap_alloc(&h, size ? size : ALIGN);
-			ir_attr_set_i(g, i, "sqc.ws_offset", off[v]);
+			ir_dec_set_i(g, i, SQCA_WS_OFFSET, off[v]);
 			n = &g->nodes[i];
 			if (last[v] < 0) /* nobody reads it */
 				heap_free(&h, off[v]);
@@ -123,7 +123,7 @@ int64_t memplan_size(const Graph *g)
 	int64_t high = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		const Node *n = &g->nodes[i];
-		int64_t o = ir_attr_i(n, "sqc.ws_offset", -1);
+		int64_t o = ir_dec_i(n, SQCA_WS_OFFSET);
 		if (n->dead || o < 0)
 			continue;
 		int64_t size = ((int64_t)ir_value_nbytes(&g->values[n->out[0]]) + ALIGN - 1) / ALIGN * ALIGN;

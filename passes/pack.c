@@ -64,9 +64,10 @@ int pack_weights(const Graph *g, const Node *n, uint64_t **rows, float **scales,
 	if (weight_geom(g, n, &C, &per, &cs, &js))
 		return diag_error(d, n->name, "weights of rank %d: the backend needs rank 2",
 		                  g->values[n->in[1]].shape.rank);
-	int bits = (int)ir_attr_i(n, "sqc.bits", 32);
-	const Attr *sa = ir_attr_get(n, "sqc.scales");
-	if (!sa || sa->kind != AT_FLOATS || (sa->n != C && sa->n != 1))
+	int bits = (int)ir_dec_i(n, SQCA_BITS);
+	int nsa;
+	const float *sa = ir_dec_floats(n, SQCA_SCALES, &nsa);
+	if (!sa || (nsa != C && nsa != 1))
 		return diag_error(d, n->name, "quantized layer without one sqc.scales entry per "
 		                  "output channel (%lld channels)", (long long)C);
 	const float *w = g->values[n->in[1]].data;
@@ -74,7 +75,7 @@ int pack_weights(const Graph *g, const Node *n, uint64_t **rows, float **scales,
 	uint64_t *r = xcalloc((size_t)(C * planes * kw), sizeof(uint64_t));
 	float *sc = xmalloc(sizeof(float) * (size_t)C);
 	for (int64_t c = 0; c < C; c++) {
-		float a = sa->floats[sa->n == 1 ? 0 : c];
+		float a = sa[nsa == 1 ? 0 : c];
 		sc[c] = a;
 		uint64_t *tp = r + c * planes * kw, *tm = tp + kw;
 		for (int64_t j = 0; j < per; j++) {
@@ -134,7 +135,7 @@ int pass_pack(Graph *g, const PassEnv *env, Diag *d)
 		g->nodes[r].dead = 1;
 		n->out[0] = y;
 		g->values[y].producer = i;
-		ir_attr_set_i(g, i, "sqc.relu", 1);
+		ir_dec_set_i(g, i, SQCA_RELU, 1);
 		fused = 1;
 	}
 	if (fused)
@@ -143,9 +144,9 @@ int pass_pack(Graph *g, const PassEnv *env, Diag *d)
 		Node *n = &g->nodes[i];
 		if (!pack_is_layer(g, n))
 			continue;
-		int bits = (int)ir_attr_i(n, "sqc.bits", 32);
+		int bits = (int)ir_dec_i(n, SQCA_BITS);
 		if (bits >= 32) {
-			ir_attr_set_s(g, i, "sqc.kernel", "f32");
+			ir_kernel_set(g, i, SQK_F32);
 			continue;
 		}
 		if (bits != 1 && bits != 2)
@@ -158,14 +159,13 @@ int pass_pack(Graph *g, const PassEnv *env, Diag *d)
 		free(rows);
 		free(scales);
 		n = &g->nodes[i];
-		int act = (int)ir_attr_i(n, "sqc.act_bits", 32);
+		int act = (int)ir_dec_i(n, SQCA_ACT_BITS);
 		int64_t np = ir_shape_numel(&g->values[n->out[0]].shape) / (C ? C : 1);
-		ir_attr_set_s(g, i, "sqc.kernel", act < 32 ? t->qkernel(bits, act, per, np)
-		                                          : "signselect");
+		ir_kernel_set(g, i, act < 32 ? t->qkernel(bits, act, per, np) : SQK_SIGNSELECT);
 		int64_t bytes = C * (bits == 1 ? 1 : 2) * pack_kwords(per) * 8 + 4 * C;
 		if (n->nin > 2 && n->in[2] >= 0)
 			bytes += 4 * C;
-		ir_attr_set_i(g, i, "sqc.packed_bytes", bytes);
+		ir_dec_set_i(g, i, SQCA_PACKED_BYTES, bytes);
 	}
 	return 0;
 }

@@ -12,22 +12,22 @@
 
 /* x86-64: for convolutions AVX2's vpmaddubsw beats bit-serial at 2..8 activation bits
  * (2.6-3x float vs 1-1.4x); bit-serial keeps 1-bit activations on long rows. */
-static const char *qkernel_x86_64(int wbits, int abits, int64_t k, int64_t np)
+static SqcKernel qkernel_x86_64(int wbits, int abits, int64_t k, int64_t np)
 {
 	if (np <= 4)
-		return "bitserial";
+		return SQK_BITSERIAL;
 	if (abits == 1 && k >= 1024 && np <= 64)
-		return "bitserial";
-	return "int8";
+		return SQK_BITSERIAL;
+	return SQK_INT8;
 }
 
 /* AArch64: plain armv8-a NEON (no SDOT) does 8 byte MACs per cycle, so bit-serial wins
  * except for 2-bit weights with 5..8-bit activations. */
-static const char *qkernel_aarch64(int wbits, int abits, int64_t k, int64_t np)
+static SqcKernel qkernel_aarch64(int wbits, int abits, int64_t k, int64_t np)
 {
 	if (np <= 4)
-		return "bitserial";
-	return wbits == 2 && abits >= 5 ? "int8" : "bitserial";
+		return SQK_BITSERIAL;
+	return wbits == 2 && abits >= 5 ? SQK_INT8 : SQK_BITSERIAL;
 }
 
 static const PassTarget targets[] = {

@@ -335,7 +335,8 @@ static int exec_qlayer(Exec *e, int qn, int qp, float s)
 {
 	const Node *n = e->n;
 	const Value *x = IN(e, 0), *w = IN(e, 1), *y = OUT(e, 0);
-	const Attr *sa = ir_attr_get(n, "sqc.scales");
+	int nsa;
+	const float *sa = ir_dec_floats(n, SQCA_SCALES, &nsa);
 	int64_t nw = numel(w), C, K;
 	int tb = n->op == OP_GEMM && ir_attr_i(n, "transB", 0);
 	if (n->op == OP_CONV) {
@@ -347,7 +348,7 @@ static int exec_qlayer(Exec *e, int qn, int qp, float s)
 	} else {
 		return diag_error(e->d, n->name, "quantized weights of rank %d", w->shape.rank);
 	}
-	if (!sa || sa->kind != AT_FLOATS || (sa->n != C && sa->n != 1))
+	if (!sa || (nsa != C && nsa != 1))
 		return diag_error(e->d, n->name, "sqc.scales does not have one scale per channel");
 	if ((double)K * (qn > qp ? qn : qp) >= 16777216.0)
 		return diag_error(e->d, n->name, "%lld weights per channel at these activation bits "
@@ -356,7 +357,7 @@ static int exec_qlayer(Exec *e, int qn, int qp, float s)
 	const float *wd = e->in[1];
 	for (int64_t i = 0; i < nw; i++) {
 		int64_t c = n->op == OP_CONV ? i / K : tb ? i / K : i % C;
-		float a = sa->floats[sa->n == 1 ? 0 : c], v = wd[i];
+		float a = sa[nsa == 1 ? 0 : c], v = wd[i];
 		t[i] = v == 0.0f ? 0.0f : v == a ? 1.0f : v == -a ? -1.0f : NAN;
 		if (isnan(t[i])) {
 			free(t);
@@ -396,7 +397,7 @@ static int exec_qlayer(Exec *e, int qn, int qp, float s)
 	int64_t yc = y->shape.d[0] * C, spatial = n->op == OP_CONV && yc ? ny / yc : 1;
 	for (int64_t i = 0; i < ny; i++) {
 		int64_t c = i / spatial % C, row = i / C;
-		float a = sa->floats[sa->n == 1 ? 0 : c] * alpha;
+		float a = sa[nsa == 1 ? 0 : c] * alpha;
 		float b = !bias ? 0.0f : n->op == OP_CONV ? bias[c] : bias[row * c_rs + c * c_cs] * beta;
 		float as = a * s;
 		float v = as * S[i];
@@ -413,18 +414,18 @@ static int exec_qlayer(Exec *e, int qn, int qp, float s)
  * rt_act_quant_ref: the same integers the trainer used and the backend computes with. */
 static int exec_dispatch(Exec *e)
 {
-	int bits = (int)ir_attr_i(e->n, "sqc.act_bits", 32);
+	int bits = (int)ir_dec_i(e->n, SQCA_ACT_BITS);
 	if (bits >= 32 || e->n->nin < 1 || e->n->in[0] < 0)
 		return exec_fns[e->n->op](e);
 	const Value *x = &e->g->values[e->n->in[0]];
 	int64_t nx = ir_shape_numel(&x->shape);
-	int is_signed = (int)ir_attr_i(e->n, "sqc.act_signed", 0);
-	float s = ir_attr_f(e->n, "sqc.act_step", 0.0f);
+	int is_signed = (int)ir_dec_i(e->n, SQCA_ACT_SIGNED);
+	float s = ir_dec_f(e->n, SQCA_ACT_STEP);
 	if (x->dtype != DT_FLOAT || !(s > 0) || bits < 1)
 		return diag_error(e->d, e->n->name, "bad activation quantization attributes");
 	int qn = is_signed ? 1 << (bits - 1) : 0;
 	int qp = is_signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1;
-	int wbits = (int)ir_attr_i(e->n, "sqc.bits", 32);
+	int wbits = (int)ir_dec_i(e->n, SQCA_BITS);
 	if ((wbits == 1 || wbits == 2) && e->n->nin > 1 && e->n->in[1] >= 0 &&
 	    e->g->values[e->n->in[1]].data && (e->n->op == OP_CONV || e->n->op == OP_GEMM ||
 	                                       (e->n->op == OP_MATMUL && IN(e, 1)->shape.rank == 2)))

@@ -337,7 +337,7 @@ static Graph *load(Args *a, Diag *d)
 static int already_quantized(const Graph *g)
 {
 	for (int i = 0; i < g->nnodes; i++)
-		if (ir_attr_get(&g->nodes[i], "sqc.bits"))
+		if (ir_dec_has(&g->nodes[i], SQCA_BITS))
 			return 1;
 	return 0;
 }
@@ -486,16 +486,6 @@ static int has_ext(const char *path, const char *ext)
 	return n > k && !strcmp(path + n - k, ext);
 }
 
-/* The kernel a layer got (static strings, for the report). */
-static const char *kernel_name(const char *k)
-{
-	static const char *const names[] = {"bitserial", "int8", "signselect", "f32"};
-	for (size_t i = 0; i < countof(names); i++)
-		if (!strcmp(k, names[i]))
-			return names[i];
-	return "f32";
-}
-
 /* sqc MODEL.onnx -o model.so (or -c/.o, -S/.s, --emit=llvm/.ll): fine-tunes when asked
  * (or takes a model saved with --save-onnx as it is), then the backend. */
 static int compile_native(Args *a, Diag *d)
@@ -552,8 +542,10 @@ static int compile_native(Args *a, Diag *d)
 	for (int i = 0; i < s.report.nlayers; i++) {
 		SqLayerReport *l = &s.report.layers[i];
 		for (int j = 0; j < g->nnodes; j++)
-			if (!strcmp(g->nodes[j].name, l->name))
-				l->kernel = kernel_name(ir_attr_s(&g->nodes[j], "sqc.kernel", "f32"));
+			if (!strcmp(g->nodes[j].name, l->name)) {
+				SqcKernel k = ir_kernel_of(&g->nodes[j]);
+				l->kernel = ir_kernel_name(k ? k : SQK_F32);
+			}
 	}
 	if (!a->quiet) {
 		fprintf(stderr, "sqc: wrote %s (%s, %lld bytes; workspace %lld bytes)\n", out,
@@ -561,11 +553,11 @@ static int compile_native(Args *a, Diag *d)
 		        (long long)info.workspace);
 		for (int j = 0; j < g->nnodes && a->verbose; j++) {
 			const Node *n = &g->nodes[j];
-			const char *k = ir_attr_s(n, "sqc.kernel", NULL);
+			const char *k = ir_dec_s(n, SQCA_KERNEL);
 			if (k)
 				fprintf(stderr, "  %-24s %-6s bits %-2lld act %-2lld kernel %s\n", n->name,
-				        ir_op_name(n->op), (long long)ir_attr_i(n, "sqc.bits", 32),
-				        (long long)ir_attr_i(n, "sqc.act_bits", 32), k);
+				        ir_op_name(n->op), (long long)ir_dec_i(n, SQCA_BITS),
+				        (long long)ir_dec_i(n, SQCA_ACT_BITS), k);
 		}
 	}
 	rc = save_onnx(a, &s, d);

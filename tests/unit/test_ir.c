@@ -863,6 +863,55 @@ static void test_parse_errors(void **state)
 	assert_string_equal(d.last, "bad.ir: line 3: unknown op 'Nope'");
 }
 
+/* The decision attributes: one declaration each (unique "sqc." names), typed getters with
+ * the declared defaults, setters that the getters read back, kernel names both ways. */
+static void test_decisions(void **state)
+{
+	(void)state;
+	for (int a = 0; a < SQCA_COUNT; a++) {
+		assert_true(ir_dec_is_name(ir_dec_name((SqcAttr)a)));
+		for (int b = 0; b < a; b++)
+			assert_string_not_equal(ir_dec_name((SqcAttr)a), ir_dec_name((SqcAttr)b));
+	}
+	assert_false(ir_dec_is_name("transB"));
+	Graph *g = ir_graph_new("d");
+	Shape s = {1, {4}};
+	int x = ir_value_add(g, "x", DT_FLOAT, &s), y = ir_value_add(g, "y", DT_FLOAT, &s);
+	int n = ir_node_add(g, OP_RELU, "r", &x, 1, &y, 1);
+	/* absent: the declared defaults (a layer without sqc.bits is a float layer) */
+	assert_int_equal(ir_dec_i(&g->nodes[n], SQCA_BITS), 32);
+	assert_int_equal(ir_dec_i(&g->nodes[n], SQCA_ACT_BITS), 32);
+	assert_int_equal(ir_dec_i(&g->nodes[n], SQCA_WS_OFFSET), -1);
+	assert_int_equal(ir_dec_i(&g->nodes[n], SQCA_RELU), 0);
+	assert_null(ir_dec_s(&g->nodes[n], SQCA_METHOD));
+	int cnt = 7;
+	assert_null(ir_dec_floats(&g->nodes[n], SQCA_SCALES, &cnt));
+	assert_int_equal(cnt, 0);
+	assert_int_equal(ir_kernel_of(&g->nodes[n]), SQK_NONE);
+	assert_false(ir_dec_has(&g->nodes[n], SQCA_BITS));
+	/* set, read back, by the attribute's name too */
+	const float sc[3] = {0.5f, 1.0f, 2.0f};
+	ir_dec_set_i(g, n, SQCA_BITS, 1);
+	ir_dec_set_f(g, n, SQCA_ACT_STEP, 0.25f);
+	ir_dec_set_floats(g, n, SQCA_SCALES, sc, 3);
+	ir_kernel_set(g, n, SQK_INT8);
+	const Node *nd = &g->nodes[n];
+	assert_true(ir_dec_has(nd, SQCA_BITS));
+	assert_int_equal(ir_dec_i(nd, SQCA_BITS), 1);
+	assert_int_equal(ir_attr_i(nd, "sqc.bits", 0), 1);
+	assert_true(ir_dec_f(nd, SQCA_ACT_STEP) == 0.25f);
+	const float *got = ir_dec_floats(nd, SQCA_SCALES, &cnt);
+	assert_int_equal(cnt, 3);
+	assert_true(got[2] == 2.0f);
+	assert_string_equal(ir_attr_s(nd, "sqc.kernel", ""), "int8");
+	assert_int_equal(ir_kernel_of(nd), SQK_INT8);
+	for (int k = 1; k < SQK_COUNT; k++)
+		assert_int_equal(ir_kernel_parse(ir_kernel_name((SqcKernel)k)), k);
+	assert_int_equal(ir_kernel_parse("nosuch"), SQK_NONE);
+	assert_int_equal(ir_kernel_parse(NULL), SQK_NONE);
+	ir_graph_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -882,6 +931,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_print_empty_and_dead),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_decisions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
