@@ -170,31 +170,17 @@ int fe_npy_write(const char *path, const FeTensor *t, Diag *d)
 	hdr[hl++] = '\n';
 	size_t nbytes = (size_t)ir_shape_numel(&t->shape) * ir_dtype_size(t->dtype);
 
-	size_t pl = strlen(path) + 16;
-	char *tmp = xmalloc(pl);
-	snprintf(tmp, pl, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		free(tmp);
-		return diag_error(d, NULL, "cannot create %s: %s", path, strerror(errno));
-	}
-	FILE *f = fdopen(fd, "wb");
+	OutFile o;
+	FILE *f = ir_out_open(&o, path, d);
+	if (!f)
+		return -1;
 	unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hl & 0xff),
 	                         (unsigned char)(hl >> 8)};
-	int ok = f && fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)hl, f) == (size_t)hl &&
-	         fwrite(t->data, 1, nbytes, f) == nbytes;
-	if (f)
-		ok = (fclose(f) == 0) && ok;
-	else
-		close(fd);
-	if (!ok || rename(tmp, path)) {
-		int e = errno;
-		unlink(tmp);
-		free(tmp);
-		return diag_error(d, NULL, "cannot write %s: %s", path, strerror(e));
-	}
-	free(tmp);
-	return 0;
+	fwrite(pre, 1, 10, f);
+	fwrite(hdr, 1, (size_t)hl, f);
+	if (nbytes)
+		fwrite(t->data, 1, nbytes, f);
+	return ir_out_commit(&o, 0, d);
 }
 
 int fe_tensor_read(const char *path, FeTensor *t, Diag *d)

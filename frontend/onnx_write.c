@@ -702,55 +702,20 @@ static void file_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
 		fb->err = errno ? errno : EIO;
 }
 
-/* Creates "<path>.tmp<pid>.<k>" next to path with O_EXCL (mode 0666 minus the umask, as
- * a plain fopen would give; mkstemp would make it 0600). The pid keeps processes apart,
- * k threads of one process and stale files. Returns the fd, or -1 with errno. */
-static int open_temp(const char *path, char **tmp)
-{
-	size_t pl = strlen(path) + 48;
-	*tmp = xmalloc(pl);
-	for (int k = 0; k < 1000; k++) {
-		snprintf(*tmp, pl, "%s.tmp%ld.%d", path, (long)getpid(), k);
-		int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0 || errno != EEXIST)
-			return fd;
-	}
-	return -1;
-}
-
 static int write_atomic(const Onnx__ModelProto *m, const char *path, Diag *d)
 {
-	char *tmp;
-	int fd = open_temp(path, &tmp);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		return diag_error(d, NULL, "cannot write %s: %s", path, strerror(e));
+	OutFile o;
+	FILE *f = ir_out_open(&o, path, d);
+	if (!f)
+		return -1;
+	FileBuffer fb = {{file_append}, f, 0};
+	errno = 0;
+	onnx__model_proto__pack_to_buffer(m, &fb.base);
+	if (fb.err) {
+		ir_out_discard(&o);
+		return diag_error(d, NULL, "cannot write %s: %s", path, strerror(fb.err));
 	}
-	FILE *f = fdopen(fd, "wb");
-	int err = 0;
-	if (!f) {
-		err = errno;
-		close(fd);
-	} else {
-		FileBuffer fb = {{file_append}, f, 0};
-		errno = 0;
-		onnx__model_proto__pack_to_buffer(m, &fb.base);
-		err = fb.err;
-		if (!err && (fflush(f) || fsync(fileno(f))))
-			err = errno;
-		if (fclose(f) && !err)
-			err = errno;
-	}
-	if (!err && rename(tmp, path))
-		err = errno;
-	if (err) {
-		unlink(tmp);
-		free(tmp);
-		return diag_error(d, NULL, "cannot write %s: %s", path, strerror(err));
-	}
-	free(tmp);
-	return 0;
+	return ir_out_commit(&o, 0, d);
 }
 
 int fe_onnx_save(const Graph *g, const char *path, const FeSaveOptions *o, Diag *d)

@@ -194,6 +194,25 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 
+/* ---- file.c: output files, written atomically ----------------------------------------
+ * Every file sqc writes goes to a temporary file next to its destination, is flushed and
+ * fsync'd, then renamed over it; on any failure the temporary file is removed and a file
+ * already at the destination is untouched. Errors: "cannot write PATH: reason". */
+typedef struct {
+	FILE *f;            /* the temporary file, open for writing */
+	char *tmp;          /* its name */
+	const char *path;   /* the destination */
+} OutFile;
+/* Opens the temporary file for path; returns its stream, or NULL with a diagnostic. */
+FILE *ir_out_open(OutFile *o, const char *path, Diag *d);
+/* Checks the stream for write errors, syncs, sets mode (0: as created, 0666 minus the
+ * umask), closes and renames. Returns 0, or -1 with a diagnostic (nothing left behind). */
+int ir_out_commit(OutFile *o, unsigned mode, Diag *d);
+/* Closes and removes the temporary file (an error elsewhere). */
+void ir_out_discard(OutFile *o);
+/* Writes n bytes as the whole file. */
+int ir_write_file(const char *path, const void *data, size_t n, unsigned mode, Diag *d);
+
 /* ---- graph.c ------------------------------------------------------------------------- */
 Graph *ir_graph_new(const char *name);
 void ir_graph_free(Graph *g);

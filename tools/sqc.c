@@ -290,25 +290,12 @@ static int write_ir(const Graph *g, const char *path, Diag *d)
 		ir_print(stdout, g, 0);
 		return fflush(stdout) ? diag_error(d, NULL, "cannot write the IR to stdout") : 0;
 	}
-	size_t pl = strlen(path) + 16;
-	char *tmp = xmalloc(pl);
-	snprintf(tmp, pl, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	int rc = 0;
-	if (!f) {
-		rc = diag_error(d, NULL, "cannot create %s", path);
-		if (fd >= 0)
-			close(fd);
-	} else {
-		ir_print(f, g, 0);
-		if (fclose(f) || rename(tmp, path))
-			rc = diag_error(d, NULL, "cannot write %s", path);
-	}
-	if (rc && fd >= 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	OutFile o;
+	FILE *f = ir_out_open(&o, path, d);
+	if (!f)
+		return -1;
+	ir_print(f, g, 0);
+	return ir_out_commit(&o, 0, d);
 }
 
 /* Imports the model (ONNX, or sqc IR text for IR tests) without running passes; a

@@ -3,11 +3,9 @@
 
 #include "quant.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int pass_sq(Graph *g, const PassEnv *env, Diag *d)
 {
@@ -100,20 +98,10 @@ static void json_num(FILE *f, double v)
 int sq_report_write_json(const SqReport *r, double acc_float, double acc_quant,
                          const char *path, Diag *d)
 {
-	size_t pl = strlen(path) + 16;
-	char *tmp = xmalloc(pl);
-	snprintf(tmp, pl, "%s.tmpXXXXXX", path);
-	int fd = mkstemp(tmp);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		int e = errno;
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		free(tmp);
-		return diag_error(d, NULL, "cannot write %s: %s", path, strerror(e));
-	}
+	OutFile o;
+	FILE *f = ir_out_open(&o, path, d);
+	if (!f)
+		return -1;
 	fprintf(f, "{\n  \"layers\": [");
 	for (int i = 0; i < r->nlayers; i++) {
 		const SqLayerReport *l = &r->layers[i];
@@ -154,14 +142,5 @@ int sq_report_write_json(const SqReport *r, double acc_float, double acc_quant,
 	fprintf(f, ", \"final_loss\": ");
 	json_num(f, r->loss);
 	fprintf(f, "}\n}\n");
-	int ok = !ferror(f);
-	ok = (fclose(f) == 0) && ok;
-	if (!ok || rename(tmp, path)) {
-		int e = errno;
-		unlink(tmp);
-		free(tmp);
-		return diag_error(d, NULL, "cannot write %s: %s", path, strerror(e));
-	}
-	free(tmp);
-	return 0;
+	return ir_out_commit(&o, 0, d);
 }
