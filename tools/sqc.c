@@ -8,105 +8,12 @@
  *
  * Errors: "sqc: error: FILE: [node NAME: ]message" on stderr, exit status 1.
  */
-#include "backend/backend.h"
-#include "frontend/data.h"
-#include "passes/passes.h"
-#include "passes/sq/sq.h"
-#include "runtime/rt.h"
+#include "driver.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define MAX_IO 16
-
-typedef struct {
-	const char *cmd;          /* NULL (compile), "run" or "eval" */
-	const char *config;       /* --config FILE.yaml */
-	int64_t batch, limit;     /* eval: --batch, --limit */
-	const char *model;
-	const char *emit;         /* "ir" ... */
-	const char *outputs[MAX_IO];
-	int noutputs;
-	const char *inputs[MAX_IO];
-	int ninputs;
-	FeInputShape pins[MAX_IO];
-	int npins;
-	PipelineOptions po;
-	int verbose, quiet, reference;
-	int quant;                /* --quant: FeQuant, or -1 when not given (float) */
-	int finetune;             /* --finetune: fine-tune even with --quant=none (FP baseline) */
-	int act_bits, seed;       /* 0 / -1 when not given: the config's */
-	const char *report;       /* --report FILE.json */
-	const char *save_onnx;    /* --save-onnx FILE: the fine-tuned model as ONNX */
-	const char *target, *mcpu; /* --target, --mcpu */
-	const char *name;         /* --name: API prefix of the generated code */
-	const char *header;       /* --emit-header FILE */
-	int obj, asm_out;         /* -c, -S */
-} Args;
-
-/* What fine-tuning needs and makes, shared by the commands: the config, the training
- * split, the trained graph (at the training batch) and its report. */
-typedef struct {
-	FeConfig cfg;
-	int have_cfg;
-	FeDataset train;
-	Graph *trained, *teacher;
-	SqReport report;
-	SqPassContext transfer;
-	double acc_float, acc_quant;  /* -1 when not measured */
-	int noted;
-} Session;
-
-/* The passes' environment: the target of --target and, for the sq pass, sq (may be NULL). */
-static PassEnv pass_env(const Args *a, const SqPassContext *sq)
-{
-	const PassTarget *t = pass_target_find(a->target);
-	PassEnv env = {t ? t : pass_target_find(NULL), sq, a->verbose};
-	return env;
-}
-
-/* --report FILE.json, when asked: the fine-tuning report with the accuracies (< 0: not
- * measured). */
-static int write_report(Args *a, Session *s, double acc_float, double acc_quant, Diag *d)
-{
-	if (!a->report)
-		return 0;
-	Diag dr;
-	diag_init(&dr, a->report);
-	if (sq_report_write_json(&s->report, acc_float, acc_quant, a->report, &dr)) {
-		d->nerrors++;
-		return -1;
-	}
-	return 0;
-}
-
-/* --save-onnx: the fine-tuned model at batch 1, decisions in metadata. */
-static Graph *load_model(Args *a, Session *s, int64_t batch, Diag *d);
-static int save_onnx(Args *a, Session *s, Diag *d)
-{
-	if (!a->save_onnx)
-		return 0;
-	PipelineOptions po = a->po;
-	a->po.print_after = a->po.stop_after = NULL;
-	a->po.print_after_all = 0;
-	a->po.native = 0;
-	Graph *g = load_model(a, s, 1, d);
-	a->po = po;
-	if (!g)
-		return -1;
-	FeMetaProp meta[2] = {{"sqc.quantized", s->have_cfg ? fe_quant_name(s->cfg.sq.method) : "none"},
-	                      {"sqc.version", SQC_VERSION}};
-	FeSaveOptions so = {NULL, NULL, meta, 2};
-	Diag ds;
-	diag_init(&ds, a->save_onnx);
-	int rc = fe_onnx_save(g, a->save_onnx, &so, &ds);
-	if (rc)
-		d->nerrors++;
-	ir_graph_free(g);
-	return rc;
-}
 
 static void usage(FILE *f)
 {
@@ -298,175 +205,6 @@ static int write_ir(const Graph *g, const char *path, Diag *d)
 	return ir_out_commit(&o, 0, d);
 }
 
-/* Imports the model (ONNX, or sqc IR text for IR tests) without running passes; a
- * symbolic batch dim becomes `batch` (0: 1). */
-static Graph *load_batch(Args *a, int64_t batch, Diag *d)
-{
-	Graph *g;
-	size_t n = strlen(a->model);
-	if (n > 3 && !strcmp(a->model + n - 3, ".ir")) { /* sqc IR text (IR tests) */
-		char *text = fe_read_file(a->model, &n, d);
-		g = text ? ir_parse(text, d) : NULL;
-		free(text);
-	} else {
-		FeOptions fo = {a->pins, a->npins, batch};
-		g = fe_onnx_load(a->model, &fo, d);
-	}
-	return g;
-}
-
-static Graph *load(Args *a, Diag *d)
-{
-	return load_batch(a, 0, d);
-}
-
-/* A model written by --save-onnx: its layers carry sqc.bits already. */
-static int already_quantized(const Graph *g)
-{
-	for (int i = 0; i < g->nnodes; i++)
-		if (ir_dec_has(&g->nodes[i], SQCA_BITS))
-			return 1;
-	return 0;
-}
-
-static int quant_requested(const Args *a)
-{
-	return (a->quant >= 0 && a->quant != FE_Q_NONE) || a->finetune;
-}
-
-/* Reads --config once (defaults without it) and applies the command-line overrides. */
-static int session_config(Args *a, Session *s, Diag *d)
-{
-	if (s->have_cfg)
-		return 0;
-	fe_config_defaults(&s->cfg);
-	if (a->config) {
-		Diag dc;
-		diag_init(&dc, a->config);
-		if (fe_config_load(a->config, &s->cfg, &dc)) {
-			d->nerrors++;
-			return -1;
-		}
-	}
-	if (a->quant >= 0)
-		s->cfg.sq.method = (FeQuant)a->quant;
-	if (a->act_bits)
-		s->cfg.sq.act_bits = a->act_bits;
-	if (a->seed >= 0)
-		s->cfg.sq.seed = a->seed;
-	s->have_cfg = 1;
-	return 0;
-}
-
-/* Fine-tunes the model once (at the training batch size); later graphs of the same model
- * take the results through the sq pass in transfer mode. */
-static int session_train(Args *a, Session *s, Diag *d)
-{
-	if (s->trained)
-		return 0;
-	if (session_config(a, s, d))
-		return -1;
-	const FeSqConfig *c = &s->cfg.sq;
-	Diag dd;
-	diag_init(&dd, a->config ? a->config : "data");
-	if (fe_dataset_load(&s->cfg.data, FE_SPLIT_TRAIN, c->train_limit, &s->train, &dd)) {
-		d->nerrors++;
-		return -1;
-	}
-	PipelineOptions quiet = {0};
-	quiet.dump = stderr;
-	quiet.stop_after = "sq";
-#ifndef NDEBUG
-	quiet.verify = 1;
-#endif
-	if (!s->train.y) {
-		/* label-free: distill from the float model's outputs */
-		s->teacher = load_batch(a, c->batch, d);
-		PipelineOptions full = quiet;
-		full.stop_after = NULL;
-		PassEnv fenv = pass_env(a, NULL);
-		if (!s->teacher || pass_run_pipeline(s->teacher, &fenv, &full, d))
-			return -1;
-		if (!a->quiet)
-			fprintf(stderr, "sq: the training data has no labels: distilling from the float "
-			        "model (temperature %g)\n", c->distill_temperature);
-	}
-	Graph *g = load_batch(a, c->batch, d);
-	if (!g)
-		return -1;
-	SqPassContext ctx = {0};
-	ctx.mode = SQ_PASS_TRAIN;
-	ctx.train.cfg = *c;
-	ctx.train.train = &s->train;
-	ctx.train.teacher = s->teacher;
-	ctx.train.quiet = a->quiet;
-	ctx.train.log = stderr;
-	ctx.train.tty = isatty(2);
-	ctx.report = &s->report;
-	PassEnv env = pass_env(a, &ctx);
-	if (!a->quiet)
-		fprintf(stderr, "sq: fine-tuning with --quant=%s, act bits %d, %lld training images, "
-		        "batch %d, %d+%d epochs\n", fe_quant_name(c->method), c->act_bits,
-		        (long long)s->train.n, c->batch, c->epochs, c->recovery_epochs);
-	int rc = pass_run_pipeline(g, &env, &quiet, d);
-	if (rc) {
-		ir_graph_free(g);
-		return -1;
-	}
-	int quantizable = 0;
-	for (int i = 0; i < s->report.nlayers; i++)
-		quantizable |= s->report.layers[i].bits < 32;
-	if (!quantizable && !a->quiet)
-		fprintf(stderr, "sq: note: the model has no quantizable layer (Conv/Gemm/MatMul with "
-		        "constant weights): it stays in float\n");
-	if (!a->quiet) {
-		sq_report_print(&s->report, stderr);
-		if (s->report.seconds > 0)
-			fprintf(stderr, "sq: %lld steps, %.1f images/s\n", (long long)s->report.steps,
-			        (double)s->report.images / s->report.seconds);
-	}
-	s->trained = g;
-	s->transfer.mode = SQ_PASS_TRANSFER;
-	s->transfer.trained = g;
-	return 0;
-}
-
-static void session_free(Session *s)
-{
-	ir_graph_free(s->trained);
-	ir_graph_free(s->teacher);
-	fe_dataset_free(&s->train);
-	sq_report_free(&s->report);
-}
-
-/* The model at `batch`, through the pipeline; quantized (trained once) with --quant. */
-static Graph *load_model(Args *a, Session *s, int64_t batch, Diag *d)
-{
-	Graph *g = load_batch(a, batch, d);
-	if (!g)
-		return NULL;
-	const SqPassContext *sq = NULL;
-	if (quant_requested(a) && already_quantized(g)) {
-		if (!a->quiet && !s->noted)
-			fprintf(stderr, "sqc: note: %s was fine-tuned by sqc already (it carries its "
-			        "decisions); not fine-tuning again\n", a->model);
-		s->noted = 1;
-	} else if (quant_requested(a)) {
-		if (session_train(a, s, d)) {
-			ir_graph_free(g);
-			return NULL;
-		}
-		sq = &s->transfer;
-	}
-	PassEnv env = pass_env(a, sq);
-	int rc = pass_run_pipeline(g, &env, &a->po, d);
-	if (rc) {
-		ir_graph_free(g);
-		return NULL;
-	}
-	return g;
-}
-
 static int has_ext(const char *path, const char *ext)
 {
 	size_t n = strlen(path), k = strlen(ext);
@@ -514,7 +252,7 @@ static int compile_native(Args *a, Diag *d)
 	o.name = name;
 	Session s = {0};
 	a->po.native = 1;
-	Graph *g = load_model(a, &s, 1, d);
+	Graph *g = drv_load_model(a, &s, 1, d);
 	int rc = -1;
 	if (!g)
 		goto done;
@@ -547,12 +285,12 @@ static int compile_native(Args *a, Diag *d)
 				        (long long)ir_dec_i(n, SQCA_ACT_BITS), k);
 		}
 	}
-	rc = save_onnx(a, &s, d);
+	rc = drv_save_onnx(a, &s, d);
 	if (!rc)
-		rc = write_report(a, &s, -1, -1, d);
+		rc = drv_write_report(a, &s, -1, -1, d);
 done:
 	ir_graph_free(g);
-	session_free(&s);
+	drv_session_free(&s);
 	return rc;
 }
 
@@ -560,10 +298,10 @@ static int cmd_compile(Args *a, Diag *d)
 {
 	if (!a->emit && a->save_onnx && !a->noutputs) { /* only --save-onnx */
 		Session s = {0};
-		int rc = save_onnx(a, &s, d);
+		int rc = drv_save_onnx(a, &s, d);
 		if (!rc)
-			rc = write_report(a, &s, -1, -1, d);
-		session_free(&s);
+			rc = drv_write_report(a, &s, -1, -1, d);
+		drv_session_free(&s);
 		return rc;
 	}
 	if (!a->emit || !strcmp(a->emit, "llvm"))
@@ -573,14 +311,14 @@ static int cmd_compile(Args *a, Diag *d)
 	int sa = a->po.stop_after ? pass_find(a->po.stop_after) : -1;
 	a->po.native = (pa >= 0 && pass_pipeline[pa].native) || (sa >= 0 && pass_pipeline[sa].native);
 	Session s = {0};
-	Graph *g = load_model(a, &s, 0, d);
+	Graph *g = drv_load_model(a, &s, 0, d);
 	int rc = g ? write_ir(g, a->noutputs ? a->outputs[0] : NULL, d) : -1;
 	if (!rc)
-		rc = save_onnx(a, &s, d);
+		rc = drv_save_onnx(a, &s, d);
 	if (!rc)
-		rc = write_report(a, &s, -1, -1, d);
+		rc = drv_write_report(a, &s, -1, -1, d);
 	ir_graph_free(g);
-	session_free(&s);
+	drv_session_free(&s);
 	return rc;
 }
 
@@ -611,9 +349,9 @@ static int cmd_run(Args *a, Diag *d)
 	int npins0 = a->npins;
 	Diag quiet = *d;
 	quiet.out = NULL;
-	Graph *g0 = load(a, &quiet);
+	Graph *g0 = drv_load(a, &quiet);
 	if (!g0) {
-		g = load(a, d); /* reports the error */
+		g = drv_load(a, d); /* reports the error */
 		goto out;
 	}
 	if (g0->ninputs != a->ninputs) {
@@ -633,7 +371,7 @@ static int cmd_run(Args *a, Diag *d)
 		}
 	}
 	ir_graph_free(g0);
-	g = load(a, d);
+	g = drv_load(a, d);
 	for (int j = npins0; j < a->npins; j++)
 		free((char *)a->pins[j].name);
 	a->npins = npins0;
@@ -655,9 +393,9 @@ static int cmd_run(Args *a, Diag *d)
 			order[k++] = i;
 		}
 	}
-	if (quant_requested(a) && session_train(a, &sess, d))
+	if (drv_quant_requested(a) && drv_session_train(a, &sess, d))
 		goto out;
-	PassEnv env = pass_env(a, quant_requested(a) ? &sess.transfer : NULL);
+	PassEnv env = drv_pass_env(a, drv_quant_requested(a) ? &sess.transfer : NULL);
 	int prc = pass_run_pipeline(g, &env, &a->po, d);
 	if (prc)
 		goto out;
@@ -706,7 +444,7 @@ out:
 	for (int i = 0; i < nin; i++)
 		fe_tensor_free(&in[i]);
 	ir_graph_free(g);
-	session_free(&sess);
+	drv_session_free(&sess);
 	return rc;
 }
 
@@ -808,7 +546,7 @@ static void *workspace_alloc(const RtModel *m)
 /* sqc eval model.so: top-1 accuracy of the compiled code (NAME_run_batch). */
 static int eval_so(Args *a, Diag *d)
 {
-	if (quant_requested(a) || a->act_bits)
+	if (drv_quant_requested(a) || a->act_bits)
 		return diag_error(d, NULL, "a compiled model is quantized already: --quant, "
 		                  "--act-bits and --finetune apply when compiling");
 	Session s = {0};
@@ -817,7 +555,7 @@ static int eval_so(Args *a, Diag *d)
 	int rc = -1;
 	float *out = NULL;
 	void *ws = NULL;
-	if (session_config(a, &s, d) || rt_model_open(&m, a->model, a->name, d))
+	if (drv_session_config(a, &s, d) || rt_model_open(&m, a->model, a->name, d))
 		goto done;
 	if (load_test_split(a, &s, &ds, d))
 		goto done;
@@ -859,7 +597,7 @@ done:
 	free(ws);
 	rt_model_close(&m);
 	fe_dataset_free(&ds);
-	session_free(&s);
+	drv_session_free(&s);
 	return rc;
 }
 
@@ -920,12 +658,12 @@ static int cmd_eval(Args *a, Diag *d)
 	FeDataset ds = {0};
 	Graph *g = NULL;
 	int rc = -1;
-	if (session_config(a, &s, d))
+	if (drv_session_config(a, &s, d))
 		goto out;
 	if (load_test_split(a, &s, &ds, d))
 		goto out;
 	int64_t batch = a->batch ? a->batch : 100;
-	if (quant_requested(a)) {
+	if (drv_quant_requested(a)) {
 		/* the float baseline first, without IR dumps */
 		PipelineOptions po = a->po;
 		a->po.print_after = a->po.stop_after = NULL;
@@ -933,7 +671,7 @@ static int cmd_eval(Args *a, Diag *d)
 		int q = a->quant, ft = a->finetune;
 		a->quant = -1;
 		a->finetune = 0;
-		g = load_model(a, &s, batch, d);
+		g = drv_load_model(a, &s, batch, d);
 		a->quant = q;
 		a->finetune = ft;
 		a->po = po;
@@ -941,16 +679,16 @@ static int cmd_eval(Args *a, Diag *d)
 			goto out;
 		ir_graph_free(g);
 	}
-	g = load_model(a, &s, batch, d);
-	if (!g || eval_graph(a, g, &ds, "accuracy", quant_requested(a) ? &s.acc_quant : &s.acc_float, d))
+	g = drv_load_model(a, &s, batch, d);
+	if (!g || eval_graph(a, g, &ds, "accuracy", drv_quant_requested(a) ? &s.acc_quant : &s.acc_float, d))
 		goto out;
-	rc = save_onnx(a, &s, d);
+	rc = drv_save_onnx(a, &s, d);
 	if (!rc)
-		rc = write_report(a, &s, s.acc_float, s.acc_quant, d);
+		rc = drv_write_report(a, &s, s.acc_float, s.acc_quant, d);
 out:
 	ir_graph_free(g);
 	fe_dataset_free(&ds);
-	session_free(&s);
+	drv_session_free(&s);
 	return rc;
 }
 
