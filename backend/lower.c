@@ -39,12 +39,7 @@ static LLVMValueRef params(Cg *c, const int32_t *f, int n, const float *last)
 	LLVMTypeRef st = LLVMStructTypeInContext(c->ctx, ty, (unsigned)n, 0);
 	char name[32];
 	snprintf(name, sizeof name, ".p%d", c->nglobals++);
-	LLVMValueRef gv = LLVMAddGlobal(c->mod, st, name);
-	LLVMSetInitializer(gv, LLVMConstNamedStruct(st, v, (unsigned)n));
-	LLVMSetGlobalConstant(gv, 1);
-	LLVMSetLinkage(gv, LLVMPrivateLinkage);
-	LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
-	return gv;
+	return cg_const_global(c, name, LLVMConstNamedStruct(st, v, (unsigned)n));
 }
 
 static void add_scratch(Cg *c, const char *fn, LLVMValueRef p)
