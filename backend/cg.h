@@ -27,11 +27,19 @@ typedef struct {
 	int nglobals;                 /* for unique global names */
 } Cg;
 
-/* lower.c: emits the body of NAME_run, one kernel call per node. */
+/* Files, each calling only those below it: emit.c (cg_compile: the module, the API
+ * functions, optimization, output), lower.c (the glue), module.c (building blocks). */
+
+/* ---- lower.c: the body of NAME_run, one kernel call per node ------------------------- */
 int cg_lower_graph(Cg *c);
-/* emit.c helpers used by lower.c */
+
+/* ---- module.c: building blocks of the module ----------------------------------------- */
 LLVMValueRef cg_kernel(Cg *c, const char *name);  /* a kernel function; aborts if absent */
-LLVMValueRef cg_const_bytes(Cg *c, const char *hint, const void *data, size_t n);
+/* A call of kernel with n arguments at the builder; aborts if the kernel takes another n. */
 LLVMValueRef cg_call(Cg *c, const char *kernel, LLVMValueRef *args, unsigned n);
+/* A private, unnamed_addr constant global named name (the caller makes it unique). */
+LLVMValueRef cg_const_global(Cg *c, const char *name, LLVMValueRef init);
+/* n bytes of data as a constant global ".HINT.N", 64-byte aligned. */
+LLVMValueRef cg_const_bytes(Cg *c, const char *hint, const void *data, size_t n);
 
 #endif

@@ -58,42 +58,6 @@ int cg_valid_name(const char *s)
 	return 1;
 }
 
-LLVMValueRef cg_kernel(Cg *c, const char *name)
-{
-	LLVMValueRef f = LLVMGetNamedFunction(c->mod, name);
-	if (!f) {
-		fprintf(stderr, "sqc: internal error: kernel %s missing from the kernel library\n", name);
-		abort();
-	}
-	return f;
-}
-
-LLVMValueRef cg_call(Cg *c, const char *kernel, LLVMValueRef *args, unsigned n)
-{
-	LLVMValueRef f = cg_kernel(c, kernel);
-	LLVMTypeRef ft = LLVMGlobalGetValueType(f);
-	if (LLVMCountParamTypes(ft) != n) {
-		fprintf(stderr, "sqc: internal error: %s takes %u arguments, not %u\n", kernel,
-		        LLVMCountParamTypes(ft), n);
-		abort();
-	}
-	return LLVMBuildCall2(c->b, ft, f, args, n, "");
-}
-
-LLVMValueRef cg_const_bytes(Cg *c, const char *hint, const void *data, size_t n)
-{
-	LLVMValueRef init = LLVMConstStringInContext(c->ctx, data, (unsigned)n, 1);
-	char name[96];
-	snprintf(name, sizeof name, ".%s.%d", hint, c->nglobals++);
-	LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
-	LLVMSetInitializer(gv, init);
-	LLVMSetGlobalConstant(gv, 1);
-	LLVMSetLinkage(gv, LLVMPrivateLinkage);
-	LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
-	LLVMSetAlignment(gv, 64);
-	return gv;
-}
-
 static LLVMValueRef add_fn(Cg *c, const char *suffix, LLVMTypeRef ret, LLVMTypeRef *params,
                            unsigned n)
 {

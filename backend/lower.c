@@ -10,6 +10,8 @@
 #include "../runtime/rt.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,12 +41,7 @@ static LLVMValueRef params(Cg *c, const int32_t *f, int n, const float *last)
 	LLVMTypeRef st = LLVMStructTypeInContext(c->ctx, ty, (unsigned)n, 0);
 	char name[32];
 	snprintf(name, sizeof name, ".p%d", c->nglobals++);
-	LLVMValueRef gv = LLVMAddGlobal(c->mod, st, name);
-	LLVMSetInitializer(gv, LLVMConstNamedStruct(st, v, (unsigned)n));
-	LLVMSetGlobalConstant(gv, 1);
-	LLVMSetLinkage(gv, LLVMPrivateLinkage);
-	LLVMSetUnnamedAddress(gv, LLVMGlobalUnnamedAddr);
-	return gv;
+	return cg_const_global(c, name, LLVMConstNamedStruct(st, v, (unsigned)n));
 }
 
 static void add_scratch(Cg *c, const char *fn, LLVMValueRef p)
@@ -534,52 +531,114 @@ static int lower_remap(Cg *c, const Node *n)
 	return 0;
 }
 
-static int lower_node(Cg *c, const Node *n)
+/* ---- the op table ---------------------------------------------------------------------- */
+
+typedef int LowerFn(Cg *c, const Node *n);
+
+/* Per op (ops.def order), the function that emits its kernel calls; NULL: the op is not
+ * compiled natively (Shape, Gather and Constant are folded before the backend when the
+ * shapes are static). The error message's list of supported ops is made from it. */
+static LowerFn *const lower_fns[] = {
+	[OP_CONV] = lower_conv,
+	[OP_GEMM] = lower_dense,
+	[OP_MATMUL] = lower_dense,
+	[OP_ADD] = lower_binary,
+	[OP_SUB] = lower_binary,
+	[OP_MUL] = lower_binary,
+	[OP_DIV] = lower_binary,
+	[OP_RELU] = lower_unary,
+	[OP_LEAKYRELU] = lower_unary,
+	[OP_PRELU] = lower_binary,
+	[OP_CLIP] = lower_unary,
+	[OP_SIGMOID] = lower_act,
+	[OP_TANH] = lower_act,
+	[OP_HARDSIGMOID] = lower_act,
+	[OP_SOFTMAX] = lower_softmax,
+	[OP_LOGSOFTMAX] = lower_softmax,
+	[OP_MAXPOOL] = lower_pool,
+	[OP_AVERAGEPOOL] = lower_pool,
+	[OP_GLOBALAVERAGEPOOL] = lower_global_pool,
+	[OP_GLOBALMAXPOOL] = lower_global_pool,
+	[OP_BATCHNORMALIZATION] = lower_batchnorm,
+	[OP_FLATTEN] = lower_copy,
+	[OP_RESHAPE] = lower_copy,
+	[OP_TRANSPOSE] = lower_remap,
+	[OP_CONCAT] = lower_concat,
+	[OP_PAD] = lower_remap,
+	[OP_SQUEEZE] = lower_copy,
+	[OP_UNSQUEEZE] = lower_copy,
+	[OP_SHAPE] = NULL,
+	[OP_GATHER] = NULL,
+	[OP_CONSTANT] = NULL,
+	[OP_IDENTITY] = lower_copy,
+	[OP_DROPOUT] = lower_copy,
+};
+_Static_assert(countof(lower_fns) == OP_COUNT, "one lower function (or NULL) per op in ops.def");
+
+/* Appends to buf (size n, k used so far); returns the new k, at most n - 1. */
+static size_t appendf(char *buf, size_t n, size_t k, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t appendf(char *buf, size_t n, size_t k, const char *fmt, ...)
 {
-	switch (n->op) {
-	case OP_CONV: return lower_conv(c, n);
-	case OP_GEMM:
-	case OP_MATMUL: return lower_dense(c, n);
-	case OP_MAXPOOL:
-	case OP_AVERAGEPOOL: return lower_pool(c, n);
-	case OP_GLOBALAVERAGEPOOL:
-	case OP_GLOBALMAXPOOL: return lower_global_pool(c, n);
-	case OP_RELU:
-	case OP_LEAKYRELU:
-	case OP_CLIP: return lower_unary(c, n);
-	case OP_ADD:
-	case OP_SUB:
-	case OP_MUL:
-	case OP_DIV: return lower_binary(c, n);
-	case OP_BATCHNORMALIZATION: return lower_batchnorm(c, n);
-	case OP_SOFTMAX:
-	case OP_LOGSOFTMAX: return lower_softmax(c, n);
-	case OP_FLATTEN:
-	case OP_RESHAPE:
-	case OP_SQUEEZE:
-	case OP_UNSQUEEZE:
-	case OP_IDENTITY:
-	case OP_DROPOUT: return lower_copy(c, n);
-	case OP_CONCAT: return lower_concat(c, n);
-	case OP_SIGMOID:
-	case OP_TANH:
-	case OP_HARDSIGMOID: return lower_act(c, n);
-	case OP_PRELU: return lower_binary(c, n);
-	case OP_TRANSPOSE:
-	case OP_PAD: return lower_remap(c, n);
-	default:
-		return diag_error(c->d, n->name, "%s is not supported by the native backend yet "
-		                  "(supported: Conv, Gemm, MatMul, MaxPool, AveragePool, "
-		                  "GlobalAveragePool, GlobalMaxPool, Relu, LeakyRelu, PRelu, Clip, "
-		                  "Sigmoid, Tanh, HardSigmoid, Add, Sub, Mul, Div, BatchNormalization, "
-		                  "Softmax, LogSoftmax, Flatten, Reshape, Squeeze, Unsqueeze, Concat, "
-		                  "Transpose, Pad)", ir_op_name(n->op));
+	if (k + 1 >= n)
+		return k;
+	va_list ap;
+	va_start(ap, fmt);
+	int w = vsnprintf(buf + k, n - k, fmt, ap);
+	va_end(ap);
+	return w < 0 ? k : k + (size_t)w < n ? k + (size_t)w : n - 1;
+}
+
+/* One error for all the nodes lower_fns has no function for, so that a model with several
+ * unsupported ops is not fixed one op at a time. It names the first such node and op, the
+ * other ops, up to 6 of the nodes, then the supported ops (the non-NULL entries). */
+static int check_supported(Cg *c)
+{
+	enum { MAX_NAMED = 6 };
+	const Graph *g = c->g;
+	int first = -1, nnodes = 0, nops = 0, seen[OP_COUNT] = {0};
+	char others[256] = "", nodes[512] = "", supported[512] = "";
+	size_t ko = 0, kn = 0, ks = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		const Node *n = &g->nodes[i];
+		if (n->dead || lower_fns[n->op])
+			continue;
+		if (first < 0)
+			first = i;
+		if (nnodes++ < MAX_NAMED) {
+			if (n->name && *n->name)
+				kn = appendf(nodes, sizeof nodes, kn, "%s%s", kn ? ", " : "", n->name);
+			else
+				kn = appendf(nodes, sizeof nodes, kn, "%s#%d", kn ? ", " : "", i);
+		}
+		if (!seen[n->op]) {
+			seen[n->op] = 1;
+			if (nops++)  /* the first op leads the message */
+				ko = appendf(others, sizeof others, ko, "%s%s", ko ? ", " : "",
+				             ir_op_name(n->op));
+		}
 	}
+	if (first < 0)
+		return 0;
+	for (int op = 0; op < OP_COUNT; op++)
+		if (lower_fns[op])
+			ks = appendf(supported, sizeof supported, ks, "%s%s", ks ? ", " : "",
+			             ir_op_name((Op)op));
+	const Node *n = &g->nodes[first];
+	if (nnodes == 1)
+		return diag_error(c->d, n->name, "%s is not supported by the native backend yet "
+		                  "(supported: %s)", ir_op_name(n->op), supported);
+	return diag_error(c->d, n->name, "%s is not supported by the native backend yet%s%s (%d "
+	                  "nodes: %s%s; supported: %s)", ir_op_name(n->op),
+	                  nops == 1 ? "" : nops == 2 ? ", nor is " : ", nor are ", others, nnodes,
+	                  nodes, nnodes > MAX_NAMED ? ", ..." : "", supported);
 }
 
 int cg_lower_graph(Cg *c)
 {
 	const Graph *g = c->g;
+	if (check_supported(c))
+		return -1;
 	for (int i = 0; i < g->nnodes; i++) {
 		const Node *n = &g->nodes[i];
 		if (n->dead)
@@ -593,7 +652,7 @@ int cg_lower_graph(Cg *c)
 		}
 		if (n->nout && n->out[0] >= 0 && g->values[n->out[0]].dtype != DT_FLOAT)
 			return diag_error(c->d, n->name, "the backend computes in float32 only");
-		if (lower_node(c, n))
+		if (lower_fns[n->op](c, n))
 			return -1;
 	}
 	return 0;
