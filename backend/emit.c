@@ -171,68 +171,44 @@ static int is_api(const Cg *c, const char *name)
 
 /* ---- files ------------------------------------------------------------------------- */
 
-/* A temporary file next to path (for an atomic rename); returns the malloc'd name. */
-static char *temp_next_to(const char *path, int *fd)
+/* The whole of a file the linker wrote (malloc'd), or NULL. */
+static void *read_all(const char *path, size_t *n)
 {
-	size_t n = strlen(path) + 16;
-	char *t = xmalloc(n);
-	snprintf(t, n, "%s.tmpXXXXXX", path);
-	*fd = mkstemp(t);
-	if (*fd < 0) {
-		free(t);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, len = 0;
+	char *buf = xmalloc(cap);
+	for (size_t got; (got = fread(buf + len, 1, cap - len, f)) > 0;) {
+		len += got;
+		if (len == cap)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(buf);
 		return NULL;
 	}
-	return t;
+	*n = len;
+	return buf;
 }
 
-static int write_all(int fd, const void *data, size_t n)
-{
-	const char *p = data;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int write_atomic(const char *path, const void *data, size_t n, Diag *d)
-{
-	int fd;
-	char *tmp = temp_next_to(path, &fd);
-	if (!tmp)
-		return diag_error(d, NULL, "cannot create %s: %s", path, strerror(errno));
-	int bad = write_all(fd, data, n);
-	bad |= fchmod(fd, 0644);
-	bad |= close(fd);
-	if (bad || rename(tmp, path)) {
-		unlink(tmp);
-		free(tmp);
-		return diag_error(d, NULL, "cannot write %s: %s", path, strerror(errno));
-	}
-	free(tmp);
-	return 0;
-}
-
-/* Links obj (bytes) into a shared object at path with ld.lld. */
+/* Links obj (bytes) into a shared object at path with ld.lld: the object and the linker's
+ * output are temporary files next to path (removed in any case), and the shared object
+ * reaches path through the atomic writer. */
 static int link_so(const char *path, const void *obj, size_t n, const char *soname, Diag *d)
 {
-	int fd;
-	char *tobj = temp_next_to(path, &fd);
-	if (!tobj)
-		return diag_error(d, NULL, "cannot create a temporary file next to %s: %s", path,
-		                  strerror(errno));
-	int bad = write_all(fd, obj, n) | close(fd);
-	int fd2;
-	char *tso = bad ? NULL : temp_next_to(path, &fd2);
-	if (tso)
-		close(fd2);
+	OutFile to, ts;
+	FILE *fo = ir_out_open(&to, path, d);
+	if (!fo)
+		return -1;
+	if (!ir_out_open(&ts, path, d)) {
+		ir_out_discard(&to);
+		return -1;
+	}
 	int rc = 0;
-	if (bad || !tso) {
+	if (fwrite(obj, 1, n, fo) != n || fflush(fo)) {
 		rc = diag_error(d, NULL, "cannot write a temporary file next to %s", path);
 	} else {
 		const char *lld = getenv("SQC_LLD");
@@ -241,21 +217,24 @@ static int link_so(const char *path, const void *obj, size_t n, const char *sona
 		char so_opt[300];
 		snprintf(so_opt, sizeof so_opt, "-soname=%s", soname);
 		char *argv[] = {(char *)lld, "-shared", "--hash-style=gnu", "-z", "noexecstack",
-		                "-z", "relro", "-z", "now", "--build-id=none", so_opt, "-o", tso, tobj, NULL};
+		                "-z", "relro", "-z", "now", "--build-id=none", so_opt, "-o", ts.tmp,
+		                to.tmp, NULL};
 		pid_t pid;
 		int st = 0;
+		size_t sn = 0;
+		void *so = NULL;
 		if (posix_spawnp(&pid, lld, NULL, NULL, argv, environ) != 0)
 			rc = diag_error(d, NULL, "cannot run the linker %s (set SQC_LLD)", lld);
 		else if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
 			rc = diag_error(d, NULL, "the linker %s failed", lld);
-		else if (chmod(tso, 0755) || rename(tso, path))
-			rc = diag_error(d, NULL, "cannot write %s: %s", path, strerror(errno));
+		else if (!(so = read_all(ts.tmp, &sn)))
+			rc = diag_error(d, NULL, "cannot read the linker's output for %s", path);
+		else
+			rc = ir_write_file(path, so, sn, 0755, d);
+		free(so);
 	}
-	unlink(tobj);
-	if (tso && rc)
-		unlink(tso);
-	free(tobj);
-	free(tso);
+	ir_out_discard(&to);
+	ir_out_discard(&ts);
 	return rc;
 }
 
@@ -305,7 +284,7 @@ static int write_header(const Cg *c, const char *path, int64_t ws, int64_t insz,
 		(long long)ws, up, g->values[g->inputs[0]].shape.rank, up, sin, up,
 		g->values[g->outputs[0]].shape.rank, up, sout, nm, nm, nm, nm, nm);
 	int rc = len < 0 || (size_t)len >= cap ? diag_error(d, NULL, "header too long")
-	                                       : write_atomic(path, t, (size_t)len, d);
+	                                       : ir_write_file(path, t, (size_t)len, 0644, d);
 	free(t);
 	return rc;
 }
@@ -447,7 +426,7 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 	LLVMMemoryBufferRef outbuf = NULL;
 	if (o->kind == CG_LLVM) {
 		char *s = LLVMPrintModuleToString(c.mod);
-		rc = write_atomic(o->output, s, strlen(s), d);
+		rc = ir_write_file(o->output, s, strlen(s), 0644, d);
 		LLVMDisposeMessage(s);
 	} else {
 		LLVMCodeGenFileType ft = o->kind == CG_ASM ? LLVMAssemblyFile : LLVMObjectFile;
@@ -461,7 +440,7 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 			const char *base = strrchr(o->output, '/');
 			rc = link_so(o->output, p, n, base ? base + 1 : o->output, d);
 		} else {
-			rc = write_atomic(o->output, p, n, d);
+			rc = ir_write_file(o->output, p, n, 0644, d);
 		}
 		LLVMDisposeMemoryBuffer(outbuf);
 	}

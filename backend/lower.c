@@ -89,7 +89,7 @@ static LLVMValueRef buf(Cg *c, int v)
 		return c->cglobal[v];
 	}
 	int p = x->producer;
-	int64_t off = p >= 0 ? ir_attr_i(&g->nodes[p], "sqc.ws_offset", -1) : -1;
+	int64_t off = p >= 0 ? ir_dec_i(&g->nodes[p], SQCA_WS_OFFSET) : -1;
 	if (off < 0) {
 		diag_error(c->d, NULL, "internal error: value '%s' has no workspace offset", x->name);
 		return NULL;
@@ -121,7 +121,7 @@ static int conv_geom(Cg *c, const Node *n, int32_t *f)
 	int64_t v[16] = {p.c, two ? p.in[0] : 1, p.in[two], p.m, two ? p.out[0] : 1, p.out[two],
 	                 two ? p.k[0] : 1, p.k[two], two ? p.stride[0] : 1, p.stride[two],
 	                 two ? p.dil[0] : 1, p.dil[two], two ? p.pad_begin[0] : 0,
-	                 p.pad_begin[two], p.group, ir_attr_i(n, "sqc.relu", 0)};
+	                 p.pad_begin[two], p.group, ir_dec_i(n, SQCA_RELU)};
 	for (int i = 0; i < 16; i++) {
 		if (v[i] > INT32_MAX)
 			return diag_error(c->d, n->name, "dimension too large for the backend");
@@ -150,6 +150,13 @@ static int bias_of(Cg *c, const Node *n, int64_t C, float beta, LLVMValueRef *ou
 	return 0;
 }
 
+/* Does pack give the layer a quantized kernel (not f32; absent counts as f32)? */
+static int is_qlayer(const Node *n)
+{
+	SqcKernel k = ir_kernel_of(n);
+	return ir_dec_has(n, SQCA_KERNEL) && k != SQK_F32;
+}
+
 /* A quantized layer: qconv over `rows` input rows (Conv: 1). */
 static int lower_qlayer(Cg *c, const Node *n, const int32_t *geom, int64_t rows,
                         int64_t row_in, int64_t row_out, float alpha, float beta)
@@ -159,10 +166,10 @@ static int lower_qlayer(Cg *c, const Node *n, const int32_t *geom, int64_t rows,
 	int64_t C, per;
 	if (pack_weights(c->g, n, &packed, &scales, &C, &per, c->d))
 		return -1;
-	int bits = (int)ir_attr_i(n, "sqc.bits", 2);
-	int act = (int)ir_attr_i(n, "sqc.act_bits", 32);
-	int sgn = (int)ir_attr_i(n, "sqc.act_signed", 0);
-	float step = ir_attr_f(n, "sqc.act_step", 1.0f);
+	int bits = (int)ir_dec_i(n, SQCA_BITS);
+	int act = (int)ir_dec_i(n, SQCA_ACT_BITS);
+	int sgn = (int)ir_dec_i(n, SQCA_ACT_SIGNED);
+	float step = act < 32 ? ir_dec_f(n, SQCA_ACT_STEP) : 1.0f;
 	if (act < 32 && (act < 1 || act > 8 || !(step > 0) || !isfinite(step))) {
 		free(packed);
 		free(scales);
@@ -190,7 +197,7 @@ static int lower_qlayer(Cg *c, const Node *n, const int32_t *geom, int64_t rows,
 	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
 	if (!x || !y)
 		return -1;
-	int int8 = !strcmp(ir_attr_s(n, "sqc.kernel", ""), "int8");
+	int int8 = ir_kernel_of(n) == SQK_INT8;
 	add_scratch(c, int8 ? "rtk_qconv_int8_scratch" : "rtk_qconv_scratch", p);
 	for (int64_t r = 0; r < rows; r++) {
 		LLVMValueRef a[7] = {p, fptr(c, x, r * row_in), w, s, bias, fptr(c, y, r * row_out),
@@ -205,7 +212,7 @@ static int lower_conv(Cg *c, const Node *n)
 	int32_t f[16];
 	if (conv_geom(c, n, f))
 		return -1;
-	if (strcmp(ir_attr_s(n, "sqc.kernel", "f32"), "f32"))
+	if (is_qlayer(n))
 		return lower_qlayer(c, n, f, 1, 0, 0, 1.0f, 1.0f);
 	LLVMValueRef p = params(c, f, 16, NULL), bias;
 	if (bias_of(c, n, f[3], 1.0f, &bias))
@@ -238,8 +245,8 @@ static int lower_dense(Cg *c, const Node *n)
 	(void)a;
 	float alpha = n->op == OP_GEMM ? ir_attr_f(n, "alpha", 1.0f) : 1.0f;
 	float beta = n->op == OP_GEMM ? ir_attr_f(n, "beta", 1.0f) : 1.0f;
-	int32_t relu = (int32_t)ir_attr_i(n, "sqc.relu", 0);
-	if (strcmp(ir_attr_s(n, "sqc.kernel", "f32"), "f32")) {
+	int32_t relu = (int32_t)ir_dec_i(n, SQCA_RELU);
+	if (is_qlayer(n)) {
 		int32_t f[16] = {(int32_t)K, 1, 1, (int32_t)N, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, relu};
 		return lower_qlayer(c, n, f, rows, K, N, alpha, beta);
 	}
