@@ -9,6 +9,7 @@
  */
 #include "fast.h"
 #include "grad.h"
+#include "grad_internal.h"
 #include "ref_internal.h"
 
 #include <assert.h>
@@ -386,43 +387,7 @@ void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, cons
 	free(dyc);
 }
 
-/* ---- Elementwise, MaxPool and BatchNormalization for training ---------------------------
- * Loops run in blocks of EW_BLK elements with a constant-length inner loop (which the
- * compiler vectorizes even at -O2), then a scalar tail. Work goes to the pool in chunks
- * (RtSplit); each output element's arithmetic does not depend on the chunking. */
-
-#define EW_BLK 16
-
-/* A task in two builds of the same C: the baseline ISA, and AVX2 (wider vectors for the
- * same lane structure; no FMA, so the arithmetic and its rounding are the same: the results
- * are bit for bit those of the baseline build), chosen by rt_isa_get(). */
-#define ISA_TASK(name, body)                                                            \
-	static void name##_generic(void *ctx, int tid, int nth)                         \
-	{                                                                               \
-		(void)tid;                                                              \
-		(void)nth;                                                              \
-		body(ctx);                                                              \
-	}                                                                               \
-	__attribute__((target("avx2"))) static void name##_avx2(void *ctx, int tid,   \
-	                                                        int nth)              \
-	{                                                                               \
-		(void)tid;                                                              \
-		(void)nth;                                                              \
-		body(ctx);                                                              \
-	}                                                                               \
-	static RtTaskFn *name##_pick(void)                                              \
-	{                                                                               \
-		return rt_isa_get() >= RT_ISA_AVX2 ? name##_avx2 : name##_generic;      \
-	}
-#define EW_CHUNK ((int64_t)1 << 14) /* elements per work item of the flat kernels */
-#define EW_PAR_MIN ((int64_t)1 << 15) /* below this many elements: one task */
-
-static int ew_tasks(int64_t work, int64_t units)
-{
-	if (work < EW_PAR_MIN || units <= 1)
-		return 1;
-	return units < 64 ? (int)units : 64;
-}
+/* ---- Elementwise, MaxPool and BatchNormalization for training (grad_internal.h) ---- */
 
 static void relu_fwd_run(const float *restrict x, float *restrict y, int64_t n)
 {
@@ -778,11 +743,6 @@ typedef struct {
 	RtSplit split;
 } BnJob;
 
-#define BN_L 8 /* accumulator lanes of the per-channel sums */
-
-/* 1.5 * 2^23: (v + m) - m rounds |v| <= 2^22 half to even, as rt_act_quant_ref's */
-#define AQ_MAGIC 12582912.0f
-
 /* GNU C vectors for the BatchNormalization blocks (the auto-vectorizer turned their
  * float -> double lanes into scalar code): a block of BN_L = 8 elements is two halves
  * of 4 floats, each widened to 4 doubles. Lane l of the sums still holds the elements
@@ -857,15 +817,6 @@ static inline __attribute__((always_inline)) void bn_stat_run(const float *restr
 	}
 }
 
-/* rt_act_quant_fast's element (aq_run): s * rne(clamp(v * inv, lo, hi)), NaN -> lo */
-static inline __attribute__((always_inline)) float aq_one(float v, float inv, float lo, float hi, float st)
-{
-	float m = v * inv;
-	m = m >= lo ? m : lo;
-	m = m <= hi ? m : hi;
-	return st * ((m + AQ_MAGIC) - AQ_MAGIC);
-}
-
 static inline __attribute__((always_inline)) BnF4 aq_four(BnF4 v, float inv, float lo, float hi, float st)
 {
 	const BnF4 vinv = {inv, inv, inv, inv}, vlo = {lo, lo, lo, lo}, vhi = {hi, hi, hi, hi};
@@ -902,14 +853,6 @@ static inline __attribute__((always_inline)) void bn_apply_run(const float *rest
 		if (qs)
 			qs[s] = aq_one(v, inv, lo, hi, st);
 	}
-}
-
-static inline __attribute__((always_inline)) double lanes_sum(const double *a)
-{
-	double s = 0;
-	for (int l = 0; l < BN_L; l++)
-		s += a[l];
-	return s;
 }
 
 static inline __attribute__((always_inline)) void bn_fwd_body(void *ctx)
@@ -976,58 +919,6 @@ void rt_batchnorm_train_forward_actq_fast(int64_t n, int64_t c, int64_t spatial,
 		return;
 	rt_split_init(&J.split, c, 4, 0);
 	rt_parallel(bn_fwd_task_pick(), &J, ew_tasks(n * c * spatial, c));
-}
-
-/* The effective output gradient of one block of BN_L elements, gm: gs itself, masked by
- * relu (ms > 0) and/or by the activation quantizer's STE (lo < ms*inv < hi, ms its input;
- * NaN: 0); with the quantizer and ds != NULL, also adds gs*d to ds, d the factor of its
- * step-size gradient (rt_act_quant_backward_fast's per element terms). Constant-length
- * loops: vectorized. */
-static inline __attribute__((always_inline)) void grad_mask_blk(const float *restrict ms, const float *restrict gs,
-                                                              float *restrict gm, int relu, int aq,
-                                                              float inv, float lo, float hi,
-                                                              double *restrict ds)
-{
-	if (aq) {
-		float vv[BN_L], rr[BN_L], d[BN_L];
-		for (int l = 0; l < BN_L; l++) {
-			vv[l] = ms[l] * inv;
-			rr[l] = ((vv[l] + AQ_MAGIC) - AQ_MAGIC) - vv[l];
-		}
-		for (int l = 0; l < BN_L; l++) {
-			const float v = vv[l];
-			const float a = v >= hi ? hi : rr[l];
-			const float gin = v < hi ? gs[l] : 0.0f;
-			const float g = v > lo ? gin : 0.0f;
-			gm[l] = relu ? (ms[l] > 0 ? g : 0.0f) : g;
-			d[l] = v > lo ? a : lo;
-		}
-		if (ds)
-			for (int l = 0; l < BN_L; l++)
-				ds[l] += (double)gs[l] * (double)d[l];
-		return;
-	}
-	for (int l = 0; l < BN_L; l++) {
-		const float g = gs[l]; /* loaded unconditionally: the select vectorizes */
-		gm[l] = relu ? (ms[l] > 0 ? g : 0.0f) : g;
-	}
-}
-
-/* grad_mask_blk for one element (the tails), ds term into *ds */
-static inline __attribute__((always_inline)) float grad_mask_one(float m, float g, int relu, int aq, float inv,
-                                                               float lo, float hi, double *ds)
-{
-	if (aq) {
-		const float v = m * inv;
-		const float r = ((v + AQ_MAGIC) - AQ_MAGIC) - v;
-		const float a = v >= hi ? hi : r;
-		const float gin = v < hi ? g : 0.0f;
-		const float o = v > lo ? gin : 0.0f;
-		if (ds)
-			*ds += (double)g * (double)(v > lo ? a : lo);
-		return relu ? (m > 0 ? o : 0.0f) : o;
-	}
-	return relu ? (m > 0 ? g : 0.0f) : g;
 }
 
 /* Sums of g and g*(x - mu) over one run, g = dy masked (grad_mask_blk; ms the mask's
