@@ -12,6 +12,13 @@
 #include <stdint.h>
 #include <string.h>
 
+/* p[0, n) = 0; a NULL p (an output not needed) is skipped. */
+static inline void grad_zero(float *p, int64_t n)
+{
+	if (p && n > 0)
+		memset(p, 0, (size_t)n * sizeof *p);
+}
+
 /* ---- Blocks, work items and instruction sets ----------------------------------------------
  * Loops run in blocks of EW_BLK elements with a constant-length inner loop (which the
  * compiler vectorizes even at -O2), then a scalar tail. Work goes to the pool in chunks
