@@ -1,6 +1,7 @@
-/* runtime/grad_elementwise.c: elementwise kernels for training on the thread pool: rt_unary_fast,
- * its backward rt_unary_backward_fast, and rt_accumulate_fast (a gradient reaching a value
- * from a second consumer). The first two are their reference twins bit for bit.
+/* runtime/grad_elementwise.c: elementwise kernels for training on the thread pool:
+ * rt_unary_fast, its backward rt_unary_backward_fast, and rt_accumulate_fast (a gradient
+ * reaching a value from a second consumer). The first two are their reference twins bit
+ * for bit.
  */
 #include "grad.h"
 #include "grad_internal.h"
