@@ -1,5 +1,6 @@
 /* runtime/fast.h: the interpreter's fast paths beyond rt.h: fused activations, the indirect
- * GEMM kernels (runtime/igemm.c) and their controls (instruction set, threads).
+ * GEMM kernels (runtime/igemm.c) and their controls (instruction set; the thread count and
+ * pool are in threads.h, included here).
  * Private to runtime/, its tests and the trainer (passes/sq/train.c); the reference kernels
  * stay the oracle.
  */
@@ -7,8 +8,7 @@
 #define SQC_FAST_H
 
 #include "rt.h"
-
-#include <stdatomic.h>
+#include "threads.h" /* rt_parallel, rt_split_*: every user of fast.h has them */
 
 /* Activation applied in a kernel's epilogue, after the bias. */
 typedef enum { RT_ACT_NONE, RT_ACT_RELU } RtAct;
@@ -71,29 +71,5 @@ void rt_sgemm_rm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
 typedef void RtChlFn(const float *src, int64_t nch, int64_t stride, int64_t npix, float *dst,
                      int64_t ld);
 RtChlFn *rt_chl_fn(RtIsa isa, int64_t max_offset);
-
-/* Threads of the fast kernels: n > 0 sets the count, 0 restores the default, which is
- * OpenBLAS's thread count (OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, else the cores), so
- * one setting governs BLAS and these kernels alike. Results do not depend on the count. */
-void rt_set_threads(int n);
-int rt_threads(void);
-
-/* Runs fn(ctx, tid, nth) for tid in [0, nth) on the pool's threads (the caller is tid 0),
- * nth = min(rt_threads(), max_tasks), and returns when all are done. Nested or concurrent
- * calls run serially on the calling thread (nth = 1). */
-typedef void RtTaskFn(void *ctx, int tid, int nth);
-void rt_parallel(RtTaskFn *fn, void *ctx, int max_tasks);
-
-/* Work items [0, n) that the tasks of a region take in chunks as they go, so that a thread
- * the system holds back (other processes on the cores) does not hold the others up. Which
- * thread computes an item never changes its result. */
-typedef struct {
-	atomic_llong next;
-	int64_t n, chunk;
-} RtSplit;
-/* chunk = n / (parts * rt_threads()), at least 1 and at most max_chunk (0: no cap). */
-void rt_split_init(RtSplit *s, int64_t n, int parts, int64_t max_chunk);
-/* The next chunk [*lo, *hi); 0 when none is left. */
-int rt_split_next(RtSplit *s, int64_t *lo, int64_t *hi);
 
 #endif

@@ -2,9 +2,10 @@
  *
  * Same conventions as rt.h: plain C-order float buffers, NCHW images, parameter structs
  * with every field explicit. Reference kernels (*_ref, runtime/grad_ref.c) are plain loops
- * written to be obviously right; fast ones (*_fast, runtime/grad_fast.c and igemm_bwd.c,
- * sqc's own micro-kernels over the whole mini-batch) agree with them within float rounding
- * (tests/unit/test_grad.c checks both against finite differences and against each other).
+ * written to be obviously right; fast ones (*_fast, runtime/grad_<family>.c as named below
+ * and igemm_bwd.c, sqc's own micro-kernels over the whole mini-batch) agree with them
+ * within float rounding (tests/unit/test_grad.c checks both against finite differences and
+ * against each other).
  *
  * Every output is OVERWRITTEN (never accumulated into), and a NULL output pointer means
  * "not needed": its work is skipped. Inputs are never modified. dy is always the gradient
@@ -35,12 +36,12 @@
  * (db = sum of dy over the batch and the output positions). */
 void rt_conv_backward_ref(const RtConv *p, const float *x, const float *w, const float *dy,
                           float *dx, float *dw, float *db);
-/* On sqc's own micro-kernels (runtime/igemm_bwd.c, see fast.h): dX as the transposed
- * convolution on the forward's indirect GEMM, dW with a kernel that reads a channels-last
- * copy of x and dY transposed, the batch summed in a fixed number of parts. The rare
- * cases they do not cover (dX of a layer padded by more than dil*(k-1)) take im2col +
- * OpenBLAS: dW_g = dY_g col^T and dcol = W_g^T dY_g, then col2im. Deterministic: the
- * result depends neither on the thread count nor on scheduling. x is only read when dw
+/* runtime/grad_conv.c, on sqc's own micro-kernels (igemm_bwd.c, see fast.h): dX as the
+ * transposed convolution on the forward's indirect GEMM, dW with a kernel that reads a
+ * channels-last copy of x and dY transposed, the batch summed in a fixed number of parts.
+ * The rare cases they do not cover (dX of a layer padded by more than dil*(k-1)) take
+ * im2col + OpenBLAS: dW_g = dY_g col^T and dcol = W_g^T dY_g, then col2im. Deterministic:
+ * the result depends neither on the thread count nor on scheduling. x is only read when dw
  * is wanted, w only when dx is (the other may be NULL). */
 void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, const float *dy,
                            float *dx, float *dw, float *db);
@@ -55,6 +56,7 @@ void rt_conv_backward_fast(const RtConv *p, const float *x, const float *w, cons
  * the reduction. dc is written even when beta == 0 (as zeros). */
 void rt_gemm_backward_ref(const RtGemm *p, const float *a, const float *b, const float *dy,
                           float *da, float *db, float *dc);
+/* runtime/grad_gemm.c: the products on sqc's micro-kernels (rt_igemm_gemm). */
 void rt_gemm_backward_fast(const RtGemm *p, const float *a, const float *b, const float *dy,
                            float *da, float *db, float *dc);
 
@@ -63,7 +65,7 @@ void rt_gemm_backward_fast(const RtGemm *p, const float *a, const float *b, cons
  * db sb's; a gradient is summed over the batch dims its operand was broadcast along.
  * The trainer's case is A [batch..., M, K] times a 2-D weight B [K, N]: then
  * da = dY B^T and db = A^T dY with A seen as [M_total, K], M_total = product of A's leading
- * dims, and the fast version does each in one GEMM. */
+ * dims, and the fast version (runtime/grad_gemm.c) does each in one GEMM. */
 void rt_matmul_backward_ref(const Shape *sa, const float *a, const Shape *sb, const float *b,
                             const float *dy, float *da, float *db);
 void rt_matmul_backward_fast(const Shape *sa, const float *a, const Shape *sb, const float *b,
@@ -141,20 +143,45 @@ double rt_softmax_xent_ref(const float *logits, const int32_t *labels, int64_t n
 double rt_distill_kl_ref(const float *student, const float *teacher, int64_t n,
                          int64_t classes, float T, float *dstudent);
 
-/* ---- Fast training kernels (runtime/grad_fast.c) -------------------------------------- *
- * The trainer's elementwise, pooling and BatchNormalization work on the thread pool
- * (rt_parallel, fast.h) with loops the compiler vectorizes. Deterministic: every result
- * element is computed by one fixed sequence of operations whichever thread runs it, so the
- * result depends neither on the thread count nor on scheduling. Input and output buffers
- * must not overlap.
- *
+/* ---- Fast training kernels ---------------------------------------------------------- *
+ * The trainer's elementwise, quantizer, pooling and BatchNormalization work on the thread
+ * pool (rt_parallel, threads.h) with loops the compiler vectorizes, a file per family (the
+ * sections below; their shared helpers are in runtime/grad_internal.h). Deterministic:
+ * every result element is computed by one fixed sequence of operations whichever thread
+ * runs it, so the result depends neither on the thread count nor on scheduling. Input and
+ * output buffers must not overlap. */
+
+/* ---- grad_elementwise.c ----
  * rt_unary_fast: rt_unary_ref bit for bit (any op). rt_unary_backward_fast:
  * rt_unary_backward_ref bit for bit; for RT_RELU it may be given the forward OUTPUT y
  * instead of x (x = NULL): relu'(x) = [x > 0] = [y > 0], NaN and -0 included. */
 void rt_unary_fast(RtUnary op, float alpha, float beta, const float *x, float *y, int64_t n);
 void rt_unary_backward_fast(RtUnary op, float alpha, float beta, const float *x,
                             const float *y, const float *dy, float *dx, int64_t n);
-/* MaxPool forward with the indices (storage order 0) and its backward: rt_maxpool_ref and
+/* dst[i] += src[i] (a gradient reaching a value from a second consumer), on the pool. */
+void rt_accumulate_fast(float *dst, const float *src, int64_t n);
+
+/* ---- grad_actq.c ----
+ * rt_act_quant_ref bit for bit (NaN -> -qn*s as there), on the pool; y may equal x. */
+void rt_act_quant_fast(const float *x, float *y, int64_t n, int qn, int qp, float s);
+/* The LSQ backward of that quantizer over x [n] (passes/sq/actq.c): v = x/s,
+ * dx = dy where -qn < v < qp (else 0; NaN: 0), and returns sum_i dy_i ds_i with
+ * ds_i = -qn at or below the range (NaN too), qp at or above it, round(v) - v inside, in
+ * double: per element as sq_act_backward always did, summed in RT_ACT_PARTS fixed parts of
+ * [0, n) (each in lanes), the parts then added in order. dx may equal dy or x. */
+#define RT_ACT_PARTS 64
+double rt_act_quant_backward_fast(const float *x, const float *dy, float *dx, int64_t n,
+                                  int qn, int qp, float s);
+/* The quantizer is also fused into its producer's kernel (the *_actq_fast functions of
+ * grad_pool.c and grad_bn.c): the forward quantizes the producer's output while in cache;
+ * the backward is fused into the producer's backward, so that its output gradient dq is
+ * read once and the quantizer's input gradient is never materialized. Those backward
+ * functions return the quantizer's ds sum (the same per element terms in double), summed
+ * per channel (plane) in lanes and then over the channels (planes) in order: the same
+ * value within rounding, independent of the thread count. */
+
+/* ---- grad_pool.c ----
+ * MaxPool forward with the indices (storage order 0) and its backward: rt_maxpool_ref and
  * rt_maxpool_backward_ref bit for bit (other cases than windows inside the input without
  * dilation, and storage_order 1, run those reference kernels). */
 void rt_maxpool_train_fast(const RtPool *p, const float *x, float *y, int64_t *indices);
@@ -164,7 +191,15 @@ void rt_maxpool_backward_fast(const RtPool *p, const int64_t *indices, const flo
  * outputs quantized while in cache. */
 void rt_maxpool_train_actq_fast(const RtPool *p, const float *x, float *y, int64_t *indices,
                                 int qn, int qp, float s, float *xq);
-/* rt_batchnorm_train_forward_ref within rounding, one pass over x for the statistics
+/* The quantizer's backward fused in (see grad_actq.c's section): q_in is the MaxPool's
+ * output; dx bit for bit that of rt_act_quant_backward_fast followed by
+ * rt_maxpool_backward_fast. */
+double rt_maxpool_backward_actq_fast(const RtPool *p, const int64_t *indices,
+                                     const float *q_in, int qn, int qp, float s,
+                                     const float *dq, float *dx);
+
+/* ---- grad_bn.c ----
+ * rt_batchnorm_train_forward_ref within rounding, one pass over x for the statistics
  * (sums of x - x0 and (x - x0)^2 in double, x0 the channel's first value: the shifted
  * formula, stable when |mean| >> std), channels in parallel. relu != 0 applies
  * rt_unary_ref's Relu to y (y = relu(batchnorm(x)), the BatchNormalization output itself
@@ -186,37 +221,14 @@ void rt_batchnorm_backward_fast(int64_t n, int64_t c, int64_t spatial, const flo
                                 const float *gamma, const float *mean, const float *invstd,
                                 const float *relu_y, const float *dy, float *dx,
                                 float *dgamma, float *dbeta);
-/* The activation quantizer's backward (rt_act_quant_backward_fast below) fused into its
- * producer's backward, so that its output gradient dq is read once and the quantizer's
- * input gradient is never materialized:
- * - rt_batchnorm_backward_actq_fast: q_in is the quantizer's input, the
- *   BatchNormalization's output (after a fused Relu when relu != 0: then q_in is also
- *   rt_batchnorm_backward_fast's relu_y); dx, dgamma, dbeta are bit for bit those of
- *   rt_act_quant_backward_fast(q_in, dq) followed by rt_batchnorm_backward_fast.
- * - rt_maxpool_backward_actq_fast: q_in is the MaxPool's output; dx bit for bit that of
- *   rt_act_quant_backward_fast followed by rt_maxpool_backward_fast.
- * Both return the quantizer's ds sum (the same per element terms in double), summed per
- * channel (plane) in lanes and then over the channels (planes) in order: the same value
- * within rounding, independent of the thread count. */
+/* The quantizer's backward fused in (see grad_actq.c's section): q_in is the quantizer's
+ * input, the BatchNormalization's output (after a fused Relu when relu != 0: then q_in is
+ * also rt_batchnorm_backward_fast's relu_y); dx, dgamma, dbeta are bit for bit those of
+ * rt_act_quant_backward_fast(q_in, dq) followed by rt_batchnorm_backward_fast. */
 double rt_batchnorm_backward_actq_fast(int64_t n, int64_t c, int64_t spatial, const float *x,
                                        const float *gamma, const float *mean,
                                        const float *invstd, const float *q_in, int relu,
                                        int qn, int qp, float s, const float *dq, float *dx,
                                        float *dgamma, float *dbeta);
-double rt_maxpool_backward_actq_fast(const RtPool *p, const int64_t *indices,
-                                     const float *q_in, int qn, int qp, float s,
-                                     const float *dq, float *dx);
-/* rt_act_quant_ref bit for bit (NaN -> -qn*s as there), on the pool; y may equal x. */
-void rt_act_quant_fast(const float *x, float *y, int64_t n, int qn, int qp, float s);
-/* The LSQ backward of that quantizer over x [n] (passes/sq/actq.c): v = x/s,
- * dx = dy where -qn < v < qp (else 0; NaN: 0), and returns sum_i dy_i ds_i with
- * ds_i = -qn at or below the range (NaN too), qp at or above it, round(v) - v inside, in
- * double: per element as sq_act_backward always did, summed in RT_ACT_PARTS fixed parts of
- * [0, n) (each in lanes), the parts then added in order. dx may equal dy or x. */
-#define RT_ACT_PARTS 64
-double rt_act_quant_backward_fast(const float *x, const float *dy, float *dx, int64_t n,
-                                  int qn, int qp, float s);
-/* dst[i] += src[i] (a gradient reaching a value from a second consumer), on the pool. */
-void rt_accumulate_fast(float *dst, const float *src, int64_t n);
 
 #endif

@@ -1,4 +1,4 @@
-/* runtime/grad_ref.c: reference backward kernels (the oracles for grad_fast.c and the
+/* runtime/grad_ref.c: reference backward kernels (the oracles for grad_*.c and the
  * trainer's op-by-op gradients). Loops mirror the forward kernels in ref_conv.c,
  * ref_gemm.c and ref_pool.c tap for tap; reductions accumulate in double.
  */
