@@ -1,7 +1,8 @@
-/* passes/sq/train_internal.h: what the fine-tuning engine's files share (not part of
+/* passes/sq/train_internal.h: what the fine-tuning engine's two files share (not part of
  * the pass's interface, train.h).
  *
  * train.c       setup (buffers, fusions, layers, optimizer), the training loop, write-back
+ * train_ops.c   one row per op: its forward and backward in training (the per-op table)
  *
  * The layout of buffers and the fusions the Trainer records are described at the fields;
  * the forward and backward of a node read them and change nothing but activations,
@@ -94,5 +95,16 @@ static inline void transpose2(const float *a, int64_t rows, int64_t cols, float 
 		for (int64_t j = 0; j < cols; j++)
 			b[j * rows + i] = a[i * cols + j];
 }
+
+/* ---- train_ops.c ------------------------------------------------------------------------ */
+
+/* Does training have a forward and backward for op? */
+int sq_train_supported(Op op);
+/* Node i's forward: its result from its operands (a layer's quantized weights and input),
+ * with what the backward needs saved; a Relu fused into its producer does nothing. */
+void sq_train_forward_node(Trainer *t, int i);
+/* Node i's backward: from its result's gradient, its operands' gradients (accumulated:
+ * the first contribution of a step is copied, see Trainer.gset) and its parameters'. */
+void sq_train_backward_node(Trainer *t, int i);
 
 #endif
