@@ -221,14 +221,10 @@ static int setup(Trainer *t)
 	if (lv->dtype != DT_FLOAT || lv->shape.rank != 2 || lv->shape.d[0] != t->B)
 		return diag_error(t->d, NULL, "fine-tuning needs logits of shape [batch, classes]; "
 		                  "the output '%s' is not", lv->name);
+	if (sq_train_check_ops(t))
+		return -1;
 	for (int i = 0; i <= t->last_node; i++) {
 		const Node *n = &g->nodes[i];
-		if (!sq_train_supported(n->op))
-			return diag_error(t->d, n->name, "%s is not supported in fine-tuning yet "
-			                  "(supported: Conv Gemm MatMul Add Sub Mul Relu LeakyRelu "
-			                  "Sigmoid Tanh HardSigmoid Clip MaxPool AveragePool "
-			                  "GlobalAveragePool GlobalMaxPool BatchNormalization Flatten "
-			                  "Reshape Squeeze Unsqueeze)", ir_op_name(n->op));
 		for (int j = 0; j < n->nout; j++)
 			if (n->out[j] >= 0 && j == 0 && g->values[n->out[j]].dtype != DT_FLOAT)
 				return diag_error(t->d, n->name, "fine-tuning needs float activations");

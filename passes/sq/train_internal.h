@@ -98,8 +98,9 @@ static inline void transpose2(const float *a, int64_t rows, int64_t cols, float 
 
 /* ---- train_ops.c ------------------------------------------------------------------------ */
 
-/* Does training have a forward and backward for op? */
-int sq_train_supported(Op op);
+/* Returns 0 when training has a row for every op of nodes 0..last_node, else -1 with one
+ * diagnostic naming each op it lacks once (and the nodes) and the ops it supports. */
+int sq_train_check_ops(Trainer *t);
 /* Node i's forward: its result from its operands (a layer's quantized weights and input),
  * with what the backward needs saved; a Relu fused into its producer does nothing. */
 void sq_train_forward_node(Trainer *t, int i);

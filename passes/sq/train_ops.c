@@ -18,6 +18,8 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /* What a node's forward reads (sq_train_forward_node fills it). */
@@ -443,7 +445,7 @@ static void train_bwd_copy(const TrainBwd *b)
 /* ---- the table -------------------------------------------------------------------------- */
 
 /* One row per op of ir/ops.def; both NULL where training does not support the op
- * (setup refuses a graph with such a node). */
+ * (sq_train_check_ops names such nodes before training starts). */
 typedef struct {
 	TrainFwdFn *fwd;       /* the result from the operands (TrainFwd) */
 	TrainBwdFn *bwd;       /* the operands' and parameters' gradients (TrainBwd) */
@@ -486,9 +488,66 @@ static const TrainOp train_ops[] = {
 };
 _Static_assert(countof(train_ops) == OP_COUNT, "one training row per op in ops.def");
 
-int sq_train_supported(Op op)
+static int supported(Op op)
 {
 	return train_ops[op].fwd && train_ops[op].bwd;
+}
+
+/* snprintf at buf + *len, never past size (a long list is cut). */
+__attribute__((format(printf, 4, 5)))
+static void append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	if (*len >= size - 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		*len = *len + (size_t)k < size ? *len + (size_t)k : size - 1;
+}
+
+int sq_train_check_ops(Trainer *t)
+{
+	enum { MAX_NODES_NAMED = 8 };
+	const Graph *g = t->g;
+	unsigned char seen[OP_COUNT] = {0};
+	Op bad[OP_COUNT];
+	int nbad = 0, nnodes = 0, first = -1;
+	char nodes[384];
+	size_t ln = 0;
+	for (int i = 0; i <= t->last_node; i++) {
+		const Node *n = &g->nodes[i];
+		if (supported(n->op))
+			continue;
+		if (first < 0)
+			first = i;
+		if (nnodes < MAX_NODES_NAMED)
+			append(nodes, sizeof nodes, &ln, "%s%s", nnodes ? ", " : "", n->name);
+		nnodes++;
+		if (!seen[n->op]) {
+			seen[n->op] = 1;
+			bad[nbad++] = n->op;
+		}
+	}
+	if (!nnodes)
+		return 0;
+	if (nnodes > MAX_NODES_NAMED)
+		append(nodes, sizeof nodes, &ln, " and %d more", nnodes - MAX_NODES_NAMED);
+	char what[256], sup[512];
+	size_t lw = 0, ls = 0;
+	for (int j = 0; j < nbad; j++)
+		append(what, sizeof what, &lw, "%s%s", !j ? "" : j == nbad - 1 ? " and " : ", ",
+		       ir_op_name(bad[j]));
+	for (int op = 0; op < OP_COUNT; op++)
+		if (supported((Op)op))
+			append(sup, sizeof sup, &ls, "%s ", ir_op_name((Op)op));
+	append(sup, sizeof sup, &ls, "and, as the last node, Softmax or LogSoftmax");
+	if (nnodes == 1)
+		return diag_error(t->d, g->nodes[first].name, "%s is not supported in fine-tuning yet "
+		                  "(supported: %s)", what, sup);
+	return diag_error(t->d, NULL, "%s %s not supported in fine-tuning yet (nodes %s; "
+	                  "supported: %s)", what, nbad == 1 ? "is" : "are", nodes, sup);
 }
 
 /* ---- dispatch --------------------------------------------------------------------------- */
@@ -516,7 +575,7 @@ void sq_train_forward_node(Trainer *t, int i)
 	f.relu = t->relu_into[i] >= 0;
 	if (f.relu) /* the fused Relu's output */
 		f.y = t->act[g->nodes[t->relu_into[i]].out[0]];
-	assert(sq_train_supported(n->op));
+	assert(supported(n->op));
 	train_ops[n->op].fwd(&f);
 }
 
@@ -542,6 +601,6 @@ void sq_train_backward_node(Trainer *t, int i)
 	     : needs(t, n, 0) ? grad_dst(t, n->in[0], t->tmp) : NULL;
 	if (b.L && b.L->act_on)
 		b.x = b.L->xq;
-	assert(sq_train_supported(n->op));
+	assert(supported(n->op));
 	train_ops[n->op].bwd(&b);
 }
