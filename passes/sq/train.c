@@ -12,92 +12,19 @@
  * Schedule: `epochs` with the method's quantizer (SQ: adaptive regularizer, bits
  * undecided), then for SQ the per-layer decision, then `recovery_epochs` with the final
  * bits; the learning rate follows one schedule over all steps.
+ *
+ * This file sets the Trainer up (train_internal.h) and runs the loop; each op's forward
+ * and backward, and which ops training supports, are rows of the table in train_ops.c.
  */
-#include "train.h"
+#include "train_internal.h"
 
-#include "../../runtime/fast.h"
 #include "../../runtime/grad.h"
 #include "../../runtime/rt.h"
-#include "optim.h"
-#include "quant.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* A quantized (or kept-in-float) weighted layer. The quantizer sees the weights as
- * [C, per] (output channel major). Conv weights are already so; a Gemm with transB=0 or a
- * MatMul weight is [per, C] in the graph ("transposed"). */
-typedef struct {
-	int node;
-	int wv;                /* weight value */
-	int64_t C, per;
-	int transposed;
-	int quantized;         /* 0: kept in float (config keep_float) */
-	float *latent;         /* [C, per] trained float weights */
-	float *glatent;        /* gradient wrt latent */
-	float *wq;             /* [C, per] quantized weights of the current step */
-	float *wgraph;         /* what the forward uses, in the graph's layout */
-	float *gwgraph;        /* gradient wrt wgraph */
-	SqLayer q;
-	int act_on;            /* the layer's input is quantized (act_bits < 32) */
-	SqAct act;
-	float *xq;             /* quantized input (batch sized) */
-	float *gxq;            /* gradient wrt xq */
-	int act_fused;         /* the quantizer's backward runs in its input's producer's
-	                        * (actq_of); this layer's backward leaves dL/dxq in the input's
-	                        * gradient buffer */
-} TLayer;
-
-typedef struct {
-	Graph *g;
-	const SqTrainOptions *o;
-	Diag *d;
-	int64_t B;
-	int in_v;              /* the image input */
-	int logits_v;          /* what the loss reads (a trailing Softmax is skipped) */
-	int last_node;         /* nodes after it (the trailing Softmax) are not run */
-	float **act, **grad;   /* per value */
-	unsigned char *gset;   /* per value: grad[v] holds this step's gradient so far (the first
-	                        * consumer to reach it in the backward overwrites it, the others
-	                        * add: no zeroing pass) */
-	int *relu_into;        /* per node: the Relu node fused into this node's forward, or -1 */
-	int *relu_from;        /* per node (a Relu): the node that computed it, or -1 */
-	int *actq_of;          /* per node (a BatchNormalization with a fused Relu, or a
-	                        * MaxPool): the TLayer whose activation quantizer reads its
-	                        * output and whose backward it runs fused with its own, or -1 */
-	float **pgrad;         /* per value: gradient of a float parameter */
-	int64_t **idx;         /* per node: MaxPool indices */
-	float **bn_mean, **bn_invstd; /* per node (batch mode) */
-	int *layer_of;         /* per node: TLayer index or -1 */
-	TLayer *L;
-	int nL;
-	SqOptim opt;
-	float *tmp, *tmp2;     /* scratch for operand gradients, max value size */
-	int64_t tmp_n;
-	float *ps1, *ps2;      /* scratch for parameter gradients, max parameter size: the
-	                        * backward allocates nothing per step */
-	int phase;             /* 0: SQ/baseline phase, 1: recovery */
-	int warm;              /* regularizer warm-up: its weight gradient is discarded (ps1) */
-	int calibrating;       /* calibrate(): no fused quantizer forwards (the steps are being
-	                        * set, the layers run in float) */
-} Trainer;
-
-static int is_param(const Graph *g, int v)
-{
-	return v >= 0 && g->values[v].data && g->values[v].dtype == DT_FLOAT;
-}
-
-static const float *data_of(Trainer *t, int v)
-{
-	return t->g->values[v].data ? t->g->values[v].data : t->act[v];
-}
-
-static int64_t numel_v(const Trainer *t, int v)
-{
-	return ir_shape_numel(&t->g->values[v].shape);
-}
 
 /* Is this node's layer kept in float by the config (first, last, or its name)? */
 static int kept_float(const Trainer *t, const Node *n, int index, int count)
@@ -135,14 +62,6 @@ static void hyper_from_config(const FeSqConfig *c, SqHyper *h)
 	h->delta_factor = (float)c->threshold;
 	h->zero_frac_max = (float)c->zero_frac_max;
 	h->tan_binary = (float)c->tan_binary;
-}
-
-/* [rows, cols] -> [cols, rows] */
-static void transpose2(const float *a, int64_t rows, int64_t cols, float *b)
-{
-	for (int64_t i = 0; i < rows; i++)
-		for (int64_t j = 0; j < cols; j++)
-			b[j * rows + i] = a[i * cols + j];
 }
 
 /* ---- setup ----------------------------------------------------------------------------- */
@@ -209,20 +128,6 @@ static int setup_layers(Trainer *t)
 		t->nL = k;
 	}
 	return 0;
-}
-
-static int supported_in_training(Op op)
-{
-	switch (op) {
-	case OP_CONV: case OP_GEMM: case OP_MATMUL: case OP_ADD: case OP_SUB: case OP_MUL:
-	case OP_RELU: case OP_LEAKYRELU: case OP_SIGMOID: case OP_TANH: case OP_HARDSIGMOID:
-	case OP_CLIP: case OP_MAXPOOL: case OP_AVERAGEPOOL: case OP_GLOBALAVERAGEPOOL:
-	case OP_GLOBALMAXPOOL: case OP_BATCHNORMALIZATION: case OP_FLATTEN: case OP_RESHAPE:
-	case OP_SQUEEZE: case OP_UNSQUEEZE: case OP_IDENTITY: case OP_DROPOUT:
-		return 1;
-	default:
-		return 0;
-	}
 }
 
 /* How many times each value is read (by nodes, or as a graph output); malloc'd. */
@@ -316,14 +221,10 @@ static int setup(Trainer *t)
 	if (lv->dtype != DT_FLOAT || lv->shape.rank != 2 || lv->shape.d[0] != t->B)
 		return diag_error(t->d, NULL, "fine-tuning needs logits of shape [batch, classes]; "
 		                  "the output '%s' is not", lv->name);
+	if (sq_train_check_ops(t))
+		return -1;
 	for (int i = 0; i <= t->last_node; i++) {
 		const Node *n = &g->nodes[i];
-		if (!supported_in_training(n->op))
-			return diag_error(t->d, n->name, "%s is not supported in fine-tuning yet "
-			                  "(supported: Conv Gemm MatMul Add Sub Mul Relu LeakyRelu "
-			                  "Sigmoid Tanh HardSigmoid Clip MaxPool AveragePool "
-			                  "GlobalAveragePool GlobalMaxPool BatchNormalization Flatten "
-			                  "Reshape Squeeze Unsqueeze)", ir_op_name(n->op));
 		for (int j = 0; j < n->nout; j++)
 			if (n->out[j] >= 0 && j == 0 && g->values[n->out[j]].dtype != DT_FLOAT)
 				return diag_error(t->d, n->name, "fine-tuning needs float activations");
@@ -460,7 +361,7 @@ static void teardown(Trainer *t)
 	sq_optim_free(&t->opt);
 }
 
-/* ---- forward --------------------------------------------------------------------------- */
+/* ---- the loop ---------------------------------------------------------------------------- */
 
 /* Quantizes every layer's weights for this step and lays them out for the forward. */
 static void quantize_weights(Trainer *t)
@@ -474,352 +375,6 @@ static void quantize_weights(Trainer *t)
 			memcpy(L->wgraph, L->wq, sizeof(float) * (size_t)(L->C * L->per));
 	}
 }
-
-static void forward_node(Trainer *t, int i)
-{
-	Graph *g = t->g;
-	const Node *n = &g->nodes[i];
-	float *y = t->act[n->out[0]];
-	int64_t ny = numel_v(t, n->out[0]);
-	const float *x = n->nin > 0 && n->in[0] >= 0 ? data_of(t, n->in[0]) : NULL;
-	int li = t->layer_of[i];
-	TLayer *L = li >= 0 ? &t->L[li] : NULL;
-	if (L && L->act_on) {
-		if (!L->act_fused) /* else its input's producer wrote xq */
-			sq_act_forward(&L->act, x, L->xq, numel_v(t, n->in[0]));
-		x = L->xq;
-	}
-	/* the quantizer of the layer reading this node's output, fused into its forward */
-	TLayer *QL = t->actq_of[i] >= 0 && !t->calibrating ? &t->L[t->actq_of[i]] : NULL;
-	const float *w = L ? L->wgraph : n->nin > 1 && n->in[1] >= 0 ? data_of(t, n->in[1]) : NULL;
-	if (t->relu_from[i] >= 0) /* done by its producer */
-		return;
-	int relu = t->relu_into[i] >= 0;
-	if (relu) /* the fused Relu's output */
-		y = t->act[g->nodes[t->relu_into[i]].out[0]];
-	switch (n->op) {
-	case OP_CONV: {
-		RtConv p;
-		rt_conv_params(g, n, &p);
-		rt_conv_fast_act(&p, x, w, n->nin > 2 && n->in[2] >= 0 ? data_of(t, n->in[2]) : NULL, y,
-		                 relu ? RT_ACT_RELU : RT_ACT_NONE);
-		break;
-	}
-	case OP_GEMM: {
-		RtGemm p;
-		rt_gemm_params(g, n, &p);
-		rt_gemm_fast_act(&p, x, w, n->nin > 2 && n->in[2] >= 0 ? data_of(t, n->in[2]) : NULL, y,
-		                 relu ? RT_ACT_RELU : RT_ACT_NONE);
-		break;
-	}
-	case OP_MATMUL:
-		rt_matmul_fast(&g->values[n->in[0]].shape, x, &g->values[n->in[1]].shape, w,
-		               &g->values[n->out[0]].shape, y);
-		break;
-	case OP_ADD: case OP_SUB: case OP_MUL: {
-		RtBinary op = n->op == OP_ADD ? RT_ADD : n->op == OP_SUB ? RT_SUB : RT_MUL;
-		Shape sb = ir_rhs_shape(n, &g->values[n->in[0]].shape, &g->values[n->in[1]].shape);
-		rt_binary_ref(op, DT_FLOAT, &g->values[n->in[0]].shape, x, &sb, data_of(t, n->in[1]),
-		              &g->values[n->out[0]].shape, y);
-		break;
-	}
-	case OP_RELU: rt_unary_fast(RT_RELU, 0, 0, x, y, ny); break;
-	case OP_SIGMOID: rt_unary_fast(RT_SIGMOID, 0, 0, x, y, ny); break;
-	case OP_TANH: rt_unary_fast(RT_TANH, 0, 0, x, y, ny); break;
-	case OP_LEAKYRELU: rt_unary_fast(RT_LEAKYRELU, ir_attr_f(n, "alpha", 0.01f), 0, x, y, ny); break;
-	case OP_HARDSIGMOID:
-		rt_unary_fast(RT_HARDSIGMOID, ir_attr_f(n, "alpha", 0.2f), ir_attr_f(n, "beta", 0.5f),
-		              x, y, ny);
-		break;
-	case OP_CLIP: {
-		float lo = n->nin > 1 && n->in[1] >= 0 ? *data_of(t, n->in[1]) : -INFINITY;
-		float hi = n->nin > 2 && n->in[2] >= 0 ? *data_of(t, n->in[2]) : INFINITY;
-		rt_unary_fast(RT_CLIP, lo, hi, x, y, ny);
-		break;
-	}
-	case OP_MAXPOOL: {
-		RtPool p;
-		rt_pool_params(g, n, &p);
-		p.storage_order = 0;
-		if (QL)
-			rt_maxpool_train_actq_fast(&p, x, y, t->idx[i], QL->act.qn, QL->act.qp, QL->act.s,
-			                           QL->xq);
-		else
-			rt_maxpool_train_fast(&p, x, y, t->idx[i]);
-		break;
-	}
-	case OP_AVERAGEPOOL: {
-		RtPool p;
-		rt_pool_params(g, n, &p);
-		rt_avgpool_ref(&p, x, y);
-		break;
-	}
-	case OP_GLOBALAVERAGEPOOL: case OP_GLOBALMAXPOOL: {
-		const Shape *s = &g->values[n->in[0]].shape;
-		rt_global_pool_ref(n->op == OP_GLOBALMAXPOOL, s->d[0], s->d[1], ny ? numel_v(t, n->in[0]) / ny : 0,
-		                   x, y);
-		break;
-	}
-	case OP_BATCHNORMALIZATION: {
-		const Shape *s = &g->values[n->in[0]].shape;
-		int64_t c = s->d[1], sp = numel_v(t, n->in[0]) / (s->d[0] * c);
-		float eps = ir_attr_f(n, "epsilon", 1e-5f);
-		float *gamma = g->values[n->in[1]].data, *beta = g->values[n->in[2]].data;
-		float *rm = g->values[n->in[3]].data, *rv = g->values[n->in[4]].data;
-		if (t->o->cfg.bn == FE_BN_BATCH) {
-			if (QL) /* (with a fused Relu: y is the quantizer's input) */
-				rt_batchnorm_train_forward_actq_fast(s->d[0], c, sp, x, gamma, beta, eps, y,
-				                                     t->bn_mean[i], t->bn_invstd[i], relu,
-				                                     QL->act.qn, QL->act.qp, QL->act.s,
-				                                     QL->xq);
-			else
-				rt_batchnorm_train_forward_fast(s->d[0], c, sp, x, gamma, beta, eps, y,
-				                                t->bn_mean[i], t->bn_invstd[i], relu);
-			rt_batchnorm_running_update(c, s->d[0] * sp, t->bn_mean[i], t->bn_invstd[i], eps,
-			                            0.1f, rm, rv);
-		} else {
-			rt_batchnorm_ref(s->d[0], c, sp, x, gamma, beta, rm, rv, eps, y);
-		}
-		break;
-	}
-	default: /* Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: same bytes */
-		memcpy(y, x, sizeof(float) * (size_t)ny);
-		break;
-	}
-}
-
-/* ---- backward -------------------------------------------------------------------------- */
-
-/* grad[v] += g over n elements (v a non-constant value); the first contribution of the
- * step is copied. */
-static void accum(Trainer *t, int v, const float *gsrc, int64_t n)
-{
-	float *dst = t->grad[v];
-	if (!dst)
-		return;
-	if (!t->gset[v]) {
-		memcpy(dst, gsrc, sizeof(float) * (size_t)n);
-		t->gset[v] = 1;
-		return;
-	}
-	rt_accumulate_fast(dst, gsrc, n);
-}
-
-/* Where a consumer writes value v's gradient: straight into grad[v] while nothing has
- * reached it this step, else into scratch (then given to v by give()). */
-static float *grad_dst(Trainer *t, int v, float *scratch)
-{
-	return t->gset[v] ? scratch : t->grad[v];
-}
-
-static void give(Trainer *t, int v, const float *gsrc, int64_t n)
-{
-	if (gsrc == t->grad[v])
-		t->gset[v] = 1;
-	else
-		accum(t, v, gsrc, n);
-}
-
-/* grad[v] read as an output gradient: zeros when no consumer wrote it (a value nothing
- * differentiable reads). */
-static float *grad_in(Trainer *t, int v)
-{
-	if (!t->gset[v]) {
-		memset(t->grad[v], 0, sizeof(float) * (size_t)numel_v(t, v));
-		t->gset[v] = 1;
-	}
-	return t->grad[v];
-}
-
-static void accum_param(Trainer *t, int v, const float *gsrc, int64_t n)
-{
-	float *dst = t->pgrad[v];
-	if (!dst)
-		return;
-	for (int64_t i = 0; i < n; i++)
-		dst[i] += gsrc[i];
-}
-
-/* Does operand j of node n need a gradient? (an activation other than the input image) */
-static int needs(const Trainer *t, const Node *n, int j)
-{
-	int v = n->in[j];
-	return v >= 0 && v != t->in_v && t->grad[v] != NULL;
-}
-
-static void backward_node(Trainer *t, int i)
-{
-	Graph *g = t->g;
-	const Node *n = &g->nodes[i];
-	int rj = t->relu_into[i], rfrom = t->relu_from[i];
-	if (rfrom >= 0 && g->nodes[rfrom].op == OP_BATCHNORMALIZATION)
-		return; /* fused into the BatchNormalization's backward */
-	/* a BatchNormalization with a fused Relu reads the Relu's output gradient */
-	int bn_relu = rj >= 0 && n->op == OP_BATCHNORMALIZATION;
-	int yv = bn_relu ? g->nodes[rj].out[0] : n->out[0];
-	const float *dy = grad_in(t, yv);
-	const float *y = t->act[yv];
-	int64_t ny = numel_v(t, n->out[0]);
-	int64_t nx = n->in[0] >= 0 ? numel_v(t, n->in[0]) : 0;
-	const float *x = n->in[0] >= 0 ? data_of(t, n->in[0]) : NULL;
-	int li = t->layer_of[i];
-	TLayer *L = li >= 0 ? &t->L[li] : NULL;
-	float *dx = L && L->act_on && !L->act_fused ? t->tmp
-	          : needs(t, n, 0) ? grad_dst(t, n->in[0], t->tmp) : NULL;
-	if (L && L->act_on)
-		x = L->xq;
-	switch (n->op) {
-	case OP_CONV: case OP_GEMM: case OP_MATMUL: {
-		const float *w = L ? L->wgraph : data_of(t, n->in[1]);
-		float *dw = L ? L->gwgraph : t->pgrad[n->in[1]];
-		int hasb = n->nin > 2 && n->in[2] >= 0;
-		float *db = hasb && t->pgrad[n->in[2]] ? t->ps1 : NULL;
-		float *dwtmp = !L && dw ? t->ps2 : NULL;
-		float *dwout = L ? dw : dwtmp;
-		if (n->op == OP_CONV) {
-			RtConv p;
-			rt_conv_params(g, n, &p);
-			rt_conv_backward_fast(&p, x, w, dy, dx, dwout, db);
-		} else if (n->op == OP_GEMM) {
-			RtGemm p;
-			rt_gemm_params(g, n, &p);
-			rt_gemm_backward_fast(&p, x, w, dy, dx, dwout, db);
-		} else {
-			rt_matmul_backward_fast(&g->values[n->in[0]].shape, x, &g->values[n->in[1]].shape, w,
-			                        dy, dx, dwout);
-		}
-		if (dwtmp)
-			accum_param(t, n->in[1], dwtmp, numel_v(t, n->in[1]));
-		if (db)
-			accum_param(t, n->in[2], db, numel_v(t, n->in[2]));
-		if (L) {
-			/* graph layout -> [C, per], then through the quantizer's STE */
-			const float *gq = L->gwgraph;
-			if (L->transposed) {
-				transpose2(L->gwgraph, L->per, L->C, t->ps1);
-				gq = t->ps1;
-			}
-			sq_backward(&L->q, L->latent, gq, L->glatent);
-			if (L->act_on && !L->act_fused) {
-				float *gx = needs(t, n, 0) ? grad_dst(t, n->in[0], L->gxq) : L->gxq;
-				sq_act_backward(&L->act, data_of(t, n->in[0]), t->tmp, gx, nx);
-				if (needs(t, n, 0))
-					give(t, n->in[0], gx, nx);
-				dx = NULL;
-			}
-		}
-		if (dx)
-			give(t, n->in[0], dx, nx);
-		return;
-	}
-	case OP_ADD: case OP_SUB: case OP_MUL: {
-		const Shape *sa = &g->values[n->in[0]].shape, *so = &g->values[n->out[0]].shape;
-		Shape sb = ir_rhs_shape(n, sa, &g->values[n->in[1]].shape);
-		const float *b = data_of(t, n->in[1]);
-		float *prod = t->tmp2; /* dy times the other operand, or -dy */
-		for (int j = 0; j < 2; j++) {
-			int v = n->in[j];
-			int want = needs(t, n, j) || t->pgrad[v];
-			if (!want)
-				continue;
-			const float *src = dy;
-			if (n->op == OP_MUL) { /* d(a*b)/da = b, broadcast */
-				rt_binary_ref(RT_MUL, DT_FLOAT, so, dy, j == 0 ? &sb : sa, j == 0 ? b : x, so, prod);
-				src = prod;
-			} else if (n->op == OP_SUB && j == 1) {
-				for (int64_t k = 0; k < ny; k++)
-					prod[k] = -dy[k];
-				src = prod;
-			}
-			const Shape *to = j == 0 ? sa : &sb;
-			int64_t nt = ir_shape_numel(to);
-			rt_reduce_to_shape_ref(so, src, to, t->tmp);
-			if (t->pgrad[v])
-				accum_param(t, v, t->tmp, nt);
-			else
-				accum(t, v, t->tmp, nt);
-		}
-		return;
-	}
-	case OP_RELU: case OP_SIGMOID: case OP_TANH: case OP_LEAKYRELU: case OP_HARDSIGMOID:
-	case OP_CLIP: {
-		if (!dx)
-			return;
-		RtUnary op = n->op == OP_RELU ? RT_RELU : n->op == OP_SIGMOID ? RT_SIGMOID
-		           : n->op == OP_TANH ? RT_TANH : n->op == OP_LEAKYRELU ? RT_LEAKYRELU
-		           : n->op == OP_HARDSIGMOID ? RT_HARDSIGMOID : RT_CLIP;
-		float a = 0, b = 0;
-		if (n->op == OP_LEAKYRELU)
-			a = ir_attr_f(n, "alpha", 0.01f);
-		else if (n->op == OP_HARDSIGMOID) {
-			a = ir_attr_f(n, "alpha", 0.2f);
-			b = ir_attr_f(n, "beta", 0.5f);
-		} else if (n->op == OP_CLIP) {
-			a = n->nin > 1 && n->in[1] >= 0 ? *data_of(t, n->in[1]) : -INFINITY;
-			b = n->nin > 2 && n->in[2] >= 0 ? *data_of(t, n->in[2]) : INFINITY;
-		}
-		/* Relu reads its output (its input is not materialized when fused) */
-		rt_unary_backward_fast(op, a, b, op == RT_RELU ? NULL : x, y, dy, dx, nx);
-		break;
-	}
-	case OP_MAXPOOL: case OP_AVERAGEPOOL: {
-		if (!dx)
-			return;
-		RtPool p;
-		rt_pool_params(g, n, &p);
-		p.storage_order = 0;
-		if (n->op == OP_MAXPOOL && t->actq_of[i] >= 0) {
-			SqAct *q = &t->L[t->actq_of[i]].act;
-			sq_act_add_ds(q, rt_maxpool_backward_actq_fast(&p, t->idx[i], y, q->qn, q->qp,
-			                                               q->s, dy, dx), ny);
-		} else if (n->op == OP_MAXPOOL)
-			rt_maxpool_backward_fast(&p, t->idx[i], dy, dx);
-		else
-			rt_avgpool_backward_ref(&p, dy, dx);
-		break;
-	}
-	case OP_GLOBALAVERAGEPOOL: case OP_GLOBALMAXPOOL: {
-		if (!dx)
-			return;
-		const Shape *s = &g->values[n->in[0]].shape;
-		rt_global_pool_backward_ref(n->op == OP_GLOBALMAXPOOL, s->d[0], s->d[1], nx / ny, x, y,
-		                            dy, dx);
-		break;
-	}
-	case OP_BATCHNORMALIZATION: {
-		const Shape *s = &g->values[n->in[0]].shape;
-		int64_t c = s->d[1], sp = nx / (s->d[0] * c);
-		float *dg = t->ps1, *dbt = t->ps2;
-		float *gamma = g->values[n->in[1]].data;
-		float *dxx = dx ? dx : t->tmp2;
-		if (t->actq_of[i] >= 0) { /* batch mode, fused Relu: y is the quantizer's input */
-			SqAct *q = &t->L[t->actq_of[i]].act;
-			double ds = rt_batchnorm_backward_actq_fast(s->d[0], c, sp, x, gamma,
-			                                            t->bn_mean[i], t->bn_invstd[i], y, 1,
-			                                            q->qn, q->qp, q->s, dy, dx, dg, dbt);
-			sq_act_add_ds(q, ds, ny);
-		} else if (t->o->cfg.bn == FE_BN_BATCH)
-			rt_batchnorm_backward_fast(s->d[0], c, sp, x, gamma, t->bn_mean[i], t->bn_invstd[i],
-			                           bn_relu ? y : NULL, dy, dx, dg, dbt);
-		else
-			rt_batchnorm_frozen_backward_ref(s->d[0], c, sp, x, gamma, g->values[n->in[3]].data,
-			                                 g->values[n->in[4]].data,
-			                                 ir_attr_f(n, "epsilon", 1e-5f), dy, dxx, dg, dbt);
-		accum_param(t, n->in[1], dg, c);
-		accum_param(t, n->in[2], dbt, c);
-		break;
-	}
-	default: /* same bytes */
-		if (!dx)
-			return;
-		memcpy(dx, dy, sizeof(float) * (size_t)nx);
-		break;
-	}
-	if (dx)
-		give(t, n->in[0], dx, nx);
-}
-
-/* ---- the loop ---------------------------------------------------------------------------- */
 
 /* splitmix64: the shuffling generator (seeded, the same sequence on every machine) */
 static uint64_t rng_next(uint64_t *s)
@@ -855,7 +410,7 @@ static double step(Trainer *t, const int32_t *y, const float *tl, float lr, int6
 	Graph *g = t->g;
 	quantize_weights(t);
 	for (int i = 0; i <= t->last_node; i++)
-		forward_node(t, i);
+		sq_train_forward_node(t, i);
 	/* zero the parameter gradients; activation gradients are overwritten by their first
 	 * contribution (gset) */
 	memset(t->gset, 0, (size_t)g->nvalues);
@@ -883,7 +438,7 @@ static double step(Trainer *t, const int32_t *y, const float *tl, float lr, int6
 	if (!isfinite(loss))
 		return loss;
 	for (int i = t->last_node; i >= 0; i--)
-		backward_node(t, i);
+		sq_train_backward_node(t, i);
 	*reg = 0;
 	for (int k = 0; k < t->nL; k++) {
 		TLayer *L = &t->L[k];
@@ -986,10 +541,10 @@ static void calibrate(Trainer *t, const FeDataset *ds, const int64_t *perm, int6
 				const Node *n = &t->g->nodes[i];
 				sq_act_init_calibrate(&t->L[li].act, data_of(t, n->in[0]), numel_v(t, n->in[0]));
 				t->L[li].act_on = 0; /* run this layer in float while calibrating */
-				forward_node(t, i);
+				sq_train_forward_node(t, i);
 				t->L[li].act_on = 1;
 			} else {
-				forward_node(t, i);
+				sq_train_forward_node(t, i);
 			}
 		}
 	}
