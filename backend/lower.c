@@ -542,45 +542,48 @@ static int lower_remap(Cg *c, const Node *n)
 
 typedef int LowerFn(Cg *c, const Node *n);
 
-/* Per op (ops.def order), the function that emits its kernel calls; NULL: the op is not
+/* Per op, LOWER_<id> for each row of ops.def (a row without one is a compile error): the
+ * function that emits its kernel calls; NULL: the op is not
  * compiled natively (Shape, Gather and Constant are folded before the backend when the
  * shapes are static). The error message's list of supported ops is made from it. */
-static LowerFn *const lower_fns[] = {
-	[OP_CONV] = lower_conv,
-	[OP_GEMM] = lower_dense,
-	[OP_MATMUL] = lower_dense,
-	[OP_ADD] = lower_binary,
-	[OP_SUB] = lower_binary,
-	[OP_MUL] = lower_binary,
-	[OP_DIV] = lower_binary,
-	[OP_RELU] = lower_unary,
-	[OP_LEAKYRELU] = lower_unary,
-	[OP_PRELU] = lower_binary,
-	[OP_CLIP] = lower_unary,
-	[OP_SIGMOID] = lower_act,
-	[OP_TANH] = lower_act,
-	[OP_HARDSIGMOID] = lower_act,
-	[OP_SOFTMAX] = lower_softmax,
-	[OP_LOGSOFTMAX] = lower_softmax,
-	[OP_MAXPOOL] = lower_pool,
-	[OP_AVERAGEPOOL] = lower_pool,
-	[OP_GLOBALAVERAGEPOOL] = lower_global_pool,
-	[OP_GLOBALMAXPOOL] = lower_global_pool,
-	[OP_BATCHNORMALIZATION] = lower_batchnorm,
-	[OP_FLATTEN] = lower_copy,
-	[OP_RESHAPE] = lower_copy,
-	[OP_TRANSPOSE] = lower_remap,
-	[OP_CONCAT] = lower_concat,
-	[OP_PAD] = lower_remap,
-	[OP_SQUEEZE] = lower_copy,
-	[OP_UNSQUEEZE] = lower_copy,
-	[OP_SHAPE] = NULL,
-	[OP_GATHER] = NULL,
-	[OP_CONSTANT] = NULL,
-	[OP_IDENTITY] = lower_copy,
-	[OP_DROPOUT] = lower_copy,
+#define LOWER_conv               lower_conv
+#define LOWER_gemm               lower_dense
+#define LOWER_matmul             lower_dense
+#define LOWER_add                lower_binary
+#define LOWER_sub                lower_binary
+#define LOWER_mul                lower_binary
+#define LOWER_div                lower_binary
+#define LOWER_relu               lower_unary
+#define LOWER_leakyrelu          lower_unary
+#define LOWER_prelu              lower_binary
+#define LOWER_clip               lower_unary
+#define LOWER_sigmoid            lower_act
+#define LOWER_tanh               lower_act
+#define LOWER_hardsigmoid        lower_act
+#define LOWER_softmax            lower_softmax
+#define LOWER_logsoftmax         lower_softmax
+#define LOWER_maxpool            lower_pool
+#define LOWER_averagepool        lower_pool
+#define LOWER_globalaveragepool  lower_global_pool
+#define LOWER_globalmaxpool      lower_global_pool
+#define LOWER_batchnormalization lower_batchnorm
+#define LOWER_flatten            lower_copy
+#define LOWER_reshape            lower_copy
+#define LOWER_transpose          lower_remap
+#define LOWER_concat             lower_concat
+#define LOWER_pad                lower_remap
+#define LOWER_squeeze            lower_copy
+#define LOWER_unsqueeze          lower_copy
+#define LOWER_shape              NULL
+#define LOWER_gather             NULL
+#define LOWER_constant           NULL
+#define LOWER_identity           lower_copy
+#define LOWER_dropout            lower_copy
+static LowerFn *const lower_fns[OP_COUNT] = {
+#define X(e, id, ...) [OP_##e] = LOWER_##id,
+#include "../ir/ops.def"
+#undef X
 };
-_Static_assert(countof(lower_fns) == OP_COUNT, "one lower function (or NULL) per op in ops.def");
 
 /* Appends to buf (size n, k used so far); returns the new k, at most n - 1. */
 static size_t appendf(char *buf, size_t n, size_t k, const char *fmt, ...)

@@ -28,7 +28,7 @@ enum {
 };
 
 typedef enum {
-#define X(e, onnx, mini, maxi, mino, maxo, fl) OP_##e,
+#define X(e, id, onnx, mini, maxi, mino, maxo, fl) OP_##e,
 #include "ops.def"
 #undef X
 	OP_COUNT

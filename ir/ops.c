@@ -4,7 +4,7 @@
 #include <string.h>
 
 const OpInfo ir_ops[OP_COUNT] = {
-#define X(e, onnx, mini, maxi, mino, maxo, fl) [OP_##e] = {onnx, mini, maxi, mino, maxo, fl},
+#define X(e, id, onnx, mini, maxi, mino, maxo, fl) [OP_##e] = {onnx, mini, maxi, mino, maxo, fl},
 #include "ops.def"
 #undef X
 };

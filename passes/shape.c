@@ -948,44 +948,13 @@ static int shape_dropout(Ctx *c)
 
 typedef int (*ShapeFn)(Ctx *c);
 
-/* One inference function per op (convention 2). The names can't be generated from ops.def
- * (lower case), hence the count check here and the NULL check in shape_node. */
-static const ShapeFn shape_fns[] = {
-	[OP_CONV] = shape_conv,
-	[OP_GEMM] = shape_gemm,
-	[OP_MATMUL] = shape_matmul,
-	[OP_ADD] = shape_add,
-	[OP_SUB] = shape_sub,
-	[OP_MUL] = shape_mul,
-	[OP_DIV] = shape_div,
-	[OP_RELU] = shape_relu,
-	[OP_LEAKYRELU] = shape_leakyrelu,
-	[OP_PRELU] = shape_prelu,
-	[OP_CLIP] = shape_clip,
-	[OP_SIGMOID] = shape_sigmoid,
-	[OP_TANH] = shape_tanh,
-	[OP_HARDSIGMOID] = shape_hardsigmoid,
-	[OP_SOFTMAX] = shape_softmax,
-	[OP_LOGSOFTMAX] = shape_logsoftmax,
-	[OP_MAXPOOL] = shape_maxpool,
-	[OP_AVERAGEPOOL] = shape_averagepool,
-	[OP_GLOBALAVERAGEPOOL] = shape_globalaveragepool,
-	[OP_GLOBALMAXPOOL] = shape_globalmaxpool,
-	[OP_BATCHNORMALIZATION] = shape_batchnormalization,
-	[OP_FLATTEN] = shape_flatten,
-	[OP_RESHAPE] = shape_reshape,
-	[OP_TRANSPOSE] = shape_transpose,
-	[OP_CONCAT] = shape_concat,
-	[OP_PAD] = shape_pad,
-	[OP_SQUEEZE] = shape_squeeze,
-	[OP_UNSQUEEZE] = shape_unsqueeze,
-	[OP_SHAPE] = shape_shape,
-	[OP_GATHER] = shape_gather,
-	[OP_CONSTANT] = shape_constant,
-	[OP_IDENTITY] = shape_identity,
-	[OP_DROPOUT] = shape_dropout,
+/* One inference function per op (convention 2), shape_<id> for each row of ops.def: a row
+ * without its function is a compile error. */
+static const ShapeFn shape_fns[OP_COUNT] = {
+#define X(e, id, ...) [OP_##e] = shape_##id,
+#include "../ir/ops.def"
+#undef X
 };
-_Static_assert(countof(shape_fns) == OP_COUNT, "shape_fns needs one entry per op in ops.def");
 
 static void reset_results(Ctx *c)
 {

@@ -287,42 +287,18 @@ static int exec_constant(Exec *e)
 	return diag_error(e->d, e->n->name, "Constant nodes are folded at import");
 }
 
-static ExecFn *const exec_fns[] = {
-	[OP_CONV] = exec_conv,
-	[OP_GEMM] = exec_gemm,
-	[OP_MATMUL] = exec_matmul,
-	[OP_ADD] = exec_add,
-	[OP_SUB] = exec_sub,
-	[OP_MUL] = exec_mul,
-	[OP_DIV] = exec_div,
-	[OP_RELU] = exec_relu,
-	[OP_LEAKYRELU] = exec_leakyrelu,
-	[OP_PRELU] = exec_prelu,
-	[OP_CLIP] = exec_clip,
-	[OP_SIGMOID] = exec_sigmoid,
-	[OP_TANH] = exec_tanh,
-	[OP_HARDSIGMOID] = exec_hardsigmoid,
-	[OP_SOFTMAX] = exec_softmax,
-	[OP_LOGSOFTMAX] = exec_logsoftmax,
-	[OP_MAXPOOL] = exec_maxpool,
-	[OP_AVERAGEPOOL] = exec_averagepool,
-	[OP_GLOBALAVERAGEPOOL] = exec_globalaveragepool,
-	[OP_GLOBALMAXPOOL] = exec_globalmaxpool,
-	[OP_BATCHNORMALIZATION] = exec_batchnormalization,
-	[OP_FLATTEN] = copy0,
-	[OP_RESHAPE] = copy0,
-	[OP_TRANSPOSE] = exec_transpose,
-	[OP_CONCAT] = exec_concat,
-	[OP_PAD] = exec_pad,
-	[OP_SQUEEZE] = copy0,
-	[OP_UNSQUEEZE] = copy0,
-	[OP_SHAPE] = exec_shape,
-	[OP_GATHER] = exec_gather,
-	[OP_CONSTANT] = exec_constant,
-	[OP_IDENTITY] = copy0,
-	[OP_DROPOUT] = exec_dropout,
+/* One function per op, exec_<id> for each row of ops.def (a row without one is a compile
+ * error); the ops that only move data share copy0. */
+#define exec_flatten copy0
+#define exec_reshape copy0
+#define exec_squeeze copy0
+#define exec_unsqueeze copy0
+#define exec_identity copy0
+static ExecFn *const exec_fns[OP_COUNT] = {
+#define X(e, id, ...) [OP_##e] = exec_##id,
+#include "../ir/ops.def"
+#undef X
 };
-_Static_assert(countof(exec_fns) == OP_COUNT, "one exec function per op in ops.def");
 
 /* A layer with 1/2-bit weights (sqc.bits, sqc.scales) and quantized activations: the
  * quantized semantics exactly as the compiled kernels (runtime/kernels/qconv.c) compute

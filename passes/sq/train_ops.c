@@ -451,42 +451,45 @@ typedef struct {
 	TrainBwdFn *bwd;       /* the operands' and parameters' gradients (TrainBwd) */
 } TrainOp;
 
-static const TrainOp train_ops[] = {
-	[OP_CONV] = {train_fwd_conv, train_bwd_weighted},
-	[OP_GEMM] = {train_fwd_gemm, train_bwd_weighted},
-	[OP_MATMUL] = {train_fwd_matmul, train_bwd_weighted},
-	[OP_ADD] = {train_fwd_binary, train_bwd_binary},
-	[OP_SUB] = {train_fwd_binary, train_bwd_binary},
-	[OP_MUL] = {train_fwd_binary, train_bwd_binary},
-	[OP_DIV] = {NULL, NULL},
-	[OP_RELU] = {train_fwd_unary, train_bwd_unary},
-	[OP_LEAKYRELU] = {train_fwd_unary, train_bwd_unary},
-	[OP_PRELU] = {NULL, NULL},
-	[OP_CLIP] = {train_fwd_unary, train_bwd_unary},
-	[OP_SIGMOID] = {train_fwd_unary, train_bwd_unary},
-	[OP_TANH] = {train_fwd_unary, train_bwd_unary},
-	[OP_HARDSIGMOID] = {train_fwd_unary, train_bwd_unary},
-	[OP_SOFTMAX] = {NULL, NULL},    /* as the last node: skipped, the loss reads its input */
-	[OP_LOGSOFTMAX] = {NULL, NULL}, /* (likewise) */
-	[OP_MAXPOOL] = {train_fwd_maxpool, train_bwd_maxpool},
-	[OP_AVERAGEPOOL] = {train_fwd_averagepool, train_bwd_averagepool},
-	[OP_GLOBALAVERAGEPOOL] = {train_fwd_globalpool, train_bwd_globalpool},
-	[OP_GLOBALMAXPOOL] = {train_fwd_globalpool, train_bwd_globalpool},
-	[OP_BATCHNORMALIZATION] = {train_fwd_batchnormalization, train_bwd_batchnormalization},
-	[OP_FLATTEN] = {train_fwd_copy, train_bwd_copy},
-	[OP_RESHAPE] = {train_fwd_copy, train_bwd_copy},
-	[OP_TRANSPOSE] = {NULL, NULL},
-	[OP_CONCAT] = {NULL, NULL},
-	[OP_PAD] = {NULL, NULL},
-	[OP_SQUEEZE] = {train_fwd_copy, train_bwd_copy},
-	[OP_UNSQUEEZE] = {train_fwd_copy, train_bwd_copy},
-	[OP_SHAPE] = {NULL, NULL},
-	[OP_GATHER] = {NULL, NULL},
-	[OP_CONSTANT] = {NULL, NULL},
-	[OP_IDENTITY] = {train_fwd_copy, train_bwd_copy},
-	[OP_DROPOUT] = {train_fwd_copy, train_bwd_copy},
+/* TRAIN_<id> for each row of ops.def (a row without one is a compile error). */
+#define TRAIN_conv               {train_fwd_conv, train_bwd_weighted}
+#define TRAIN_gemm               {train_fwd_gemm, train_bwd_weighted}
+#define TRAIN_matmul             {train_fwd_matmul, train_bwd_weighted}
+#define TRAIN_add                {train_fwd_binary, train_bwd_binary}
+#define TRAIN_sub                {train_fwd_binary, train_bwd_binary}
+#define TRAIN_mul                {train_fwd_binary, train_bwd_binary}
+#define TRAIN_div                {NULL, NULL}
+#define TRAIN_relu               {train_fwd_unary, train_bwd_unary}
+#define TRAIN_leakyrelu          {train_fwd_unary, train_bwd_unary}
+#define TRAIN_prelu              {NULL, NULL}
+#define TRAIN_clip               {train_fwd_unary, train_bwd_unary}
+#define TRAIN_sigmoid            {train_fwd_unary, train_bwd_unary}
+#define TRAIN_tanh               {train_fwd_unary, train_bwd_unary}
+#define TRAIN_hardsigmoid        {train_fwd_unary, train_bwd_unary}
+#define TRAIN_softmax            {NULL, NULL} /* as the last node: skipped, the loss reads its input */
+#define TRAIN_logsoftmax         {NULL, NULL} /* (likewise) */
+#define TRAIN_maxpool            {train_fwd_maxpool, train_bwd_maxpool}
+#define TRAIN_averagepool        {train_fwd_averagepool, train_bwd_averagepool}
+#define TRAIN_globalaveragepool  {train_fwd_globalpool, train_bwd_globalpool}
+#define TRAIN_globalmaxpool      {train_fwd_globalpool, train_bwd_globalpool}
+#define TRAIN_batchnormalization {train_fwd_batchnormalization, train_bwd_batchnormalization}
+#define TRAIN_flatten            {train_fwd_copy, train_bwd_copy}
+#define TRAIN_reshape            {train_fwd_copy, train_bwd_copy}
+#define TRAIN_transpose          {NULL, NULL}
+#define TRAIN_concat             {NULL, NULL}
+#define TRAIN_pad                {NULL, NULL}
+#define TRAIN_squeeze            {train_fwd_copy, train_bwd_copy}
+#define TRAIN_unsqueeze          {train_fwd_copy, train_bwd_copy}
+#define TRAIN_shape              {NULL, NULL}
+#define TRAIN_gather             {NULL, NULL}
+#define TRAIN_constant           {NULL, NULL}
+#define TRAIN_identity           {train_fwd_copy, train_bwd_copy}
+#define TRAIN_dropout            {train_fwd_copy, train_bwd_copy}
+static const TrainOp train_ops[OP_COUNT] = {
+#define X(e, id, ...) [OP_##e] = TRAIN_##id,
+#include "../../ir/ops.def"
+#undef X
 };
-_Static_assert(countof(train_ops) == OP_COUNT, "one training row per op in ops.def");
 
 static int supported(Op op)
 {
