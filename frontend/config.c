@@ -99,7 +99,7 @@ static void defaults_raw(FeConfig *c)
 	                         .mean = {0.2860f}, .std = {0.3530f}};
 	dc->layout = FE_LAYOUT_NCHW;
 	c->model.accuracy = -1;
-	fe_sq_defaults(&c->sq);
+	sq_config_defaults(&c->sq);
 }
 
 /* The root by precedence: SQC_DATA_ROOT, then data.root (yaml_root, may be ""), then the
@@ -532,63 +532,6 @@ static int parse_model(Parser *p, yaml_node_t *n, FeModelInfo *m)
 	return 0;
 }
 
-static const char *const quant_names[] = {"sq", "twn", "bwn", "bc", "none"};
-
-int fe_quant_parse(const char *s)
-{
-	for (int i = 0; i < (int)countof(quant_names); i++)
-		if (!strcmp(s, quant_names[i]))
-			return i;
-	return -1;
-}
-
-const char *fe_quant_name(FeQuant q)
-{
-	return (unsigned)q < countof(quant_names) ? quant_names[q] : "?";
-}
-
-void fe_sq_defaults(FeSqConfig *s)
-{
-	memset(s, 0, sizeof *s);
-	s->method = FE_Q_SQ;
-	s->act_bits = 8; /* the compiled kernels need integer activations; 32: the paper's float */
-	s->epochs = 3;
-	s->recovery_epochs = 4;
-	s->batch = 64;
-	s->optimizer = FE_OPT_ADAM;
-	s->lr = 1e-3;
-	s->momentum = 0.9;
-	s->schedule = FE_SCHED_COSINE;
-	s->lr_step_epochs = 1;
-	s->lr_gamma = 0.1;
-	s->lambda = -1; /* fe_sq_lambda / fe_sq_gamma: the balance's defaults */
-	s->gamma = -1;
-	s->balance = 1;
-	s->p = 2;
-	s->threshold = 0.4307;
-	s->zero_frac_max = 0.01;
-	s->tan_binary = 20;
-	s->scale_lr = 10.0;
-	s->reg_warmup = 0.0;
-	s->decide_early = 1;
-	s->recovery_reg = 0;
-	s->bn = FE_BN_BATCH;
-	s->seed = 1;
-	s->distill_temperature = 4;
-}
-
-/* Defaults found on Fashion-MNIST (docs/results.md, "What we tried"): gradient balance
- * lambda 0.3, gamma 0.04; count balance (the paper's lambda / n_l) lambda 100, gamma 1. */
-double fe_sq_lambda(const FeSqConfig *s)
-{
-	return s->lambda >= 0 ? s->lambda : s->balance ? 0.3 : 100.0;
-}
-
-double fe_sq_gamma(const FeSqConfig *s)
-{
-	return s->gamma >= 0 ? s->gamma : s->balance ? 0.04 : 1.0;
-}
-
 static int get_count(Parser *p, yaml_node_t *n, const char *kp, int64_t *v)
 {
 	double x;
@@ -602,7 +545,7 @@ static int get_count(Parser *p, yaml_node_t *n, const char *kp, int64_t *v)
 }
 
 /* sq: the fine-tuning section. */
-static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
+static int parse_sq(Parser *p, yaml_node_t *n, SqConfig *s)
 {
 	static const char *const keys[] = {
 		"method", "act_bits", "epochs", "recovery_epochs", "batch", "train_limit",
@@ -620,7 +563,7 @@ static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
 		int e = 0, rc = 0;
 		double x;
 		switch (key_index(p, k, kp, keys, (int)countof(keys))) {
-		case 0: rc = get_enum(p, v, kp, quant_names, (int)countof(quant_names), &e); s->method = (FeQuant)e; break;
+		case 0: rc = get_enum(p, v, kp, sq_method_names, SQ_Q_COUNT, &e); s->method = (SqMethod)e; break;
 		case 1:
 			rc = get_int(p, v, kp, 1, 32, &s->act_bits);
 			if (!rc && s->act_bits > 8 && s->act_bits != 32)
@@ -630,7 +573,7 @@ static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
 		case 3: rc = get_int(p, v, kp, 0, 10000, &s->recovery_epochs); break;
 		case 4: rc = get_int(p, v, kp, 1, 65536, &s->batch); break;
 		case 5: rc = get_count(p, v, kp, &s->train_limit); break;
-		case 6: rc = get_enum(p, v, kp, opt_names, 2, &e); s->optimizer = (FeOptimizer)e; break;
+		case 6: rc = get_enum(p, v, kp, opt_names, 2, &e); s->optimizer = (SqOptKind)e; break;
 		case 7: rc = get_number(p, v, kp, NUM_POSITIVE, &s->lr); break;
 		case 8: rc = get_number(p, v, kp, NUM_UNIT, &s->momentum); break;
 		case 9:
@@ -638,7 +581,7 @@ static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
 			if (!rc && s->weight_decay < 0)
 				rc = perr(p, v, kp, "expected a non-negative number, got %s", describe(v, b, sizeof b));
 			break;
-		case 10: rc = get_enum(p, v, kp, sched_names, 3, &e); s->schedule = (FeSchedule)e; break;
+		case 10: rc = get_enum(p, v, kp, sched_names, 3, &e); s->schedule = (SqLrKind)e; break;
 		case 11: rc = get_int(p, v, kp, 1, 10000, &s->lr_step_epochs); break;
 		case 12: rc = get_number(p, v, kp, NUM_UNIT, &s->lr_gamma); break;
 		case 13:
@@ -662,14 +605,14 @@ static int parse_sq(Parser *p, yaml_node_t *n, FeSqConfig *s)
 		case 17: rc = get_number(p, v, kp, NUM_UNIT, &s->zero_frac_max); break;
 		case 18: rc = get_number(p, v, kp, NUM_POSITIVE, &s->tan_binary); break;
 		case 19: rc = get_number(p, v, kp, NUM_POSITIVE, &s->scale_lr); break;
-		case 20: rc = get_enum(p, v, kp, bn_names, 2, &e); s->bn = (FeBnMode)e; break;
+		case 20: rc = get_enum(p, v, kp, bn_names, 2, &e); s->bn = (SqBnMode)e; break;
 		case 21: {
 			if (v->type != YAML_SEQUENCE_NODE)
 				return perr(p, v, kp, "expected a list of layer names (first, last or node "
 				            "names), got %s", describe(v, b, sizeof b));
 			int cnt = (int)(v->data.sequence.items.top - v->data.sequence.items.start);
-			if (cnt > FE_MAX_KEEP)
-				return perr(p, v, kp, "at most %d names", FE_MAX_KEEP);
+			if (cnt > SQ_MAX_KEEP)
+				return perr(p, v, kp, "at most %d names", SQ_MAX_KEEP);
 			for (int i = 0; i < cnt; i++) {
 				char ip[220];
 				snprintf(ip, sizeof ip, "%s[%d]", kp, i);

@@ -14,6 +14,7 @@
 #define SQC_FE_DATA_H
 
 #include "frontend.h"
+#include "../passes/sq/config.h"
 
 #define FE_PATH_MAX 1024    /* longest resolved file name in a config */
 #define FE_MAX_FILES 8      /* files per split (e.g. the five CIFAR-10 training batches) */
@@ -68,55 +69,12 @@ typedef struct {
 	double accuracy;    /* top-1 on the test split recorded by the trainer; -1 when absent */
 } FeModelInfo;
 
-/* The `sq:` section: fine-tuning hyper-parameters (SQ-METHOD.md gives their meaning).
- * The driver's --quant/--act-bits/--seed override method/act_bits/seed. */
-#define FE_MAX_KEEP 16
-typedef enum { FE_Q_SQ, FE_Q_TWN, FE_Q_BWN, FE_Q_BC, FE_Q_NONE } FeQuant;
-typedef enum { FE_OPT_ADAM, FE_OPT_SGD } FeOptimizer;
-typedef enum { FE_SCHED_COSINE, FE_SCHED_STEP, FE_SCHED_CONSTANT } FeSchedule;
-typedef enum { FE_BN_BATCH, FE_BN_FROZEN } FeBnMode;
-typedef struct {
-	FeQuant method;
-	int act_bits;           /* 1..8, or 32 = float activations (default 8) */
-	int epochs;             /* SQ phase (bits undecided) */
-	int recovery_epochs;    /* after the decision, with the final bits */
-	int batch;
-	int64_t train_limit;    /* 0: the whole training split */
-	FeOptimizer optimizer;
-	double lr, momentum, weight_decay;
-	FeSchedule schedule;
-	int lr_step_epochs;     /* step schedule: multiply by lr_gamma every N epochs */
-	double lr_gamma;
-	double lambda, gamma;   /* regularizer strength; binary prior (SQ-METHOD.md eq. 10);
-	                         * < 0: the default of the balance (fe_sq_lambda/fe_sq_gamma) */
-	int balance;            /* 0 count: lambda_l = lambda / n_l (the paper's);
-	                         * 1 gradient (default): lambda_l follows the layer's task
-	                         * gradient, the prior its size (passes/sq/quant.h) */
-	int p;                  /* regularizer order, 1 or 2 */
-	double threshold;       /* Delta = threshold * sigma */
-	double zero_frac_max, tan_binary;   /* decision rule */
-	int recovery_reg;       /* keep the (decided) regularizer during recovery: binary layers
-	                         * keep their weights away from zero, so their signs settle */
-	int decide_early;       /* 1: a layer whose tan(beta) reaches tan_binary is made binary
-	                         * at once, and its binary regularizer then pulls the weights
-	                         * left near zero out to +-a during the rest of the SQ phase;
-	                         * 0: every layer is decided at the end of the SQ phase */
-	double scale_lr;        /* learning-rate multiplier for scales a and beta */
-	double reg_warmup;      /* fraction of the SQ phase in which the regularizer moves only
-	                         * a and beta, not the weights (beta settles per layer first) */
-	FeBnMode bn;
-	int nkeep;              /* layers kept in float: "first", "last" or node names */
-	char keep_float[FE_MAX_KEEP][128];
-	int seed;
-	double distill_temperature; /* label-free mode */
-} FeSqConfig;
-
 /* A whole config file. Later issues add sections (SQ hyper-parameters, target options);
  * each is one struct here, one parser function in config.c. Plain data: no free needed. */
 typedef struct {
 	FeDataConfig data;
 	FeModelInfo model;
-	FeSqConfig sq;
+	SqConfig sq;        /* the `sq:` section: SQ's own settings (passes/sq/config.h) */
 } FeConfig;
 
 /* A data set in memory after preprocessing. */
@@ -140,15 +98,6 @@ void fe_config_defaults(FeConfig *c);
  * Returns 0, or -1 with c left in an unspecified state. */
 int fe_config_load(const char *path, FeConfig *c, Diag *d);
 const char *fe_data_format_name(FeDataFormat f);
-/* Defaults of the sq: section (also part of fe_config_defaults). */
-void fe_sq_defaults(FeSqConfig *s);
-/* lambda and gamma in effect: the configured values, or the defaults of s->balance. */
-double fe_sq_lambda(const FeSqConfig *s);
-double fe_sq_gamma(const FeSqConfig *s);
-/* "sq", "twn", ... <-> FeQuant; -1 when unknown. */
-int fe_quant_parse(const char *s);
-const char *fe_quant_name(FeQuant q);
-
 /* ---- idx.c ------------------------------------------------------------------------- */
 /* Reads an IDX file (gzip-compressed or raw, told apart by content) into t: dtype uint8,
  * int8, int32 (from int16/int32), float or double in host byte order, shape from the

@@ -26,7 +26,7 @@ typedef struct {
 	int npins;
 	PipelineOptions po;
 	int verbose, quiet, reference;
-	int quant;                /* --quant: FeQuant, or -1 when not given (float) */
+	int quant;                /* --quant: SqMethod, or -1 when not given (float) */
 	int finetune;             /* --finetune: fine-tune even with --quant=none (FP baseline) */
 	int act_bits, seed;       /* 0 / -1 when not given: the config's */
 	const char *report;       /* --report FILE.json */
@@ -43,6 +43,7 @@ typedef struct {
 	FeConfig cfg;
 	int have_cfg;
 	FeDataset train;
+	SqData train_view;        /* what the trainer reads of it */
 	Graph *trained, *teacher;
 	SqReport report;
 	SqPassContext transfer;

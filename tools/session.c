@@ -44,7 +44,7 @@ int drv_save_onnx(Args *a, Session *s, Diag *d)
 	a->po = po;
 	if (!g)
 		return -1;
-	FeMetaProp meta[2] = {{"sqc.quantized", s->have_cfg ? fe_quant_name(s->cfg.sq.method) : "none"},
+	FeMetaProp meta[2] = {{"sqc.quantized", s->have_cfg ? sq_method_name(s->cfg.sq.method) : "none"},
 	                      {"sqc.version", SQC_VERSION}};
 	FeSaveOptions so = {NULL, NULL, meta, 2};
 	Diag ds;
@@ -89,7 +89,7 @@ int drv_already_quantized(const Graph *g)
 
 int drv_quant_requested(const Args *a)
 {
-	return (a->quant >= 0 && a->quant != FE_Q_NONE) || a->finetune;
+	return (a->quant >= 0 && a->quant != SQ_Q_NONE) || a->finetune;
 }
 
 /* Reads --config once (defaults without it) and applies the command-line overrides. */
@@ -107,7 +107,7 @@ int drv_session_config(Args *a, Session *s, Diag *d)
 		}
 	}
 	if (a->quant >= 0)
-		s->cfg.sq.method = (FeQuant)a->quant;
+		s->cfg.sq.method = (SqMethod)a->quant;
 	if (a->act_bits)
 		s->cfg.sq.act_bits = a->act_bits;
 	if (a->seed >= 0)
@@ -124,7 +124,7 @@ int drv_session_train(Args *a, Session *s, Diag *d)
 		return 0;
 	if (drv_session_config(a, s, d))
 		return -1;
-	const FeSqConfig *c = &s->cfg.sq;
+	const SqConfig *c = &s->cfg.sq;
 	Diag dd;
 	diag_init(&dd, a->config ? a->config : "data");
 	if (fe_dataset_load(&s->cfg.data, FE_SPLIT_TRAIN, c->train_limit, &s->train, &dd)) {
@@ -155,7 +155,10 @@ int drv_session_train(Args *a, Session *s, Diag *d)
 	SqPassContext ctx = {0};
 	ctx.mode = SQ_PASS_TRAIN;
 	ctx.train.cfg = *c;
-	ctx.train.train = &s->train;
+	/* the trainer's view of the loaded training split */
+	s->train_view = (SqData){s->train.n, s->train.sample, s->train.x, s->train.y,
+	                         s->train.nclasses};
+	ctx.train.train = &s->train_view;
 	ctx.train.teacher = s->teacher;
 	ctx.train.quiet = a->quiet;
 	ctx.train.log = stderr;
@@ -164,7 +167,7 @@ int drv_session_train(Args *a, Session *s, Diag *d)
 	PassEnv env = drv_pass_env(a, &ctx);
 	if (!a->quiet)
 		fprintf(stderr, "sq: fine-tuning with --quant=%s, act bits %d, %lld training images, "
-		        "batch %d, %d+%d epochs\n", fe_quant_name(c->method), c->act_bits,
+		        "batch %d, %d+%d epochs\n", sq_method_name(c->method), c->act_bits,
 		        (long long)s->train.n, c->batch, c->epochs, c->recovery_epochs);
 	int rc = pass_run_pipeline(g, &env, &quiet, d);
 	if (rc) {

@@ -138,7 +138,7 @@ static int parse_args(int argc, char **argv, Args *a, Diag *d)
 		} else if ((v = flag_value(argc, argv, &i, "--config"))) {
 			a->config = v;
 		} else if ((v = flag_value(argc, argv, &i, "--quant"))) {
-			a->quant = fe_quant_parse(v);
+			a->quant = sq_method_parse(v);
 			if (a->quant < 0)
 				return diag_error(d, NULL, "--quant: expected sq, twn, bwn, bc or none, got '%s'", v);
 		} else if ((v = flag_value(argc, argv, &i, "--act-bits"))) {

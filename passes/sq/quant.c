@@ -14,11 +14,11 @@
 
 #define SQ_PI 3.14159265358979323846
 
-static const char *const method_names[SQ_Q_COUNT] = {
-	[SQ_Q_NONE] = "none", [SQ_Q_BC] = "bc", [SQ_Q_BWN] = "bwn", [SQ_Q_TWN] = "twn",
-	[SQ_Q_SQ] = "sq",
+const char *const sq_method_names[SQ_Q_COUNT] = {
+	[SQ_Q_SQ] = "sq", [SQ_Q_TWN] = "twn", [SQ_Q_BWN] = "bwn", [SQ_Q_BC] = "bc",
+	[SQ_Q_NONE] = "none",
 };
-_Static_assert(countof(method_names) == SQ_Q_COUNT, "one name per method");
+#define method_names sq_method_names
 
 const char *sq_method_name(SqMethod m)
 {

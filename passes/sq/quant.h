@@ -55,16 +55,19 @@
 
 /* ==== weights ========================================================================= */
 
+/* The one method enum: --quant=, the config's sq.method, the quantizers (in the order the
+ * users see them listed). */
 typedef enum {
-	SQ_Q_NONE, /* FP baseline: weights pass through, 32 bits                            */
-	SQ_Q_BC,   /* BinaryConnect: t = sign(w), a fixed per layer = mean|W0|, clipped STE  */
-	SQ_Q_BWN,  /* XNOR-Net weights: t = sign(w), a_c = mean_c |w| every step             */
-	SQ_Q_TWN,  /* TWN: Delta = 0.7 mean|W|, a = mean |w| over |w| > Delta, every step    */
 	SQ_Q_SQ,   /* Smart Quantization: trainable a_c, trainable beta, fixed Delta         */
+	SQ_Q_TWN,  /* TWN: Delta = 0.7 mean|W|, a = mean |w| over |w| > Delta, every step    */
+	SQ_Q_BWN,  /* XNOR-Net weights: t = sign(w), a_c = mean_c |w| every step             */
+	SQ_Q_BC,   /* BinaryConnect: t = sign(w), a fixed per layer = mean|W0|, clipped STE  */
+	SQ_Q_NONE, /* FP baseline: weights pass through, 32 bits                            */
 	SQ_Q_COUNT
 } SqMethod;
 
-/* "none", "bc", "bwn", "twn", "sq" (the --quant= spellings). */
+/* The --quant= spellings, by SqMethod: "sq", "twn", "bwn", "bc", "none". */
+extern const char *const sq_method_names[SQ_Q_COUNT];
 const char *sq_method_name(SqMethod m);
 /* Inverse of sq_method_name; -1 for an unknown name. */
 int sq_method_parse(const char *s);

@@ -29,7 +29,7 @@
 /* Is this node's layer kept in float by the config (first, last, or its name)? */
 static int kept_float(const Trainer *t, const Node *n, int index, int count)
 {
-	const FeSqConfig *c = &t->o->cfg;
+	const SqConfig *c = &t->o->cfg;
 	for (int i = 0; i < c->nkeep; i++) {
 		if (!strcmp(c->keep_float[i], "first") && index == 0)
 			return 1;
@@ -41,23 +41,12 @@ static int kept_float(const Trainer *t, const Node *n, int index, int count)
 	return 0;
 }
 
-static SqMethod method_of(FeQuant q)
-{
-	switch (q) {
-	case FE_Q_SQ: return SQ_Q_SQ;
-	case FE_Q_TWN: return SQ_Q_TWN;
-	case FE_Q_BWN: return SQ_Q_BWN;
-	case FE_Q_BC: return SQ_Q_BC;
-	default: return SQ_Q_NONE;
-	}
-}
-
-static void hyper_from_config(const FeSqConfig *c, SqHyper *h)
+static void hyper_from_config(const SqConfig *c, SqHyper *h)
 {
 	*h = sq_hyper_defaults();
-	h->lambda = (float)fe_sq_lambda(c);
-	h->gamma = (float)fe_sq_gamma(c);
-	h->balance = c->balance ? SQ_BALANCE_GRADIENT : SQ_BALANCE_COUNT;
+	h->lambda = (float)sq_config_lambda(c);
+	h->gamma = (float)sq_config_gamma(c);
+	h->balance = c->balance;
 	h->p = c->p;
 	h->delta_factor = (float)c->threshold;
 	h->zero_frac_max = (float)c->zero_frac_max;
@@ -103,7 +92,7 @@ static int setup_layers(Trainer *t)
 			                  "supported (2-D weights only)", w->shape.rank);
 		}
 		L->per = nw / L->C;
-		L->quantized = t->o->cfg.method != FE_Q_NONE && !kept_float(t, n, k, count);
+		L->quantized = t->o->cfg.method != SQ_Q_NONE && !kept_float(t, n, k, count);
 		L->latent = xmalloc(sizeof(float) * (size_t)nw);
 		L->glatent = xcalloc((size_t)nw, sizeof(float));
 		L->wq = xmalloc(sizeof(float) * (size_t)nw);
@@ -113,7 +102,7 @@ static int setup_layers(Trainer *t)
 			transpose2(w->data, L->per, L->C, L->latent);
 		else
 			memcpy(L->latent, w->data, sizeof(float) * (size_t)nw);
-		SqMethod m = L->quantized ? method_of(t->o->cfg.method) : SQ_Q_NONE;
+		SqMethod m = L->quantized ? t->o->cfg.method : SQ_Q_NONE;
 		if (sq_layer_init(&L->q, m, L->latent, L->C, L->per, &h))
 			return diag_error(t->d, n->name, "cannot initialize the quantizer");
 		if (L->quantized && t->o->cfg.act_bits < 32) {
@@ -161,7 +150,7 @@ static void setup_fusion(Trainer *t)
 			continue;
 		Op op = g->nodes[i].op;
 		if (op == OP_CONV || op == OP_GEMM ||
-		    (op == OP_BATCHNORMALIZATION && t->o->cfg.bn == FE_BN_BATCH)) {
+		    (op == OP_BATCHNORMALIZATION && t->o->cfg.bn == SQ_BN_BATCH)) {
 			t->relu_into[i] = j;
 			t->relu_from[j] = i;
 		}
@@ -281,8 +270,8 @@ static int setup(Trainer *t)
 	t->ps2 = xmalloc(sizeof(float) * (size_t)maxp);
 	/* optimizer: weights through their layers' latent copies, other float operands of
 	 * trained ops directly */
-	const FeSqConfig *c = &t->o->cfg;
-	sq_optim_init(&t->opt, c->optimizer == FE_OPT_SGD ? SQ_OPT_SGD : SQ_OPT_ADAM,
+	const SqConfig *c = &t->o->cfg;
+	sq_optim_init(&t->opt, c->optimizer,
 	              (float)c->momentum);
 	for (int k = 0; k < t->nL; k++) {
 		TLayer *L = &t->L[k];
@@ -461,7 +450,7 @@ static double step(Trainer *t, const int32_t *y, const float *tl, float lr, int6
 		/* early decision: a layer whose beta reached the binary side becomes binary now,
 		 * so that the binary regularizer empties its zero bucket before recovery */
 		if (t->phase == 0 && t->o->cfg.decide_early && L->quantized &&
-		    t->o->cfg.method == FE_Q_SQ && sq_bits(&L->q) == 0 &&
+		    t->o->cfg.method == SQ_Q_SQ && sq_bits(&L->q) == 0 &&
 		    sq_tan_beta(&L->q) >= t->o->cfg.tan_binary)
 			sq_decide(&L->q, L->latent);
 	}
@@ -480,11 +469,11 @@ static void write_back(Trainer *t)
 		if (!L->quantized)
 			continue;
 		int node = L->node;
-		ir_attr_set_s(g, node, "sqc.method", fe_quant_name(t->o->cfg.method));
+		ir_attr_set_s(g, node, "sqc.method", sq_method_name(t->o->cfg.method));
 		ir_attr_set_i(g, node, "sqc.bits", sq_decide(&L->q, L->latent));
 		ir_attr_set_floats(g, node, "sqc.scales", L->q.a, (int)L->C);
 		ir_attr_set_f(g, node, "sqc.delta", L->q.delta);
-		if (t->o->cfg.method == FE_Q_SQ)
+		if (t->o->cfg.method == SQ_Q_SQ)
 			ir_attr_set_f(g, node, "sqc.beta", (float)sq_beta(&L->q));
 		ir_attr_set_f(g, node, "sqc.zero_frac", (float)sq_zero_fraction(&L->q, L->latent));
 		if (L->act_on) {
@@ -509,7 +498,7 @@ static void fill_report(Trainer *t, SqReport *r)
 		lr->channels = L->C;
 		lr->has_bias = n->nin > 2 && n->in[2] >= 0;
 		lr->bits = L->quantized ? sq_decide(&L->q, L->latent) : 32;
-		lr->beta = t->o->cfg.method == FE_Q_SQ && L->quantized ? (float)sq_beta(&L->q) : 0;
+		lr->beta = t->o->cfg.method == SQ_Q_SQ && L->quantized ? (float)sq_beta(&L->q) : 0;
 		lr->zero_frac = L->quantized ? (float)sq_zero_fraction(&L->q, L->latent) : 0;
 		sq_scale_range(&L->q, &lr->scale_min, &lr->scale_max);
 		lr->act_bits = L->act_on ? L->act.bits : 32;
@@ -519,14 +508,14 @@ static void fill_report(Trainer *t, SqReport *r)
 }
 
 /* Calibrates activation steps (UniQ init) over a few batches with float weights. */
-static void calibrate(Trainer *t, const FeDataset *ds, const int64_t *perm, int64_t nbatches)
+static void calibrate(Trainer *t, const SqData *ds, const int64_t *perm, int64_t nbatches)
 {
 	int any = 0;
 	for (int k = 0; k < t->nL; k++)
 		any |= t->L[k].act_on;
 	if (!any)
 		return;
-	int64_t per = fe_dataset_sample_numel(ds);
+	int64_t per = ir_shape_numel(&ds->sample);
 	float *xin = t->act[t->in_v];
 	t->calibrating = 1;
 	for (int k = 0; k < t->nL; k++)
@@ -568,7 +557,7 @@ int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)
 	t.o = o;
 	t.d = d;
 	int rc = -1;
-	const FeDataset *ds = o->train;
+	const SqData *ds = o->train;
 	int64_t *perm = NULL;
 	float *teacher_logits = NULL;
 	if (setup(&t))
@@ -599,9 +588,9 @@ int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)
 		           (long long)ds->n, (long long)t.B);
 		goto out;
 	}
-	const FeSqConfig *c = &o->cfg;
-	int epochs = c->epochs + (c->method == FE_Q_SQ ? c->recovery_epochs : 0);
-	if (c->method != FE_Q_SQ)
+	const SqConfig *c = &o->cfg;
+	int epochs = c->epochs + (c->method == SQ_Q_SQ ? c->recovery_epochs : 0);
+	if (c->method != SQ_Q_SQ)
 		epochs += c->recovery_epochs; /* same number of steps for every method */
 	int64_t total = (int64_t)epochs * nb, steps = 0;
 	perm = xmalloc(sizeof(int64_t) * (size_t)ds->n);
@@ -610,14 +599,14 @@ int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)
 	uint64_t seed = 0x5eed0000ULL + (uint64_t)c->seed;
 	shuffle(perm, ds->n, &seed);
 	calibrate(&t, ds, perm, nb < 4 ? nb : 4);
-	int64_t per = fe_dataset_sample_numel(ds);
+	int64_t per = ir_shape_numel(&ds->sample);
 	if (!ds->y)
 		teacher_logits = xmalloc(sizeof(float) * (size_t)(t.B * classes));
 	int32_t *yb = ds->y ? xmalloc(sizeof(int32_t) * (size_t)t.B) : NULL;
 	double t0 = now_s();
 	RtOptions ro = {.use_fast = 1};
 	for (int e = 0; e < epochs; e++) {
-		if (c->method == FE_Q_SQ && e == c->epochs) {
+		if (c->method == SQ_Q_SQ && e == c->epochs) {
 			/* the decision: bits per layer, then recovery with the final choice */
 			for (int k = 0; k < t.nL; k++)
 				if (t.L[k].quantized)
@@ -650,10 +639,9 @@ int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)
 			/* one schedule per phase: SQ's recovery restarts it, so that the final bits
 			 * train at a useful learning rate */
 			int64_t p0 = t.phase ? (int64_t)c->epochs * nb : 0;
-			int64_t plen = c->method == FE_Q_SQ ? (t.phase ? total - p0 : (int64_t)c->epochs * nb)
+			int64_t plen = c->method == SQ_Q_SQ ? (t.phase ? total - p0 : (int64_t)c->epochs * nb)
 			                                    : total;
-			float lr = (float)sq_lr_at(c->schedule == FE_SCHED_COSINE ? SQ_LR_COSINE
-			                           : c->schedule == FE_SCHED_STEP ? SQ_LR_STEP : SQ_LR_CONSTANT,
+			float lr = (float)sq_lr_at(c->schedule,
 			                           c->lr, steps - p0, plen, (int64_t)c->lr_step_epochs * nb,
 			                           c->lr_gamma);
 			t.warm = t.phase == 0 && steps < (int64_t)(c->reg_warmup * (double)c->epochs * (double)nb);
@@ -688,9 +676,9 @@ int sq_train(Graph *g, const SqTrainOptions *o, SqReport *r, Diag *d)
 				snprintf(accs, sizeof accs, "%.4f", r->train_acc);
 			fprintf(o->log, "%ssq: epoch %d/%d (%s) loss %.4f reg %.4f train acc %s, %.1fs\n",
 			        o->tty ? "\r" : "", e + 1, epochs,
-			        c->method == FE_Q_SQ ? (t.phase ? "recovery" : "sq") : fe_quant_name(c->method),
+			        c->method == SQ_Q_SQ ? (t.phase ? "recovery" : "sq") : sq_method_name(c->method),
 			        r->loss, sum_reg / (double)nb, accs, now_s() - te);
-			if (c->method == FE_Q_SQ) { /* where each layer stands: tan(beta), zero bucket */
+			if (c->method == SQ_Q_SQ) { /* where each layer stands: tan(beta), zero bucket */
 				fprintf(o->log, "sq:   tan(beta)/zeros:");
 				for (int k = 0; k < t.nL; k++)
 					if (t.L[k].quantized)

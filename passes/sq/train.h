@@ -13,12 +13,22 @@
 #ifndef SQC_SQ_TRAIN_H
 #define SQC_SQ_TRAIN_H
 
-#include "../../frontend/data.h"
 #include "../passes.h"
+#include "config.h"
+
+/* A training set as the trainer sees it: the driver fills it from whatever it loaded
+ * (frontend/data.h's FeDataset today); nothing is owned. */
+typedef struct {
+	int64_t n;                 /* samples */
+	Shape sample;              /* one sample, e.g. [1,28,28] */
+	const float *x;            /* n * numel(sample) floats, preprocessed */
+	const int32_t *y;          /* n labels in [0, nclasses), or NULL: no labels */
+	int nclasses;
+} SqData;
 
 typedef struct {
-	FeSqConfig cfg;            /* the driver applied --quant/--act-bits/--seed */
-	const FeDataset *train;    /* labels NULL: distillation from `teacher` */
+	SqConfig cfg;              /* the driver applied --quant/--act-bits/--seed */
+	const SqData *train;       /* labels NULL: distillation from `teacher` */
 	const Graph *teacher;      /* float model at the same batch (label-free mode) */
 	int quiet;                 /* no progress at all */
 	FILE *log;                 /* progress (stderr); a \r line per step when a tty */

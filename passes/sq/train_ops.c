@@ -381,7 +381,7 @@ static void train_fwd_batchnormalization(const TrainFwd *f)
 	float eps = ir_attr_f(n, "epsilon", 1e-5f);
 	float *gamma = g->values[n->in[1]].data, *beta = g->values[n->in[2]].data;
 	float *rm = g->values[n->in[3]].data, *rv = g->values[n->in[4]].data;
-	if (t->o->cfg.bn == FE_BN_BATCH) {
+	if (t->o->cfg.bn == SQ_BN_BATCH) {
 		if (QL) /* (with a fused Relu: y is the quantizer's input) */
 			rt_batchnorm_train_forward_actq_fast(s->d[0], c, sp, f->x, gamma, beta, eps, f->y,
 			                                     t->bn_mean[i], t->bn_invstd[i], f->relu,
@@ -415,7 +415,7 @@ static void train_bwd_batchnormalization(const TrainBwd *b)
 		                                            t->bn_mean[i], t->bn_invstd[i], b->y, 1,
 		                                            q->qn, q->qp, q->s, b->dy, dx, dg, dbt);
 		sq_act_add_ds(q, ds, b->ny);
-	} else if (t->o->cfg.bn == FE_BN_BATCH)
+	} else if (t->o->cfg.bn == SQ_BN_BATCH)
 		rt_batchnorm_backward_fast(s->d[0], c, sp, b->x, gamma, t->bn_mean[i], t->bn_invstd[i],
 		                           b->bn_relu ? b->y : NULL, b->dy, dx, dg, dbt);
 	else

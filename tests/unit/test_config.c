@@ -316,7 +316,7 @@ static void test_err_keys(void **state)
 	expect_error("data:\n  ? [a, b]\n  : 1\n", 2, "data: keys must be names");
 }
 
-/* The sq: section: values land in FeSqConfig; bad ones name the key and line. */
+/* The sq: section: values land in SqConfig; bad ones name the key and line. */
 static void test_sq_section(void **state)
 {
 	(void)state;
@@ -325,31 +325,31 @@ static void test_sq_section(void **state)
 	                      "  optimizer: sgd\n  schedule: step\n  lambda: 0.5\n  gamma: 2\n"
 	                      "  p: 2\n  keep_float: [first, last]\n  bn: frozen\n"
 	                      "  train_limit: 1000\n  seed: 7\n", &c), 0);
-	assert_int_equal(c.sq.method, FE_Q_TWN);
+	assert_int_equal(c.sq.method, SQ_Q_TWN);
 	assert_int_equal(c.sq.act_bits, 8);
 	assert_int_equal(c.sq.epochs, 5);
 	assert_true(c.sq.lr == 0.01);
-	assert_int_equal(c.sq.optimizer, FE_OPT_SGD);
-	assert_int_equal(c.sq.schedule, FE_SCHED_STEP);
+	assert_int_equal(c.sq.optimizer, SQ_OPT_SGD);
+	assert_int_equal(c.sq.schedule, SQ_LR_STEP);
 	assert_true(c.sq.lambda == 0.5 && c.sq.gamma == 2);
 	assert_int_equal(c.sq.p, 2);
 	assert_int_equal(c.sq.nkeep, 2);
 	assert_string_equal(c.sq.keep_float[1], "last");
-	assert_int_equal(c.sq.bn, FE_BN_FROZEN);
+	assert_int_equal(c.sq.bn, SQ_BN_FROZEN);
 	assert_int_equal(c.sq.train_limit, 1000);
 	assert_int_equal(c.sq.seed, 7);
 	/* defaults survive when the section is absent */
 	assert_int_equal(load("data:\n  classes: 10\n", &c), 0);
-	assert_int_equal(c.sq.method, FE_Q_SQ);
+	assert_int_equal(c.sq.method, SQ_Q_SQ);
 	assert_int_equal(c.sq.act_bits, 8);
 	/* lambda and gamma default by balance; set values win */
 	assert_int_equal(c.sq.balance, 1);
-	assert_true(fe_sq_lambda(&c.sq) == 0.3 && fe_sq_gamma(&c.sq) == 0.04);
+	assert_true(sq_config_lambda(&c.sq) == 0.3 && sq_config_gamma(&c.sq) == 0.04);
 	assert_int_equal(load("sq:\n  balance: count\n", &c), 0);
 	assert_int_equal(c.sq.balance, 0);
-	assert_true(fe_sq_lambda(&c.sq) == 100 && fe_sq_gamma(&c.sq) == 1);
+	assert_true(sq_config_lambda(&c.sq) == 100 && sq_config_gamma(&c.sq) == 1);
 	assert_int_equal(load("sq:\n  balance: count\n  lambda: 0\n  gamma: 3\n", &c), 0);
-	assert_true(fe_sq_lambda(&c.sq) == 0 && fe_sq_gamma(&c.sq) == 3);
+	assert_true(sq_config_lambda(&c.sq) == 0 && sq_config_gamma(&c.sq) == 3);
 	expect_error("sq:\n  balance: size\n", 2, "sq.balance: expected one of count, gradient");
 	expect_error("sq:\n  act_bits: 12\n", 2, "sq.act_bits: expected 1 to 8, or 32");
 	expect_error("sq:\n  method: ternary\n", 2, "sq.method: expected one of sq, twn, bwn, bc, none");
@@ -358,9 +358,9 @@ static void test_sq_section(void **state)
 	expect_error("sq:\n  lambda: -0.1\n", 2, "sq.lambda: expected a non-negative number");
 	expect_error("sq:\n  keep_float: first\n", 2, "sq.keep_float: expected a list");
 	expect_error("sq:\n  train_limit: 2.5\n", 2, "sq.train_limit: expected a non-negative integer");
-	assert_int_equal(fe_quant_parse("bwn"), FE_Q_BWN);
-	assert_int_equal(fe_quant_parse("x"), -1);
-	assert_string_equal(fe_quant_name(FE_Q_BC), "bc");
+	assert_int_equal(sq_method_parse("bwn"), SQ_Q_BWN);
+	assert_int_equal(sq_method_parse("x"), -1);
+	assert_string_equal(sq_method_name(SQ_Q_BC), "bc");
 }
 
 static void test_err_cross(void **state)
