@@ -469,17 +469,17 @@ static void write_back(Trainer *t)
 		if (!L->quantized)
 			continue;
 		int node = L->node;
-		ir_attr_set_s(g, node, "sqc.method", sq_method_name(t->o->cfg.method));
-		ir_attr_set_i(g, node, "sqc.bits", sq_decide(&L->q, L->latent));
-		ir_attr_set_floats(g, node, "sqc.scales", L->q.a, (int)L->C);
-		ir_attr_set_f(g, node, "sqc.delta", L->q.delta);
+		ir_dec_set_s(g, node, SQCA_METHOD, sq_method_name(t->o->cfg.method));
+		ir_dec_set_i(g, node, SQCA_BITS, sq_decide(&L->q, L->latent));
+		ir_dec_set_floats(g, node, SQCA_SCALES, L->q.a, (int)L->C);
+		ir_dec_set_f(g, node, SQCA_DELTA, L->q.delta);
 		if (t->o->cfg.method == SQ_Q_SQ)
-			ir_attr_set_f(g, node, "sqc.beta", (float)sq_beta(&L->q));
-		ir_attr_set_f(g, node, "sqc.zero_frac", (float)sq_zero_fraction(&L->q, L->latent));
+			ir_dec_set_f(g, node, SQCA_BETA, (float)sq_beta(&L->q));
+		ir_dec_set_f(g, node, SQCA_ZERO_FRAC, (float)sq_zero_fraction(&L->q, L->latent));
 		if (L->act_on) {
-			ir_attr_set_i(g, node, "sqc.act_bits", L->act.bits);
-			ir_attr_set_f(g, node, "sqc.act_step", L->act.s);
-			ir_attr_set_i(g, node, "sqc.act_signed", L->act.is_signed);
+			ir_dec_set_i(g, node, SQCA_ACT_BITS, L->act.bits);
+			ir_dec_set_f(g, node, SQCA_ACT_STEP, L->act.s);
+			ir_dec_set_i(g, node, SQCA_ACT_SIGNED, L->act.is_signed);
 		}
 	}
 }
@@ -733,7 +733,7 @@ int sq_transfer(Graph *dst, const Graph *src)
 			continue;
 		for (int a = 0; a < sn->nattr; a++) {
 			const Attr *at = &sn->attrs[a];
-			if (strncmp(at->name, "sqc.", 4))
+			if (!ir_dec_is_name(at->name))
 				continue;
 			switch (at->kind) {
 			case AT_INT: ir_attr_set_i(dst, i, at->name, at->i); break;
