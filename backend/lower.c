@@ -326,17 +326,18 @@ static int lower_unary(Cg *c, const Node *n)
 	if (!x || !y)
 		return -1;
 	LLVMValueRef cnt = ci32(c, numel(c, n->out[0]));
-	if (n->op == OP_RELU) {
+	float lo, hi, pa, pb;
+	if (const_scalar(c, n, 1, -INFINITY, &lo) || const_scalar(c, n, 2, INFINITY, &hi))
+		return -1;
+	RtUnary op = (RtUnary)rt_unary_params(n, &lo, &hi, &pa, &pb);
+	if (op == RT_RELU) {
 		LLVMValueRef a[3] = {x, y, cnt};
 		cg_call(c, "rtk_relu", a, 3);
-	} else if (n->op == OP_LEAKYRELU) {
-		LLVMValueRef a[4] = {x, y, cnt, cf32(c, ir_attr_f(n, "alpha", 0.01f))};
+	} else if (op == RT_LEAKYRELU) {
+		LLVMValueRef a[4] = {x, y, cnt, cf32(c, pa)};
 		cg_call(c, "rtk_leaky_relu", a, 4);
 	} else {
-		float lo, hi;
-		if (const_scalar(c, n, 1, -INFINITY, &lo) || const_scalar(c, n, 2, INFINITY, &hi))
-			return -1;
-		LLVMValueRef a[5] = {x, y, cnt, cf32(c, lo), cf32(c, hi)};
+		LLVMValueRef a[5] = {x, y, cnt, cf32(c, pa), cf32(c, pb)};
 		cg_call(c, "rtk_clip", a, 5);
 	}
 	return 0;
@@ -454,13 +455,14 @@ static int lower_act(Cg *c, const Node *n)
 	if (!x || !y)
 		return -1;
 	LLVMValueRef cnt = ci32(c, numel(c, n->out[0]));
-	if (n->op == OP_HARDSIGMOID) {
-		LLVMValueRef a[5] = {x, y, cnt, cf32(c, ir_attr_f(n, "alpha", 0.2f)),
-		                     cf32(c, ir_attr_f(n, "beta", 0.5f))};
+	float pa, pb;
+	RtUnary op = (RtUnary)rt_unary_params(n, NULL, NULL, &pa, &pb);
+	if (op == RT_HARDSIGMOID) {
+		LLVMValueRef a[5] = {x, y, cnt, cf32(c, pa), cf32(c, pb)};
 		cg_call(c, "rtk_hardsigmoid", a, 5);
 	} else {
 		LLVMValueRef a[3] = {x, y, cnt};
-		cg_call(c, n->op == OP_SIGMOID ? "rtk_sigmoid" : "rtk_tanh", a, 3);
+		cg_call(c, op == RT_SIGMOID ? "rtk_sigmoid" : "rtk_tanh", a, 3);
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
  */
 #include "fast.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -105,27 +106,14 @@ static int exec_mul(Exec *e) { return binary(e, RT_MUL); }
 static int exec_div(Exec *e) { return binary(e, RT_DIV); }
 static int exec_prelu(Exec *e) { return binary(e, RT_PRELU); }
 
-static int unary(Exec *e, RtUnary op, float alpha, float beta)
+/* Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, Clip: rt.h's RT_UNARY_OPS. */
+static int exec_unary(Exec *e)
 {
-	rt_unary_ref(op, alpha, beta, e->in[0], e->out[0], numel(OUT(e, 0)));
+	float lo = scalar_or(e, 1, -INFINITY), hi = scalar_or(e, 2, INFINITY), a, b;
+	int op = rt_unary_params(e->n, &lo, &hi, &a, &b);
+	assert(op >= 0);
+	rt_unary_ref((RtUnary)op, a, b, e->in[0], e->out[0], numel(OUT(e, 0)));
 	return 0;
-}
-
-static int exec_relu(Exec *e) { return unary(e, RT_RELU, 0, 0); }
-static int exec_sigmoid(Exec *e) { return unary(e, RT_SIGMOID, 0, 0); }
-static int exec_tanh(Exec *e) { return unary(e, RT_TANH, 0, 0); }
-static int exec_leakyrelu(Exec *e)
-{
-	return unary(e, RT_LEAKYRELU, ir_attr_f(e->n, "alpha", 0.01f), 0);
-}
-static int exec_hardsigmoid(Exec *e)
-{
-	return unary(e, RT_HARDSIGMOID, ir_attr_f(e->n, "alpha", 0.2f),
-	             ir_attr_f(e->n, "beta", 0.5f));
-}
-static int exec_clip(Exec *e)
-{
-	return unary(e, RT_CLIP, scalar_or(e, 1, -INFINITY), scalar_or(e, 2, INFINITY));
 }
 
 static int softmax(Exec *e, int log)
@@ -289,6 +277,12 @@ static int exec_constant(Exec *e)
 
 /* One function per op, exec_<id> for each row of ops.def (a row without one is a compile
  * error); the ops that only move data share copy0. */
+#define exec_relu exec_unary
+#define exec_leakyrelu exec_unary
+#define exec_sigmoid exec_unary
+#define exec_tanh exec_unary
+#define exec_hardsigmoid exec_unary
+#define exec_clip exec_unary
 #define exec_flatten copy0
 #define exec_reshape copy0
 #define exec_squeeze copy0

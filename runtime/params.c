@@ -1,6 +1,7 @@
 /* runtime/params.c: kernel parameter structs from IR nodes (after pass_shape). */
 #include "rt.h"
 
+#include <math.h>
 #include <string.h>
 
 static int ints_attr(const Node *n, const char *name, int64_t *out, int max)
@@ -97,4 +98,31 @@ void rt_softmax_dims(const Graph *g, const Node *n, int64_t *outer, int64_t *len
 		else
 			*inner *= s->d[i];
 	}
+}
+
+int rt_unary_params(const Node *n, const float *lo, const float *hi, float *alpha, float *beta)
+{
+	static const struct {
+		Op op;
+		const char *an;
+		float ad;
+		const char *bn;
+		float bd;
+	} rows[RT_UNARY_COUNT] = {
+#define X(e, an, ad, bn, bd) [RT_##e] = {OP_##e, an, ad, bn, bd},
+		RT_UNARY_OPS(X)
+#undef X
+	};
+	for (int u = 0; u < RT_UNARY_COUNT; u++) {
+		if (rows[u].op != n->op)
+			continue;
+		*alpha = rows[u].an ? ir_attr_f(n, rows[u].an, rows[u].ad) : rows[u].ad;
+		*beta = rows[u].bn ? ir_attr_f(n, rows[u].bn, rows[u].bd) : rows[u].bd;
+		if (u == RT_CLIP) {
+			*alpha = lo ? *lo : rows[u].ad;
+			*beta = hi ? *hi : rows[u].bd;
+		}
+		return u;
+	}
+	return -1;
 }

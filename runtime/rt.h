@@ -55,9 +55,28 @@ typedef enum { RT_ADD, RT_SUB, RT_MUL, RT_DIV, RT_PRELU } RtBinary;
 int rt_binary_ref(RtBinary op, DType t, const Shape *sa, const void *a, const Shape *sb,
                   const void *b, const Shape *sy, void *y);
 
-/* Elementwise unary float ops. alpha/beta: LeakyRelu alpha; HardSigmoid alpha, beta;
- * Clip min (alpha), max (beta). */
-typedef enum { RT_RELU, RT_LEAKYRELU, RT_SIGMOID, RT_TANH, RT_HARDSIGMOID, RT_CLIP } RtUnary;
+/* Elementwise unary float ops with two parameters alpha, beta, one row per op of ops.def:
+ * X(ENUM (the OP_ and RT_ suffix), alpha's attribute, its default, beta's, its default).
+ * A NULL attribute: the parameter is the default (unused). Clip's bounds are its operands
+ * 1 and 2 (min, max), the defaults when absent. The interpreter, the trainer and the
+ * backend take an op's parameters from this table (rt_unary_params). */
+#define RT_UNARY_OPS(X)                                                                     \
+	X(RELU, NULL, 0.0f, NULL, 0.0f)                                                     \
+	X(LEAKYRELU, "alpha", 0.01f, NULL, 0.0f)                                            \
+	X(SIGMOID, NULL, 0.0f, NULL, 0.0f)                                                  \
+	X(TANH, NULL, 0.0f, NULL, 0.0f)                                                     \
+	X(HARDSIGMOID, "alpha", 0.2f, "beta", 0.5f)                                         \
+	X(CLIP, NULL, -INFINITY, NULL, INFINITY)
+typedef enum {
+#define X(e, an, ad, bn, bd) RT_##e,
+	RT_UNARY_OPS(X)
+#undef X
+} RtUnary; /* no count member: switches over it stay checked by -Wswitch */
+enum {
+#define X(e, an, ad, bn, bd) +1
+	RT_UNARY_COUNT = 0 RT_UNARY_OPS(X)
+#undef X
+};
 void rt_unary_ref(RtUnary op, float alpha, float beta, const float *x, float *y, int64_t n);
 
 /* Activation quantization, the canonical semantics shared by the trainer (LSQ forward),
@@ -123,6 +142,10 @@ void rt_pool_params(const Graph *g, const Node *n, RtPool *p);
 /* Softmax/LogSoftmax view [outer, len, inner] of the input, honoring axis and coerce2d. */
 void rt_softmax_dims(const Graph *g, const Node *n, int64_t *outer, int64_t *len,
                      int64_t *inner);
+/* The RT_UNARY_OPS function of node n and its alpha, beta (attributes or their defaults;
+ * Clip: *lo and *hi, the values of operands 1 and 2, or the defaults where NULL). Returns
+ * the RtUnary, or -1 when n's op is not in the table. */
+int rt_unary_params(const Node *n, const float *lo, const float *hi, float *alpha, float *beta);
 
 /* ---- interp.c ------------------------------------------------------------------------
  * The interpreter runs a shape-inferred graph. rt_exec_node is also what constant folding

@@ -254,26 +254,11 @@ static void train_bwd_binary(const TrainBwd *b)
 /* The elementwise function of node n and its two parameters (rt_unary_fast's a, b). */
 static RtUnary unary_of(const Trainer *t, const Node *n, float *a, float *b)
 {
-	*a = *b = 0;
-	switch (n->op) {
-	case OP_RELU: return RT_RELU;
-	case OP_SIGMOID: return RT_SIGMOID;
-	case OP_TANH: return RT_TANH;
-	case OP_LEAKYRELU:
-		*a = ir_attr_f(n, "alpha", 0.01f);
-		return RT_LEAKYRELU;
-	case OP_HARDSIGMOID:
-		*a = ir_attr_f(n, "alpha", 0.2f);
-		*b = ir_attr_f(n, "beta", 0.5f);
-		return RT_HARDSIGMOID;
-	case OP_CLIP:
-		*a = n->nin > 1 && n->in[1] >= 0 ? *data_of(t, n->in[1]) : -INFINITY;
-		*b = n->nin > 2 && n->in[2] >= 0 ? *data_of(t, n->in[2]) : INFINITY;
-		return RT_CLIP;
-	default:
-		assert(!"not an elementwise op of training");
-		return RT_RELU;
-	}
+	const float *lo = n->nin > 1 && n->in[1] >= 0 ? data_of(t, n->in[1]) : NULL;
+	const float *hi = n->nin > 2 && n->in[2] >= 0 ? data_of(t, n->in[2]) : NULL;
+	int op = rt_unary_params(n, lo, hi, a, b);
+	assert(op >= 0 && "not an elementwise op of training");
+	return (RtUnary)op;
 }
 
 static void train_fwd_unary(const TrainFwd *f)

@@ -987,6 +987,43 @@ static void test_gather(void **state)
 	assert_int_equal(rt_gather_ref(sizeof(float), &sx, x, 1, &s2, neg, y), -1);
 }
 
+/* rt_unary_params: each RT_UNARY_OPS row's op, its ONNX defaults, attributes over them,
+ * Clip's bounds from its operands, and -1 for ops outside the table. */
+static void test_unary_params(void **state)
+{
+	(void)state;
+	Graph *g = ir_graph_new("u");
+	Shape s = {1, {4}};
+	int x = ir_value_add(g, "x", DT_FLOAT, &s);
+	const Op ops[] = {OP_RELU, OP_LEAKYRELU, OP_SIGMOID, OP_TANH, OP_HARDSIGMOID, OP_CLIP,
+	                  OP_SOFTMAX};
+	const int want[] = {RT_RELU, RT_LEAKYRELU, RT_SIGMOID, RT_TANH, RT_HARDSIGMOID, RT_CLIP, -1};
+	int nodes[7];
+	for (int i = 0; i < 7; i++) {
+		int y = ir_value_add(g, NULL, DT_FLOAT, &s);
+		nodes[i] = ir_node_add(g, ops[i], NULL, &x, 1, &y, 1);
+	}
+	float a, b;
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(rt_unary_params(&g->nodes[nodes[i]], NULL, NULL, &a, &b), want[i]);
+	rt_unary_params(&g->nodes[nodes[1]], NULL, NULL, &a, &b);
+	assert_true(a == 0.01f);
+	rt_unary_params(&g->nodes[nodes[4]], NULL, NULL, &a, &b);
+	assert_true(a == 0.2f && b == 0.5f);
+	rt_unary_params(&g->nodes[nodes[5]], NULL, NULL, &a, &b);
+	assert_true(isinf(a) && a < 0 && isinf(b) && b > 0);
+	float lo = -1.5f, hi = 6.0f;
+	rt_unary_params(&g->nodes[nodes[5]], &lo, &hi, &a, &b);
+	assert_true(a == -1.5f && b == 6.0f);
+	ir_attr_set_f(g, nodes[1], "alpha", 0.3f);
+	ir_attr_set_f(g, nodes[4], "beta", 0.25f);
+	rt_unary_params(&g->nodes[nodes[1]], NULL, NULL, &a, &b);
+	assert_true(a == 0.3f);
+	rt_unary_params(&g->nodes[nodes[4]], NULL, NULL, &a, &b);
+	assert_true(a == 0.2f && b == 0.25f);
+	ir_graph_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1013,6 +1050,7 @@ int main(void)
 		cmocka_unit_test(test_concat),
 		cmocka_unit_test(test_pad),
 		cmocka_unit_test(test_gather),
+		cmocka_unit_test(test_unary_params),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
