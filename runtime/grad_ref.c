@@ -176,8 +176,8 @@ void rt_unary_backward_ref(RtUnary op, float alpha, float beta, const float *x,
                            const float *y, const float *dy, float *dx, int64_t n)
 {
 	for (int64_t i = 0; i < n; i++) {
-		float g = dy[i], d;
-		switch (op) {
+		float g = dy[i], d = 0.0f;
+		switch (op) { /* no default: -Wswitch names an RT_UNARY_OPS row without a case */
 		case RT_RELU:
 			d = x[i] > 0 ? g : 0.0f;
 			break;
@@ -201,10 +201,6 @@ void rt_unary_backward_ref(RtUnary op, float alpha, float beta, const float *x,
 		}
 		case RT_CLIP:
 			d = x[i] >= alpha && x[i] <= beta ? g : 0.0f;
-			break;
-		default:
-			assert(!"rt_unary_backward_ref: unsupported op");
-			d = 0.0f;
 			break;
 		}
 		dx[i] = d;
