@@ -290,7 +290,7 @@ void sq_layer_free(SqLayer *L)
 
 /* ---- forward / backward (STE) --------------------------------------------------------- */
 
-/* The per-layer loops run per output channel on the thread pool (runtime/fast.h): every
+/* The per-layer loops run per output channel on the thread pool (runtime/threads.h): every
  * channel's results come from the same sequence of operations whichever thread computes
  * it; the regularizer's layer-wide sums add per-channel partial sums in channel order. So
  * nothing depends on the thread count. */

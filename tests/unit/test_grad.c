@@ -1136,7 +1136,7 @@ static void test_distill_kl(void **state)
 }
 
 
-/* ---- fast training kernels (grad_fast.c) vs the reference ones -------------------------
+/* ---- fast training kernels (runtime/grad_*.c) vs the reference ones -------------------------
  * Bit for bit where grad.h promises it (elementwise, pools, the activation quantizer),
  * within rounding for BatchNormalization; always the same bits at 1 and 2 threads and
  * for every instruction set (the AVX2 builds of the tasks). */
@@ -1369,7 +1369,7 @@ static void test_batchnorm_fast_vs_ref(void **state)
 		}
 }
 
-/* sq_act_backward's loop before it moved to grad_fast.c: one element at a time, in order */
+/* sq_act_backward's loop before it moved to the fast kernels (now grad_actq.c): one element at a time, in order */
 static double act_backward_seq(const float *x, const float *dy, float *dx, int64_t n, int qn,
                                int qp, float s)
 {
