@@ -13,10 +13,10 @@
  * undecided), then for SQ the per-layer decision, then `recovery_epochs` with the final
  * bits; the learning rate follows one schedule over all steps.
  *
- * This file sets the Trainer up (train_internal.h) and runs the loop; each op's forward
+ * This file sets the Trainer up (trainer.h) and runs the loop; each op's forward
  * and backward, and which ops training supports, are rows of the table in train_ops.c.
  */
-#include "train_internal.h"
+#include "trainer.h"
 
 #include "../../runtime/grad.h"
 #include "../../runtime/rt.h"

@@ -6,11 +6,11 @@
  * statistics) and running the fusions the Trainer recorded: a Relu into a Conv, Gemm or
  * BatchNormalization, a layer's activation quantizer into a BatchNormalization+Relu or a
  * MaxPool. A backward (train_bwd_*) reads its result's gradient and gives its operands
- * theirs (train_internal.h: the first contribution of a step is copied, later ones added)
+ * theirs (trainer.h: the first contribution of a step is copied, later ones added)
  * and its float parameters theirs (Trainer.pgrad), or a layer's latent weights theirs
  * through the quantizer.
  */
-#include "train_internal.h"
+#include "trainer.h"
 
 #include "../../runtime/fast.h"
 #include "../../runtime/grad.h"

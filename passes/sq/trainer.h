@@ -1,4 +1,4 @@
-/* passes/sq/train_internal.h: what the fine-tuning engine's two files share (not part of
+/* passes/sq/trainer.h: what the fine-tuning engine's two files share (not part of
  * the pass's interface, train.h).
  *
  * train.c       setup (buffers, fusions, layers, optimizer), the training loop, write-back
@@ -8,8 +8,8 @@
  * the forward and backward of a node read them and change nothing but activations,
  * gradients and the saved state (MaxPool indices, batch statistics, quantized inputs).
  */
-#ifndef SQC_SQ_TRAIN_INTERNAL_H
-#define SQC_SQ_TRAIN_INTERNAL_H
+#ifndef SQC_SQ_TRAINER_H
+#define SQC_SQ_TRAINER_H
 
 #include "optim.h"
 #include "quant.h"
