@@ -70,6 +70,15 @@ typedef struct {
 
 /* Number of elements, or -1 on overflow / unknown. */
 int64_t ir_shape_numel(const Shape *s);
+
+/* Checked size arithmetic, for every allocation and size computation (frontend, shape
+ * inference, memory planning, lowering). IR_MAX_ELEMS bounds any one tensor (64 GiB of
+ * f32): sizes derived from it (bytes, a batch of them, a workspace) stay far from int64's
+ * limit. ir_mul64/ir_add64 return 0 with *r set, or -1 on int64 overflow or a negative
+ * operand (*r untouched). */
+#define IR_MAX_ELEMS ((int64_t)1 << 34)
+int ir_mul64(int64_t a, int64_t b, int64_t *r);
+int ir_add64(int64_t a, int64_t b, int64_t *r);
 int ir_shape_eq(const Shape *a, const Shape *b);
 /* Formats "[1,3,28,28]" into buf; returns buf. */
 char *ir_shape_str(const Shape *s, char *buf, size_t n);
@@ -182,6 +191,9 @@ int diag_error(Diag *d, const char *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int diag_verror(Diag *d, const char *node, const char *fmt, va_list ap);
 void diag_note(Diag *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Checks that a tensor of n elements (n < 0: overflowed) is within IR_MAX_ELEMS (ops.c); else a
+ * user error "WHAT: tensor too large (N elements; limit M)" (node may be NULL) and -1. */
+int ir_check_elems(int64_t n, const char *what, Diag *d, const char *node);
 
 /* ---- arena.c ------------------------------------------------------------------------- */
 void *arena_alloc(Arena *a, size_t n);   /* zeroed, 16-byte aligned; aborts on OOM */

@@ -50,6 +50,33 @@ DType ir_dtype_parse(const char *s)
 	return DT_UNDEF;
 }
 
+int ir_mul64(int64_t a, int64_t b, int64_t *r)
+{
+	if (a < 0 || b < 0 || (b && a > INT64_MAX / b))
+		return -1;
+	*r = a * b;
+	return 0;
+}
+
+int ir_add64(int64_t a, int64_t b, int64_t *r)
+{
+	if (a < 0 || b < 0 || a > INT64_MAX - b)
+		return -1;
+	*r = a + b;
+	return 0;
+}
+
+int ir_check_elems(int64_t n, const char *what, Diag *d, const char *node)
+{
+	if (n >= 0 && n <= IR_MAX_ELEMS)
+		return 0;
+	if (n < 0)
+		return diag_error(d, node, "%s: tensor too large (more than 2^63 elements; limit "
+		                  "%lld)", what, (long long)IR_MAX_ELEMS);
+	return diag_error(d, node, "%s: tensor too large (%lld elements; limit %lld)", what,
+	                  (long long)n, (long long)IR_MAX_ELEMS);
+}
+
 int64_t ir_shape_numel(const Shape *s)
 {
 	if (s->rank < 0)
