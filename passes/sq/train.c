@@ -107,8 +107,15 @@ static int setup_layers(Trainer *t)
 			return diag_error(t->d, n->name, "cannot initialize the quantizer");
 		if (L->quantized && t->o->cfg.act_bits < 32) {
 			L->act_on = 1;
-			/* signed when the layer reads the raw (normalized, signed) image input */
-			sq_act_init(&L->act, t->o->cfg.act_bits, n->in[0] == t->in_v);
+			/* signed when the layer reads the raw (normalized, signed) image input; a
+			 * signed input needs 2 bits at least (1-bit signed has no positive level),
+			 * so with act_bits 1 that layer quantizes its input to 2 bits, as binary
+			 * networks keep their first layer's input wider */
+			int sgn = n->in[0] == t->in_v;
+			int abits = sgn && t->o->cfg.act_bits == 1 ? 2 : t->o->cfg.act_bits;
+			if (sq_act_init(&L->act, abits, sgn))
+				return diag_error(t->d, n->name, "cannot quantize activations to %d bits%s",
+				                  abits, sgn ? " (signed)" : "");
 			int64_t nx = numel_v(t, n->in[0]);
 			L->xq = xmalloc(sizeof(float) * (size_t)nx);
 			L->gxq = xmalloc(sizeof(float) * (size_t)nx);

@@ -62,11 +62,15 @@ check_model() { # NAME MODEL.onnx [REFERENCE_MODEL.onnx FLAGS...]
 
 cmpopt=(-m 1e-5)
 check_model lenet5 "$src/models/lenet5.onnx"
-for bits in 32 2 8; do
+for bits in 32 2 8 1; do
 	if [ $bits = 32 ]; then cmpopt=(-m 1e-5); else cmpopt=(-m 0); fi
 	"$sqc" "$src/models/lenet5.onnx" --config "$tiny" --quant=sq --act-bits $bits --save-onnx "q$bits.onnx" -q
 	check_model "q$bits" "q$bits.onnx" "$src/models/lenet5.onnx" --config "$tiny" --quant=sq --act-bits $bits
 done
+# 1-bit activations: the layer reading the signed image input keeps 2 bits, the rest 1
+"$sqc" q1.onnx --emit=ir -q >q1.ir
+grep -q '"sqc.act_bits"=2' q1.ir && grep -q '"sqc.act_bits"=1' q1.ir ||
+	fail "act bits 1: expected 2 bits on the input layer and 1 elsewhere"
 # the report names each layer's kernel
 "$sqc" q2.onnx -o q2r.so --report q2.json -q
 "$sqc" "$src/models/lenet5.onnx" --config "$tiny" --quant=sq --act-bits 2 -o q2b.so --report q2b.json -q
