@@ -247,7 +247,7 @@ static void shape_list(char *buf, size_t n, const Shape *s)
 		snprintf(buf + k, n - k, "}");
 }
 
-static int write_header(const Cg *c, const char *path, int64_t ws, int64_t insz, int64_t outsz,
+static int write_header(const Cg *c, FILE *f, int64_t ws, int64_t insz, int64_t outsz,
                         Diag *d)
 {
 	const Graph *g = c->g;
@@ -284,7 +284,7 @@ static int write_header(const Cg *c, const char *path, int64_t ws, int64_t insz,
 		(long long)ws, up, g->values[g->inputs[0]].shape.rank, up, sin, up,
 		g->values[g->outputs[0]].shape.rank, up, sout, nm, nm, nm, nm, nm);
 	int rc = len < 0 || (size_t)len >= cap ? diag_error(d, NULL, "header too long")
-	                                       : ir_write_file(path, t, (size_t)len, 0644, d);
+	                                       : (fputs(t, f), 0);
 	free(t);
 	return rc;
 }
@@ -312,6 +312,8 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 		                  cg_target_list());
 	if (check_io(g, d))
 		return -1;
+	if (o->header && !strcmp(o->header, o->output))
+		return diag_error(d, NULL, "--emit-header and -o name the same file %s", o->output);
 	if (o->mcpu) {
 		int known = 0;
 		for (const char *const *c = t->cpus; *c && !known; c++)
@@ -330,6 +332,7 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 	LLVMMemoryBufferRef mb = LLVMCreateMemoryBufferWithMemoryRange((const char *)t->bc,
 	                                                               t->bc_size, "kernels", 0);
 	int rc = -1;
+	OutFile hf = {0};   /* --emit-header: open before the output is written */
 	LLVMTargetMachineRef tm = NULL;
 	char *err = NULL;
 	if (LLVMParseBitcodeInContext2(c.ctx, mb, &c.mod)) {
@@ -423,6 +426,12 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 	}
 	int64_t ws = (int64_t)LLVMConstIntGetZExtValue(wv);
 
+	/* The header's file is opened first, so that a header that cannot be written stops
+	 * the compilation before the output exists; if the header fails after the output was
+	 * written, the output is removed: both files or neither. */
+	if (o->header && !ir_out_open(&hf, o->header, d))
+		goto out;
+
 	LLVMMemoryBufferRef outbuf = NULL;
 	if (o->kind == CG_LLVM) {
 		char *s = LLVMPrintModuleToString(c.mod);
@@ -444,8 +453,12 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 		}
 		LLVMDisposeMemoryBuffer(outbuf);
 	}
-	if (!rc && o->header)
-		rc = write_header(&c, o->header, ws, insz, outsz, d);
+	if (!rc && o->header) {
+		rc = write_header(&c, hf.f, ws, insz, outsz, d);
+		rc = rc ? -1 : ir_out_commit(&hf, 0644, d);
+		if (rc)
+			unlink(o->output);
+	}
 	if (!rc && info) {
 		struct stat st;
 		info->workspace = ws;
@@ -454,6 +467,7 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 		info->code_bytes = stat(o->output, &st) ? -1 : (int64_t)st.st_size;
 	}
 out:
+	ir_out_discard(&hf);
 	if (err)
 		LLVMDisposeMessage(err);
 	if (tm)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -211,6 +212,25 @@ static int has_ext(const char *path, const char *ext)
 	return n > k && !strcmp(path + n - k, ext);
 }
 
+/* Is path's folder an existing folder? (The atomic writer finds it out too, but only when
+ * it writes, after fine-tuning.) */
+static int check_out_dir(const char *path, Diag *d)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return 0;
+	if (slash == dir)
+		slash[1] = 0;
+	else
+		*slash = 0;
+	struct stat st;
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return diag_error(d, NULL, "cannot write %s: no folder %s", path, dir);
+	return 0;
+}
+
 /* sqc MODEL.onnx -o model.so (or -c/.o, -S/.s, --emit=llvm/.ll): fine-tunes when asked
  * (or takes a model saved with --save-onnx as it is), then the backend. */
 static int compile_native(Args *a, Diag *d)
@@ -250,6 +270,11 @@ static int compile_native(Args *a, Diag *d)
 	else
 		rt_model_name_from_path(out, name, sizeof name);
 	o.name = name;
+	/* output mistakes are found before fine-tuning, not after it */
+	if (a->header && !strcmp(a->header, out))
+		return diag_error(d, NULL, "--emit-header and -o name the same file %s", out);
+	if (check_out_dir(out, d) || (a->header && check_out_dir(a->header, d)))
+		return -1;
 	Session s = {0};
 	a->po.native = 1;
 	Graph *g = drv_load_model(a, &s, 1, d);

@@ -126,5 +126,14 @@ grep -q "unknown target" err.txt || fail "bad target message"
 if "$sqc" "$src/models/lenet5.onnx" -o nodir/x.so 2>err.txt; then fail "missing folder accepted"; fi
 grep -q "sqc: error:" err.txt || fail "missing folder message"
 if "$sqc" "$src/models/lenet5.onnx" --name 9bad -o b.so 2>err.txt; then fail "bad --name accepted"; fi
+# a header that cannot be written: no output either; header and output the same file: refused
+if "$sqc" "$src/models/lenet5.onnx" -o hx.so --emit-header nodir/hx.h 2>err.txt; then
+	fail "header into a missing folder accepted"; fi
+[ -e hx.so ] && fail "header failed but hx.so was left behind"
+grep -q "cannot write nodir/hx.h" err.txt || fail "header failure message: $(cat err.txt)"
+if "$sqc" "$src/models/lenet5.onnx" -o same.h --emit-header same.h 2>err.txt; then
+	fail "--emit-header X -o X accepted"; fi
+[ -e same.h ] && fail "--emit-header X -o X left a file"
+grep -q "name the same file" err.txt || fail "same-file message: $(cat err.txt)"
 ls | grep -q tmp && fail "temporary files left behind: $(ls)"
 echo "native: all checks passed"
