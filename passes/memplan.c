@@ -8,13 +8,16 @@
  * inputs are still live then, so no kernel works in place) and freed after its last
  * reader; first fit over the free gaps, every buffer 64-byte aligned. The workspace also
  * holds one scratch area after the planned buffers, which the backend sizes per target.
- * memplan_size() gives the planned bytes (without scratch). */
+ * memplan_size() gives the planned bytes (without scratch). A result over IR_MAX_ELEMS
+ * elements, or a workspace over MAX_WORKSPACE bytes, is a user error (sizes stay far from
+ * int64's limit, so the offsets' arithmetic cannot overflow). */
 #include "passes.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define ALIGN 64
+#define MAX_WORKSPACE ((int64_t)1 << 40)   /* 1 TiB */
 
 typedef struct {
 	int64_t off, size;
@@ -96,8 +99,18 @@ int pass_memplan(Graph *g, const PassEnv *env, Diag *d)
 			}
 		int v = n->nout ? n->out[0] : -1;
 		if (!rc && v >= 0 && needs_buffer(g, v)) {
-			int64_t size = ((int64_t)ir_value_nbytes(&g->values[v]) + ALIGN - 1) / ALIGN * ALIGN;
+			const Value *x = &g->values[v];
+			if (ir_check_elems(ir_shape_numel(&x->shape), x->name, d, n->name)) {
+				rc = -1;
+				break;
+			}
+			int64_t size = ((int64_t)ir_value_nbytes(x) + ALIGN - 1) / ALIGN * ALIGN;
 			off[v] = heap_alloc(&h, size ? size : ALIGN);
+			if (h.high > MAX_WORKSPACE) {
+				rc = diag_error(d, n->name, "the workspace would need %lld bytes (limit "
+				                "%lld)", (long long)h.high, (long long)MAX_WORKSPACE);
+				break;
+			}
 			ir_dec_set_i(g, i, SQCA_WS_OFFSET, off[v]);
 			n = &g->nodes[i];
 			if (last[v] < 0) /* nobody reads it */

@@ -21,7 +21,7 @@
  *
  * One function per op (shape_conv, ...) in a table indexed by Op. shape_node checks what
  * is common to every op first (arity, operand ids, known and valid operand shapes) and,
- * after the op's function, that every result's element and byte counts fit in int64.
+ * after the op's function, that every result has at most IR_MAX_ELEMS elements.
  */
 #include "passes.h"
 #include "../runtime/rt.h"
@@ -1004,7 +1004,7 @@ static int check_operands(Ctx *c)
 	return unknown;
 }
 
-/* Every result: valid rank, dims >= 0, element and byte counts within int64. */
+/* Every result: valid rank, dims >= 0, at most IR_MAX_ELEMS elements. */
 static int check_results(Ctx *c)
 {
 	for (int i = 0; i < c->n->nout; i++) {
@@ -1017,10 +1017,15 @@ static int check_results(Ctx *c)
 			if (v->shape.d[k] < 0)
 				return fail(c, "%s result %s has a negative dim", c->op,
 				            SHSTR(&v->shape, buf));
-		int64_t nel = ir_shape_numel(&v->shape), bytes;
-		if (nel < 0 || ck_mul(nel, (int64_t)ir_dtype_size(v->dtype), &bytes))
-			return fail(c, "%s result %s: its %s count overflows int64", c->op,
-			            SHSTR(&v->shape, buf), nel < 0 ? "element" : "byte");
+		/* within IR_MAX_ELEMS, so that every later size computation (bytes, batches,
+		 * workspace offsets, the backend's counts) stays far from int64's limit */
+		int64_t nel = ir_shape_numel(&v->shape);
+		if (nel < 0)
+			return fail(c, "%s result %s: tensor too large (its element count overflows "
+			            "int64; limit %lld)", c->op, SHSTR(&v->shape, buf), (ll)IR_MAX_ELEMS);
+		if (nel > IR_MAX_ELEMS)
+			return fail(c, "%s result %s: tensor too large (%lld elements; limit %lld)", c->op,
+			            SHSTR(&v->shape, buf), (ll)nel, (ll)IR_MAX_ELEMS);
 	}
 	return 0;
 }

@@ -829,8 +829,13 @@ static void overflow_errors(void **state)
 	EXPECT_ERR(NODE(OP_ADD, 1, input(DT_FLOAT, SH(big, 1)), input(DT_FLOAT, SH(big))),
 	           "overflow");
 	EXPECT_ERR(NODE(OP_PAD, 1, input(DT_FLOAT, SH(2, 2)), CI64(big, big, 0, 0)), "overflow");
-	/* 2^61 i64 elements fit, their bytes don't */
-	EXPECT_ERR(NODE(OP_IDENTITY, 1, input(DT_INT64, SH((int64_t)1 << 61))), "overflow");
+	/* 2^61 i64 elements fit int64, their bytes don't; both are over the tensor limit, and
+	 * the limit itself is accepted */
+	EXPECT_ERR(NODE(OP_IDENTITY, 1, input(DT_INT64, SH((int64_t)1 << 61))),
+	           "tensor too large (2305843009213693952 elements; limit 17179869184)");
+	EXPECT_ERR(NODE(OP_IDENTITY, 1, input(DT_FLOAT, SH(IR_MAX_ELEMS + 1))), "tensor too large");
+	EXPECT(NODE(OP_IDENTITY, 1, input(DT_INT64, SH(IR_MAX_ELEMS))), 0, DT_INT64,
+	       SH(IR_MAX_ELEMS));
 	EXPECT_ERR(NODE(OP_PAD, 1, input(DT_FLOAT, SH(2)), CI64(INT64_MAX, 1)), "overflow");
 	int c = NODE(OP_CONV, 1, input(DT_FLOAT, SH(1, 1, 4)), czero(DT_FLOAT, SH(1, 1, 2)));
 	ir_attr_set_ints(G, c, "pads", I64S(INT64_MAX, 1), 2);
