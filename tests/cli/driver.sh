@@ -80,6 +80,15 @@ run --help
 if [ "$rc" -eq 0 ] && grep -q '^usage: sqc' "$tmp/out" && grep -q '^passes:' "$tmp/out" &&
    [ ! -s "$tmp/err" ]; then ok "--help"
 else bad "--help" "exit $rc or no usage/passes section on stdout"; fi
+# every sqc option the README documents is in --help (--fixtures belongs to setup.sh)
+readme=$dir/../../README.md
+missing=""
+for f in $(grep -oE '(^|[ `(])--[a-z][a-z-]*' "$readme" | sed 's/^[ `(]//' | sort -u) -c -S -o -v -q; do
+	[ "$f" = --fixtures ] && continue
+	grep -qE -- "(^|[ ,])$f([ =,]|$)" "$tmp/out" || missing="$missing $f"
+done
+if [ -s "$readme" ] && [ -z "$missing" ]; then ok "--help lists every option of the README"
+else bad "--help options" "missing:$missing"; fi
 passes=$(sed -n '/^passes:/,$p' "$tmp/out" | tail -n +2 | awk 'NF {print $1}')
 npasses=$(echo "$passes" | grep -c .)
 # passes described as "native: ..." belong to the backend
