@@ -116,6 +116,61 @@ int drv_session_config(Args *a, Session *s, Diag *d)
 	return 0;
 }
 
+/* The leading dim of every graph input of rank >= 1 becomes batch. */
+static void set_batch(Graph *g, int64_t batch)
+{
+	for (int i = 0; i < g->ninputs; i++) {
+		Shape *s = &g->values[g->inputs[i]].shape;
+		if (s->rank >= 1)
+			s->d[0] = batch;
+	}
+}
+
+/* The model at the training batch. A model exported with a fixed batch (torch.onnx.export
+ * without dynamic_axes fixes 1) gets the configured batch when it runs at it: shape
+ * inference and folding accept it and every output's leading dim follows. Otherwise (a
+ * Reshape to a constant [1, -1], say) it trains at its own batch, and says so. *used is the
+ * batch the graph has. */
+static Graph *load_train_batch(Args *a, int batch, int64_t *used, Diag *d)
+{
+	Graph *g = drv_load_batch(a, batch, d);
+	if (!g || !g->ninputs || g->values[g->inputs[0]].shape.rank < 1)
+		return g;
+	int64_t fixed = g->values[g->inputs[0]].shape.d[0];
+	*used = fixed;
+	if (fixed == batch || a->npins) /* symbolic batch, or shapes the user pinned */
+		return g;
+	Diag quiet;
+	diag_init(&quiet, a->model);
+	quiet.out = NULL;
+	set_batch(g, batch);
+	PipelineOptions po = {.stop_after = "simplify"};
+	PassEnv env = drv_pass_env(a, NULL);
+	int ok = !pass_run_pipeline(g, &env, &po, &quiet);
+	for (int i = 0; ok && i < g->noutputs; i++) {
+		const Shape *s = &g->values[g->outputs[i]].shape;
+		ok = s->rank >= 1 && s->d[0] == batch;
+	}
+	ir_graph_free(g);
+	g = drv_load_batch(a, batch, d);
+	if (!g)
+		return NULL;
+	if (ok) {
+		set_batch(g, batch);
+		*used = batch;
+		if (!a->quiet)
+			fprintf(stderr, "sq: the model fixes its batch to %lld; fine-tuning runs it at "
+			        "batch %d\n", (long long)fixed, batch);
+	} else if (!a->quiet) {
+		fprintf(stderr, "sq: note: the model fixes its batch to %lld and does not run at "
+		        "batch %d (%s): fine-tuning uses batch %lld; export it with a dynamic batch "
+		        "dim (dynamic_axes) to train faster\n", (long long)fixed, batch,
+		        quiet.nerrors ? quiet.last : "its outputs do not follow the batch",
+		        (long long)fixed);
+	}
+	return g;
+}
+
 /* Fine-tunes the model once (at the training batch size); later graphs of the same model
  * take the results through the sq pass in transfer mode. */
 int drv_session_train(Args *a, Session *s, Diag *d)
@@ -139,7 +194,8 @@ int drv_session_train(Args *a, Session *s, Diag *d)
 #endif
 	if (!s->train.y) {
 		/* label-free: distill from the float model's outputs */
-		s->teacher = drv_load_batch(a, c->batch, d);
+		int64_t tb = c->batch;
+		s->teacher = load_train_batch(a, c->batch, &tb, d);
 		PipelineOptions full = quiet;
 		full.stop_after = NULL;
 		PassEnv fenv = drv_pass_env(a, NULL);
@@ -149,7 +205,8 @@ int drv_session_train(Args *a, Session *s, Diag *d)
 			fprintf(stderr, "sq: the training data has no labels: distilling from the float "
 			        "model (temperature %g)\n", c->distill_temperature);
 	}
-	Graph *g = drv_load_batch(a, c->batch, d);
+	int64_t batch = c->batch;
+	Graph *g = load_train_batch(a, c->batch, &batch, d);
 	if (!g)
 		return -1;
 	SqPassContext ctx = {0};
@@ -167,8 +224,8 @@ int drv_session_train(Args *a, Session *s, Diag *d)
 	PassEnv env = drv_pass_env(a, &ctx);
 	if (!a->quiet)
 		fprintf(stderr, "sq: fine-tuning with --quant=%s, act bits %d, %lld training images, "
-		        "batch %d, %d+%d epochs\n", sq_method_name(c->method), c->act_bits,
-		        (long long)s->train.n, c->batch, c->epochs, c->recovery_epochs);
+		        "batch %lld, %d+%d epochs\n", sq_method_name(c->method), c->act_bits,
+		        (long long)s->train.n, (long long)batch, c->epochs, c->recovery_epochs);
 	int rc = pass_run_pipeline(g, &env, &quiet, d);
 	if (rc) {
 		ir_graph_free(g);

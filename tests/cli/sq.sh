@@ -71,5 +71,33 @@ if [ $rc -eq 1 ] && grep -qi "NaN\|infinite" "$tmp/e" && grep -q "step" "$tmp/e"
 else bad "diverging loss" "exit $rc: $(tail -2 "$tmp/e")"; fi
 "$sqc" eval "$src/tests/models/misc_ops_op13.onnx" --config "$cfg" --quant=sq >"$tmp/o" 2>"$tmp/e"; rc=$?
 [ $rc -eq 1 ] && grep -q "sqc: error:" "$tmp/e" && ok "data that does not fit the model: error" || bad "misfit data" "exit $rc: $(cat "$tmp/e")"
+# a model whose export fixed its batch to 1 fine-tunes at the configured batch (64): 768
+# images, 1+1 epochs = 24 steps, not 1536
+"$sqc" "$model" --save-onnx "$tmp/fixed1.onnx" --emit=ir -o /dev/null -q
+"$sqc" eval "$tmp/fixed1.onnx" --config "$cfg" --quant=sq --limit 100 --report "$tmp/fx.json" \
+  >"$tmp/o" 2>"$tmp/e"; rc=$?
+steps=$(grep -o '"steps": [0-9]*' "$tmp/fx.json" 2>/dev/null | awk '{print $2}')
+if [ $rc -eq 0 ] && [ "$steps" = 24 ] && grep -q "fixes its batch to 1; fine-tuning runs it at batch 64" "$tmp/e"
+then ok "fixed-batch export fine-tunes at batch 64 ($steps steps)"
+else bad "fixed-batch export" "exit $rc, steps '$steps': $(grep -m2 'sq:' "$tmp/e")"; fi
+# ... and one that cannot run at another batch (a Reshape to a constant [1, 784]) trains at
+# its own batch, with a note: 768 images, 1+1 epochs, batch 1 = 1536 steps
+cat >"$tmp/fixed.ir" <<'IR'
+graph @fixed opset 13 {
+  input %input: f32[1,1,28,28]
+  const %shape: i64[2] = [1,784]
+  const %w: f32[784,10] = dense<7840 elements>
+  const %b: f32[10] = dense<10 elements>
+  %f: f32[?] = Reshape(%input, %shape) @"flat"
+  %y: f32[?] = Gemm(%f, %w, %b) @"fc"
+  output %y
+}
+IR
+"$sqc" "$tmp/fixed.ir" --config "$cfg" --quant=twn --act-bits 32 --report "$tmp/fr.json" \
+  --emit=ir -o /dev/null >"$tmp/o" 2>"$tmp/e"; rc=$?
+steps=$(grep -o '"steps": [0-9]*' "$tmp/fr.json" 2>/dev/null | awk '{print $2}')
+if [ $rc -eq 0 ] && [ "$steps" = 1536 ] && grep -q "does not run at batch 64" "$tmp/e"
+then ok "fixed-batch model that cannot change its batch: trains at 1, with a note"
+else bad "fixed batch, no change" "exit $rc, steps '$steps': $(grep -m2 'sq:' "$tmp/e")"; fi
 echo "sq: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
