@@ -572,8 +572,17 @@ static int global_pool(Ctx *c)
 	if (y.rank < 2)
 		return fail(c, "rank mismatch: %s expects an input of rank >= 2 (N, C, spatial...), "
 		            "got rank %d", c->op, y.rank);
-	for (int i = 2; i < y.rank; i++)
+	int64_t spatial = 1;
+	for (int i = 2; i < y.rank; i++) {
+		spatial *= y.d[i] ? 1 : 0;
 		y.d[i] = 1;
+	}
+	/* the mean (or max) of no values is undefined: refused rather than a silent 0 */
+	if (!spatial && y.d[0] && y.d[1]) {
+		char b[128];
+		return fail(c, "%s over an empty spatial extent (input %s)", c->op,
+		            SHSTR(&in(c, 0)->shape, b));
+	}
 	set_out(c, 0, DT_FLOAT, &y);
 	return 0;
 }

@@ -398,6 +398,12 @@ static void global_pools(void **state)
 	EXPECT(NODE(OP_GLOBALMAXPOOL, 1, input(DT_FLOAT, SH(2, 5, 4, 4, 4))), 0, DT_FLOAT,
 	       SH(2, 5, 1, 1, 1));
 	EXPECT_ERR(NODE(OP_GLOBALMAXPOOL, 1, input(DT_FLOAT, SH(5))), "rank mismatch");
+	/* over no values: refused (it gave 0); an empty batch or channel count is fine */
+	EXPECT_ERR(NODE(OP_GLOBALAVERAGEPOOL, 1, input(DT_FLOAT, SH(1, 3, 0, 0))),
+	           "GlobalAveragePool over an empty spatial extent (input [1,3,0,0])");
+	EXPECT_ERR(NODE(OP_GLOBALMAXPOOL, 1, input(DT_FLOAT, SH(1, 3, 4, 0))), "empty spatial");
+	EXPECT(NODE(OP_GLOBALAVERAGEPOOL, 1, input(DT_FLOAT, SH(0, 3, 0, 0))), 0, DT_FLOAT,
+	       SH(0, 3, 1, 1));
 }
 
 /* ---- Gemm, MatMul ---- */
