@@ -10,6 +10,7 @@
  */
 #include "driver.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -227,6 +228,23 @@ static int has_ext(const char *path, const char *ext)
 	return n > k && !strcmp(path + n - k, ext);
 }
 
+/* run: a warning for NaN/Inf in a float input. The policy of the quantized numerics (the
+ * interpreter and the compiled code alike): an activation quantizer maps NaN to its lowest
+ * level and +-Inf to its ends, silently; float layers propagate them. */
+static void warn_nonfinite(const Args *a, const char *path, const FeTensor *t)
+{
+	if (t->dtype != DT_FLOAT || a->quiet)
+		return;
+	int64_t n = ir_shape_numel(&t->shape), bad = 0;
+	const float *x = t->data;
+	for (int64_t i = 0; i < n; i++)
+		bad += !isfinite(x[i]);
+	if (bad)
+		fprintf(stderr, "sqc: warning: %s: %lld of %lld values are NaN or infinite (quantized "
+		        "layers map NaN to their lowest activation level)\n", path, (long long)bad,
+		        (long long)n);
+}
+
 /* Is path's folder an existing folder? (The atomic writer finds it out too, but only when
  * it writes, after fine-tuning.) */
 static int check_out_dir(const char *path, Diag *d)
@@ -383,6 +401,7 @@ static int cmd_run(Args *a, Diag *d)
 			d->nerrors++;
 			goto out;
 		}
+		warn_nonfinite(a, a->inputs[nin], &in[nin]);
 	}
 	/* The graph's inputs take the shapes of the given tensors (this pins a symbolic batch
 	 * dim too); an explicit --input-shape wins. First load to learn the input names. */
@@ -659,6 +678,7 @@ static int run_so(Args *a, Diag *d)
 		d->nerrors++;
 		goto done;
 	}
+	warn_nonfinite(a, a->inputs[0], &in);
 	int64_t n = ir_shape_numel(&in.shape), isz = (int64_t)m.input_size();
 	if (in.dtype != DT_FLOAT || n <= 0 || n % isz) {
 		diag_error(&di, NULL, "expected float32 data, a whole number of samples of %lld "

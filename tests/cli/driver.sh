@@ -253,5 +253,15 @@ then ok "--emit=ir -o F writes F only"
 else bad "--emit=ir -o F" "exit $rc, cwd: $(ls -A "$work" | tr '\n' ' ')"; fi
 rm -f "$work/out.ir"
 
+# run: NaN/Inf inputs get a warning (the policy: quantizers map NaN to their lowest level)
+hdr="{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 28, 28), }"
+pad=$((64 - (10 + ${#hdr} + 1) % 64)); [ $pad -eq 64 ] && pad=0
+{ printf '\x93NUMPY\x01\x00'; printf "\\x$(printf %02x $(( (${#hdr} + pad + 1) % 256 )))\\x$(printf %02x $(( (${#hdr} + pad + 1) / 256 )))"
+  printf '%s%*s\n' "$hdr" $pad ''; printf '\x00\x00\xc0\x7f\x00\x00\x80\x7f'; head -c $((782 * 4)) /dev/zero
+} >"$tmp/nan.npy"
+run run "$op13" --input "$tmp/nan.npy" -o "$tmp/nan.out.npy"
+if [ "$rc" -eq 0 ] && grep -q "warning: .*nan.npy: 2 of 784 values are NaN or infinite" "$tmp/err"
+then ok "run: NaN/Inf inputs get a warning"
+else bad "run NaN warning" "exit $rc: $(cat "$tmp/err")"; fi
 echo "driver: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
