@@ -474,6 +474,31 @@ static void test_err_truncated(void **state)
 	expect_error(&c, "t-more", "data past the 3 entries", NULL);
 }
 
+/* Headers whose byte count does not fit int64 (issue 12): a float64 header of 2^60
+ * elements (2^63 bytes) used to pass the truncation test and byte-swap far past its
+ * 16-byte buffer. Now a "too large" error before anything is read or allocated. */
+static void test_err_idx_huge(void **state)
+{
+	(void)state;
+	unsigned char px[16] = {0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0, 0};
+	const uint32_t d63[3] = {1u << 30, 1u << 30, 1}; /* 2^60 float64: 2^63 bytes */
+	write_idx(tmp("h-f64"), 0, 0x0E, 3, d63, px, sizeof px);
+	FeDataConfig c = cfg(FE_DATA_IDX, tmp("h-f64"), NULL);
+	expect_error(&c, "h-f64", "IDX data: tensor too large (1152921504606846976 elements; "
+	                          "limit 17179869184)", NULL);
+	/* int16 is widened to int32 in memory: 2^61 elements, 2^62 bytes in the file, 2^63
+	 * in memory */
+	const uint32_t d61[3] = {1u << 31, 1u << 30, 1};
+	write_idx(tmp("h-i16.gz"), 1, 0x0B, 3, d61, px, sizeof px);
+	c = cfg(FE_DATA_IDX, tmp("h-i16.gz"), NULL);
+	expect_error(&c, "h-i16.gz", "tensor too large", NULL);
+	/* a product past int64 */
+	const uint32_t d96[4] = {0xffffffffu, 0xffffffffu, 0xffffffffu, 2};
+	write_idx(tmp("h-u8"), 0, 0x08, 4, d96, px, sizeof px);
+	c = cfg(FE_DATA_IDX, tmp("h-u8"), NULL);
+	expect_error(&c, "h-u8", "tensor too large (more than 2^63 elements", NULL);
+}
+
 /* A gzip stream cut short: inside the deflate data, and in the 8-byte trailer only. */
 static void test_err_gzip_cut(void **state)
 {
@@ -692,6 +717,7 @@ int main(void)
 		cmocka_unit_test_setup(test_err_missing, setup),
 		cmocka_unit_test_setup(test_err_truncated, setup),
 		cmocka_unit_test_setup(test_err_gzip_cut, setup),
+		cmocka_unit_test_setup(test_err_idx_huge, setup),
 		cmocka_unit_test_setup(test_err_magic, setup),
 		cmocka_unit_test_setup(test_err_count_mismatch, setup),
 		cmocka_unit_test_setup(test_err_label_range, setup),
