@@ -9,10 +9,13 @@
 #include "frontend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "onnx.pb-c.h"
 
@@ -82,7 +85,11 @@ static int check_location(Importer *im, const char *tname, const char *loc)
 	return 0;
 }
 
-static int read_external(Importer *im, const Onnx__TensorProto *t, void *dst, size_t nbytes)
+/* Reads the external data of t (nbytes of it) into a new buffer (*out). The file is
+ * checked before anything is allocated: it must be a regular file (a FIFO, device or
+ * socket is refused; it is opened non-blocking, so a FIFO without a writer cannot hang
+ * the import) that holds nbytes at the offset. */
+static int read_external(Importer *im, const Onnx__TensorProto *t, size_t nbytes, void **out)
 {
 	const char *loc = NULL;
 	int64_t off = 0, len = -1;
@@ -119,34 +126,56 @@ static int read_external(Importer *im, const Onnx__TensorProto *t, void *dst, si
 	snprintf(path, pl, "%s/%s", im->dir, loc);
 	/* Symlinks must not lead out of the folder either. */
 	char *rdir = realpath(im->dir, NULL), *rpath = realpath(path, NULL);
-	int rc = 0;
+	int rc = 0, fd = -1;
+	struct stat st;
+	int64_t end;
 	if (!rpath) {
 		rc = diag_error(im->d, NULL, "initializer '%s': cannot open external data file '%s': %s",
 		                t->name, loc, strerror(errno));
 	} else if (!rdir || strncmp(rpath, rdir, strlen(rdir)) || rpath[strlen(rdir)] != '/') {
 		rc = diag_error(im->d, NULL, "initializer '%s': external data path '%s' escapes the "
 		                "model's folder", t->name, loc);
+	} else if ((fd = open(rpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		rc = diag_error(im->d, NULL, "initializer '%s': cannot open '%s': %s", t->name, loc,
+		                strerror(errno));
+	} else if (fstat(fd, &st)) {
+		rc = diag_error(im->d, NULL, "initializer '%s': cannot open '%s': %s", t->name, loc,
+		                strerror(errno));
+	} else if (ir_add64(off, (int64_t)nbytes, &end) || end > (int64_t)st.st_size) {
+		rc = diag_error(im->d, NULL, "initializer '%s': external data file '%s' is too short "
+		                "(need %zu bytes at offset %lld, the file has %lld)", t->name, loc,
+		                nbytes, (long long)off, (long long)st.st_size);
 	} else {
-		FILE *f = fopen(rpath, "rb");
-		if (!f)
-			rc = diag_error(im->d, NULL, "initializer '%s': cannot open '%s': %s", t->name,
-			                loc, strerror(errno));
-		else {
-			if (fseeko(f, (off_t)off, SEEK_SET) || fread(dst, 1, nbytes, f) != nbytes)
-				rc = diag_error(im->d, NULL,
-				                "initializer '%s': external data file '%s' is too short "
-				                "(need %zu bytes at offset %lld)", t->name, loc, nbytes,
-				                (long long)off);
-			fclose(f);
+		char *data = xmalloc(nbytes ? nbytes : 1);
+		size_t got = 0;
+		while (got < nbytes) {
+			ssize_t r = pread(fd, data + got, nbytes - got, (off_t)(off + (int64_t)got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		if (got < nbytes) {
+			rc = diag_error(im->d, NULL, "initializer '%s': cannot read external data file "
+			                "'%s' (need %zu bytes at offset %lld)", t->name, loc, nbytes,
+			                (long long)off);
+			free(data);
+		} else {
+			*out = data;
 		}
 	}
+	if (fd >= 0)
+		close(fd);
 	free(rdir);
 	free(rpath);
 	free(path);
 	return rc;
 }
 
-/* Converts a TensorProto to (dtype, shape, malloc'd data). what: "initializer", ... */
+/* Converts a TensorProto to (dtype, shape, malloc'd data). what: "initializer", ...
+ * The data's length is checked against the dims before anything is allocated, so a tiny
+ * file whose dims claim gigabytes is an error, not an allocation. */
 static int tensor_convert(Importer *im, const Onnx__TensorProto *t, const char *what,
                           DType *dt, Shape *sh, void **out)
 {
@@ -167,21 +196,29 @@ static int tensor_convert(Importer *im, const Onnx__TensorProto *t, const char *
 			                  (long long)t->dims[i]);
 		sh->d[i] = t->dims[i];
 	}
-	int64_t n = ir_shape_numel(sh);
-	size_t es = ir_dtype_size(ty);
-	if (n < 0 || (uint64_t)n > (SIZE_MAX / 2) / es || (uint64_t)n * es > ((uint64_t)1 << 40))
+	int64_t n = ir_shape_numel(sh), nb;
+	if (n < 0)
 		return diag_error(im->d, NULL, "%s '%s': the element count of its dims overflows",
 		                  what, name);
-	size_t nbytes = (size_t)n * es;
-	void *data = xcalloc(nbytes ? nbytes : 1, 1);
-	int rc = 0;
+	char whatname[160];
+	snprintf(whatname, sizeof whatname, "%s '%s'", what, name);
+	if (ir_check_elems(n, whatname, im->d, NULL) ||
+	    ir_mul64(n, (int64_t)ir_dtype_size(ty), &nb))
+		return -1;
+	size_t nbytes = (size_t)nb;
 	if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-		rc = read_external(im, t, data, nbytes);
-	} else if (t->has_raw_data) {
+		if (read_external(im, t, nbytes, out))
+			return -1;
+		*dt = ty;
+		return 0;
+	}
+	void *data;
+	if (t->has_raw_data) {
 		if (t->raw_data.len != nbytes)
-			rc = diag_error(im->d, NULL, "%s '%s': raw_data has %zu bytes, its dims need %zu",
-			                what, name, t->raw_data.len, nbytes);
-		else if (nbytes)
+			return diag_error(im->d, NULL, "%s '%s': raw_data has %zu bytes, its dims need "
+			                  "%zu", what, name, t->raw_data.len, nbytes);
+		data = xmalloc(nbytes ? nbytes : 1);
+		if (nbytes)
 			memcpy(data, t->raw_data.data, nbytes); /* little endian, as on our hosts */
 	} else {
 		/* typed fields */
@@ -193,24 +230,20 @@ static int tensor_convert(Importer *im, const Onnx__TensorProto *t, const char *
 		default: have = t->n_int32_data; break; /* int8, uint8, int32, bool */
 		}
 		if (have != (size_t)n)
-			rc = diag_error(im->d, NULL, "%s '%s': has %zu elements, its dims need %lld", what,
-			                name, have, (long long)n);
-		else
-			for (size_t i = 0; i < have; i++)
-				switch (ty) {
-				case DT_FLOAT: ((float *)data)[i] = t->float_data[i]; break;
-				case DT_DOUBLE: ((double *)data)[i] = t->double_data[i]; break;
-				case DT_INT64: ((int64_t *)data)[i] = t->int64_data[i]; break;
-				case DT_INT32: ((int32_t *)data)[i] = t->int32_data[i]; break;
-				case DT_INT8: ((int8_t *)data)[i] = (int8_t)t->int32_data[i]; break;
-				case DT_UINT8: ((uint8_t *)data)[i] = (uint8_t)t->int32_data[i]; break;
-				case DT_BOOL: ((uint8_t *)data)[i] = t->int32_data[i] != 0; break;
-				default: break;
-				}
-	}
-	if (rc) {
-		free(data);
-		return -1;
+			return diag_error(im->d, NULL, "%s '%s': has %zu elements, its dims need %lld",
+			                  what, name, have, (long long)n);
+		data = xmalloc(nbytes ? nbytes : 1);
+		for (size_t i = 0; i < have; i++)
+			switch (ty) {
+			case DT_FLOAT: ((float *)data)[i] = t->float_data[i]; break;
+			case DT_DOUBLE: ((double *)data)[i] = t->double_data[i]; break;
+			case DT_INT64: ((int64_t *)data)[i] = t->int64_data[i]; break;
+			case DT_INT32: ((int32_t *)data)[i] = t->int32_data[i]; break;
+			case DT_INT8: ((int8_t *)data)[i] = (int8_t)t->int32_data[i]; break;
+			case DT_UINT8: ((uint8_t *)data)[i] = (uint8_t)t->int32_data[i]; break;
+			case DT_BOOL: ((uint8_t *)data)[i] = t->int32_data[i] != 0; break;
+			default: break;
+			}
 	}
 	*dt = ty;
 	*out = data;

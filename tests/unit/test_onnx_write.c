@@ -712,6 +712,178 @@ static void test_unwritable(void **state)
 	assert_string_equal(proto_ops(m), "Relu");
 }
 
+/* ---- bad input to the importer (issue 12) ---------------------------------------------
+ * Tiny models built here with protobuf-c: one node reading graph inputs (float, the dims
+ * given) and initializers, writing "Y". */
+
+typedef struct {
+	const char *name;
+	int rank;
+	int64_t d[4];
+} ProtoIn;
+
+static const char *write_proto(const char *file, int64_t opset, Onnx__NodeProto *node,
+                               Onnx__TensorProto **inits, size_t ninit, const ProtoIn *ins,
+                               size_t nins)
+{
+	Onnx__TensorShapeProto__Dimension dims[4][4], *pdims[4][4];
+	Onnx__TensorShapeProto shapes[4];
+	Onnx__TypeProto__Tensor tts[4];
+	Onnx__TypeProto tps[4];
+	Onnx__ValueInfoProto vis[4], *pvis[4];
+	assert_true(nins <= 4);
+	for (size_t i = 0; i < nins; i++) {
+		for (int j = 0; j < ins[i].rank; j++) {
+			dims[i][j] = (Onnx__TensorShapeProto__Dimension)ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
+			dims[i][j].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+			dims[i][j].dim_value = ins[i].d[j];
+			pdims[i][j] = &dims[i][j];
+		}
+		shapes[i] = (Onnx__TensorShapeProto)ONNX__TENSOR_SHAPE_PROTO__INIT;
+		shapes[i].n_dim = (size_t)ins[i].rank;
+		shapes[i].dim = pdims[i];
+		tts[i] = (Onnx__TypeProto__Tensor)ONNX__TYPE_PROTO__TENSOR__INIT;
+		tts[i].has_elem_type = 1;
+		tts[i].elem_type = 1; /* float */
+		tts[i].shape = &shapes[i];
+		tps[i] = (Onnx__TypeProto)ONNX__TYPE_PROTO__INIT;
+		tps[i].value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+		tps[i].tensor_type = &tts[i];
+		vis[i] = (Onnx__ValueInfoProto)ONNX__VALUE_INFO_PROTO__INIT;
+		vis[i].name = (char *)ins[i].name;
+		vis[i].type = &tps[i];
+		pvis[i] = &vis[i];
+	}
+	Onnx__ValueInfoProto out = ONNX__VALUE_INFO_PROTO__INIT, *pout = &out;
+	out.name = "Y";
+	Onnx__GraphProto gp = ONNX__GRAPH_PROTO__INIT;
+	gp.name = "g";
+	gp.n_node = 1;
+	gp.node = &node;
+	gp.n_initializer = ninit;
+	gp.initializer = inits;
+	gp.n_input = nins;
+	gp.input = pvis;
+	gp.n_output = 1;
+	gp.output = &pout;
+	Onnx__OperatorSetIdProto os = ONNX__OPERATOR_SET_ID_PROTO__INIT, *pos = &os;
+	os.domain = "";
+	os.has_version = 1;
+	os.version = opset;
+	Onnx__ModelProto m = ONNX__MODEL_PROTO__INIT;
+	m.has_ir_version = 1;
+	m.ir_version = 7;
+	m.n_opset_import = 1;
+	m.opset_import = &pos;
+	m.graph = &gp;
+	size_t n = onnx__model_proto__get_packed_size(&m);
+	uint8_t *buf = keepbuf(malloc(n));
+	assert_int_equal(onnx__model_proto__pack(&m, buf), n);
+	FILE *f = fopen(tmp(file), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	return tmp(file);
+}
+
+/* Relu(W) over the initializer W. */
+static const char *write_relu_of(const char *file, Onnx__TensorProto *w)
+{
+	static char *in[] = {"W"}, *out[] = {"Y"};
+	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
+	np.name = "relu";
+	np.op_type = "Relu";
+	np.n_input = 1;
+	np.input = in;
+	np.n_output = 1;
+	np.output = out;
+	return write_proto(file, 13, &np, &w, 1, NULL, 0);
+}
+
+/* The model at path is refused with a message holding want. */
+static void expect_load_error(const char *path, const char *want)
+{
+	D.nerrors = 0;
+	Graph *g = fe_onnx_load(path, NULL, &D);
+	if (g)
+		keep(g);
+	assert_null(g);
+	assert_int_equal(D.nerrors, 1);
+	if (!strstr(D.last, want))
+		fail_msg("message '%s' lacks '%s'", D.last, want);
+}
+
+/* A float tensor W of dims [a, b] and nothing else (no data yet). */
+static Onnx__TensorProto float_tensor(int64_t *dims)
+{
+	Onnx__TensorProto t = ONNX__TENSOR_PROTO__INIT;
+	t.name = "W";
+	t.has_data_type = 1;
+	t.data_type = 1;
+	t.n_dims = 2;
+	t.dims = dims;
+	return t;
+}
+
+/* Dims claiming 64 GiB to 1 TiB in a model of about 100 bytes: an error before anything
+ * is allocated (the allocation used to come first and abort with "out of memory"). */
+static void test_import_huge_tensor(void **state)
+{
+	(void)state;
+	static uint8_t bytes[8];
+	static float two[2];
+	/* over the element limit (1 TiB of float) */
+	int64_t d_over[2] = {1 << 19, 1 << 19};
+	Onnx__TensorProto w = float_tensor(d_over);
+	w.has_raw_data = 1;
+	w.raw_data = (ProtobufCBinaryData){sizeof bytes, bytes};
+	expect_load_error(write_relu_of("h1.onnx", &w), "initializer 'W': tensor too large "
+	                  "(274877906944 elements; limit 17179869184)");
+	/* at the limit (64 GiB): the data must be there before it is allocated */
+	int64_t d_lim[2] = {1 << 17, 1 << 17};
+	w = float_tensor(d_lim);
+	w.has_raw_data = 1;
+	w.raw_data = (ProtobufCBinaryData){sizeof bytes, bytes};
+	expect_load_error(write_relu_of("h2.onnx", &w), "initializer 'W': raw_data has 8 bytes, "
+	                  "its dims need 68719476736");
+	w = float_tensor(d_lim);
+	w.n_float_data = 2;
+	w.float_data = two;
+	expect_load_error(write_relu_of("h3.onnx", &w), "initializer 'W': has 2 elements, its "
+	                  "dims need 17179869184");
+	FILE *f = fopen(tmp("h4.bin"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, sizeof bytes, f), sizeof bytes);
+	fclose(f);
+	Onnx__StringStringEntryProto loc = ONNX__STRING_STRING_ENTRY_PROTO__INIT, *ploc = &loc;
+	loc.key = "location";
+	loc.value = "h4.bin";
+	w = float_tensor(d_lim);
+	w.has_data_location = 1;
+	w.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+	w.n_external_data = 1;
+	w.external_data = &ploc;
+	expect_load_error(write_relu_of("h4.onnx", &w), "external data file 'h4.bin' is too "
+	                  "short (need 68719476736 bytes at offset 0, the file has 8)");
+	/* a .pb tensor file (sqc run --input) */
+	w = float_tensor(d_over);
+	w.has_raw_data = 1;
+	w.raw_data = (ProtobufCBinaryData){sizeof bytes, bytes};
+	size_t n = onnx__tensor_proto__get_packed_size(&w);
+	uint8_t *buf = keepbuf(malloc(n));
+	assert_int_equal(onnx__tensor_proto__pack(&w, buf), n);
+	f = fopen(tmp("h5.pb"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	fclose(f);
+	FeTensor *t = &tensors[ntensors++];
+	D.nerrors = 0;
+	assert_int_equal(fe_tensor_read(tmp("h5.pb"), t, &D), -1);
+	assert_null(t->data);
+	if (!strstr(D.last, "tensor 'W': tensor too large (274877906944 elements"))
+		fail_msg("message '%s'", D.last);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +901,7 @@ int main(void)
 		T(test_dtypes),
 		T(test_attr_opsets),
 		T(test_unwritable),
+		T(test_import_huge_tensor),
 #undef T
 	};
 	_Static_assert(countof(fixtures) == 6, "one FX entry per fixture");
