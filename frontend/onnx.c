@@ -141,6 +141,11 @@ static int read_external(Importer *im, const Onnx__TensorProto *t, size_t nbytes
 	} else if (fstat(fd, &st)) {
 		rc = diag_error(im->d, NULL, "initializer '%s': cannot open '%s': %s", t->name, loc,
 		                strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = diag_error(im->d, NULL, "initializer '%s': external data file '%s' is not a "
+		                "regular file (%s)", t->name, loc,
+		                S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a folder"
+		                : S_ISSOCK(st.st_mode) ? "a socket" : "a device");
 	} else if (ir_add64(off, (int64_t)nbytes, &end) || end > (int64_t)st.st_size) {
 		rc = diag_error(im->d, NULL, "initializer '%s': external data file '%s' is too short "
 		                "(need %zu bytes at offset %lld, the file has %lld)", t->name, loc,

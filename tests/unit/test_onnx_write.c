@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -884,6 +885,60 @@ static void test_import_huge_tensor(void **state)
 		fail_msg("message '%s'", D.last);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "the import blocked on a FIFO\n";
+	if (write(2, msg, sizeof msg - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/* External data that is not a regular file is refused, and a FIFO without a writer does
+ * not block the import (it used to, forever; the alarm turns that into a failure). */
+static void test_import_external_special(void **state)
+{
+	(void)state;
+	int64_t dims[2] = {1, 2};
+	Onnx__StringStringEntryProto loc = ONNX__STRING_STRING_ENTRY_PROTO__INIT, *ploc = &loc;
+	loc.key = "location";
+	Onnx__TensorProto w = float_tensor(dims);
+	w.has_data_location = 1;
+	w.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+	w.n_external_data = 1;
+	w.external_data = &ploc;
+	assert_int_equal(mkfifo(tmp("fifo.bin"), 0600), 0);
+	loc.value = "fifo.bin";
+	signal(SIGALRM, on_alarm);
+	alarm(20);
+	expect_load_error(write_relu_of("fifo.onnx", &w), "initializer 'W': external data file "
+	                  "'fifo.bin' is not a regular file (a FIFO)");
+	alarm(0);
+	signal(SIGALRM, SIG_DFL);
+	assert_int_equal(mkdir(tmp("dir.bin"), 0700), 0);
+	loc.value = "dir.bin";
+	expect_load_error(write_relu_of("dir.onnx", &w), "'dir.bin' is not a regular file (a "
+	                  "folder)");
+	/* a regular file is still read, at its offset */
+	float v[3] = {9, -1, 2};
+	FILE *f = fopen(tmp("ok.bin"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(v, sizeof v[0], 3, f), 3);
+	fclose(f);
+	Onnx__StringStringEntryProto off = ONNX__STRING_STRING_ENTRY_PROTO__INIT;
+	Onnx__StringStringEntryProto *ents[2] = {&loc, &off};
+	off.key = "offset";
+	off.value = "4";
+	loc.value = "ok.bin";
+	w.n_external_data = 2;
+	w.external_data = ents;
+	Graph *g = keep(fe_onnx_load(write_relu_of("ok.onnx", &w), NULL, &D));
+	assert_non_null(g);
+	int c = ir_value_find(g, "W");
+	assert_true(c >= 0 && g->values[c].data);
+	assert_memory_equal(g->values[c].data, v + 1, 2 * sizeof(float));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -902,6 +957,7 @@ int main(void)
 		T(test_attr_opsets),
 		T(test_unwritable),
 		T(test_import_huge_tensor),
+		T(test_import_external_special),
 #undef T
 	};
 	_Static_assert(countof(fixtures) == 6, "one FX entry per fixture");
