@@ -904,13 +904,15 @@ Graph *fe_onnx_load(const char *path, const FeOptions *o, Diag *d)
 		                                                       : "it has no ir_version");
 		goto fail;
 	}
-	im.opset = -1;
+	int has_opset = 0; /* a negative version is an error, not a missing one */
 	for (size_t i = 0; i < m->n_opset_import; i++) {
 		const Onnx__OperatorSetIdProto *os = m->opset_import[i];
-		if (!os->domain || !*os->domain || !strcmp(os->domain, "ai.onnx"))
+		if (!os->domain || !*os->domain || !strcmp(os->domain, "ai.onnx")) {
 			im.opset = os->version;
+			has_opset = 1;
+		}
 	}
-	if (im.opset < 0)
+	if (!has_opset)
 		im.opset = m->ir_version <= 3 ? 7 : OPSET_MIN; /* very old models omit it */
 	if (im.opset < OPSET_MIN || im.opset > OPSET_MAX) {
 		diag_error(d, NULL, "opset %lld is not supported (supported: %d to %d)",

@@ -939,6 +939,33 @@ static void test_import_external_special(void **state)
 	assert_memory_equal(g->values[c].data, v + 1, 2 * sizeof(float));
 }
 
+/* opset -1 is an error (it used to read as a missing opset, then opset 1); a missing opset
+ * still defaults. */
+static void test_import_bad_opset(void **state)
+{
+	(void)state;
+	static uint8_t bytes[8];
+	int64_t dims[2] = {1, 2};
+	Onnx__TensorProto w = float_tensor(dims);
+	w.has_raw_data = 1;
+	w.raw_data = (ProtobufCBinaryData){sizeof bytes, bytes};
+	static char *in[] = {"W"}, *out[] = {"Y"};
+	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
+	np.name = "relu";
+	np.op_type = "Relu";
+	np.n_input = 1;
+	np.input = in;
+	np.n_output = 1;
+	np.output = out;
+	Onnx__TensorProto *pw = &w;
+	expect_load_error(write_proto("o1.onnx", -1, &np, &pw, 1, NULL, 0),
+	                  "opset -1 is not supported");
+	expect_load_error(write_proto("o2.onnx", 0, &np, &pw, 1, NULL, 0),
+	                  "opset 0 is not supported");
+	assert_non_null(keep(fe_onnx_load(write_proto("o3.onnx", 1, &np, &pw, 1, NULL, 0), NULL,
+	                                  &D)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -958,6 +985,7 @@ int main(void)
 		T(test_unwritable),
 		T(test_import_huge_tensor),
 		T(test_import_external_special),
+		T(test_import_bad_opset),
 #undef T
 	};
 	_Static_assert(countof(fixtures) == 6, "one FX entry per fixture");
