@@ -487,8 +487,25 @@ static int upgrade_node(Importer *im, int nid, int *in, int *nin)
 		case OP_GEMM:
 			/* legacy broadcasting: B aligned to A's dims from `axis` (suffix by default,
 			 * which numpy rules already give) */
-			if (ir_attr_i(n, "broadcast", 0) && ir_attr_get(n, "axis") && n->op != OP_GEMM)
-				ir_attr_set_i(g, nid, "legacy_axis", ir_attr_i(n, "axis", 0));
+			if (ir_attr_i(n, "broadcast", 0) && ir_attr_get(n, "axis") && n->op != OP_GEMM) {
+				/* B's dims must lie inside A's from `axis` on. The ranks are known here
+				 * when the operands are graph inputs or constants (ir_rhs_shape falls back
+				 * to numpy rules on an axis it cannot apply). */
+				int64_t axis = ir_attr_i(n, "axis", 0);
+				int ra = *nin > 1 && in[0] >= 0 ? g->values[in[0]].shape.rank : -1;
+				int rb = *nin > 1 && in[1] >= 0 ? g->values[in[1]].shape.rank : -1;
+				if (ra >= 0 && rb >= 0 && (axis < 0 || axis + rb > ra))
+					return diag_error(im->d, nm, "%s: broadcast axis %lld is out of range: "
+					                  "B (rank %d) must lie inside A (rank %d) from the "
+					                  "axis on, so the axis is in [0, %d]",
+					                  ir_op_name(n->op), (long long)axis, rb, ra,
+					                  ra - rb < 0 ? 0 : ra - rb);
+				if (axis < 0 || axis >= IR_MAX_RANK)
+					return diag_error(im->d, nm, "%s: broadcast axis %lld is out of range "
+					                  "[0, %d]", ir_op_name(n->op), (long long)axis,
+					                  IR_MAX_RANK - 1);
+				ir_attr_set_i(g, nid, "legacy_axis", axis);
+			}
 			n = &g->nodes[nid];
 			ir_attr_remove(n, "broadcast");
 			ir_attr_remove(n, "axis");

@@ -966,6 +966,55 @@ static void test_import_bad_opset(void **state)
 	                                  &D)));
 }
 
+/* Opset-6 Add(X[2,3], B[3]) with broadcast=1: axis 1 is right, 0 and 2 do not fit B, a
+ * negative axis is not defined; the error names the node. */
+static void test_import_legacy_axis_range(void **state)
+{
+	(void)state;
+	static float bv[3] = {1, 2, 3};
+	static char *in[] = {"X", "B"}, *out[] = {"Y"};
+	int64_t bd[1] = {3};
+	Onnx__TensorProto b = ONNX__TENSOR_PROTO__INIT, *pb = &b;
+	b.name = "B";
+	b.has_data_type = 1;
+	b.data_type = 1;
+	b.n_dims = 1;
+	b.dims = bd;
+	b.n_float_data = 3;
+	b.float_data = bv;
+	ProtoIn x = {"X", 2, {2, 3}};
+	Onnx__AttributeProto bc = ONNX__ATTRIBUTE_PROTO__INIT, ax = ONNX__ATTRIBUTE_PROTO__INIT;
+	Onnx__AttributeProto *attrs[2] = {&bc, &ax};
+	bc.name = "broadcast";
+	bc.has_type = ax.has_type = 1;
+	bc.type = ax.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+	bc.has_i = ax.has_i = 1;
+	bc.i = 1;
+	ax.name = "axis";
+	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
+	np.name = "add";
+	np.op_type = "Add";
+	np.n_input = 2;
+	np.input = in;
+	np.n_output = 1;
+	np.output = out;
+	np.n_attribute = 2;
+	np.attribute = attrs;
+	const int64_t bad[] = {5, 2, -1};
+	for (size_t i = 0; i < countof(bad); i++) {
+		char file[32], want[96];
+		ax.i = bad[i];
+		snprintf(file, sizeof file, "ax%zu.onnx", i);
+		snprintf(want, sizeof want, "node add: Add: broadcast axis %lld is out of range",
+		         (long long)bad[i]);
+		expect_load_error(write_proto(file, 6, &np, &pb, 1, &x, 1), want);
+	}
+	ax.i = 1;
+	Graph *g = keep(fe_onnx_load(write_proto("ax_ok.onnx", 6, &np, &pb, 1, &x, 1), NULL, &D));
+	assert_non_null(g);
+	assert_int_equal(ir_attr_i(&g->nodes[0], "legacy_axis", -1), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -986,6 +1035,7 @@ int main(void)
 		T(test_import_huge_tensor),
 		T(test_import_external_special),
 		T(test_import_bad_opset),
+		T(test_import_legacy_axis_range),
 #undef T
 	};
 	_Static_assert(countof(fixtures) == 6, "one FX entry per fixture");
