@@ -330,6 +330,54 @@ static void test_npy(void **state)
 	fe_dataset_free(&ds);
 }
 
+/* Fills a stretch of the stack with 'x', so that a callee reading bytes it never set
+ * sees them instead of zeros that happen to be there. */
+static __attribute__((noinline)) void dirty_stack(void)
+{
+	volatile char junk[8192];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = 'x';
+}
+
+/* The header fe_npy_write gives a shape: the dict padded with spaces to 128 bytes in all,
+ * ending in a newline; NumPy's spelling of the shape tuple ((), (3,), (2, 3)). Rank 0
+ * (sqc run on a model with a scalar output) used to write the shape buffer unset. */
+static void test_npy_write_header(void **state)
+{
+	(void)state;
+	static const struct {
+		Shape s;
+		const char *tuple;
+	} cases[] = {{{0, {0}}, "()"}, {{1, {3}}, "(3,)"}, {{2, {2, 3}}, "(2, 3)"}};
+	const float v[6] = {1.5f, -2, 3, 4, 5, 6};
+	for (size_t i = 0; i < countof(cases); i++) {
+		dirty_stack();
+		write_npy(tmp("hdr.npy"), DT_FLOAT, cases[i].s, v);
+		FILE *f = fopen(tmp("hdr.npy"), "rb");
+		assert_non_null(f);
+		unsigned char b[256];
+		size_t n = fread(b, 1, sizeof b, f);
+		fclose(f);
+		int64_t numel = ir_shape_numel(&cases[i].s);
+		assert_int_equal(n, 128 + 4 * (size_t)numel);
+		assert_memory_equal(b, "\x93NUMPY\x01\x00\x76\x00", 10);
+		char want[64];
+		int k = snprintf(want, sizeof want, "{'descr': '<f4', 'fortran_order': False, "
+		                 "'shape': %s, }", cases[i].tuple);
+		assert_memory_equal(b + 10, want, (size_t)k);
+		for (int j = 10 + k; j < 127; j++)
+			assert_int_equal(b[j], ' ');
+		assert_int_equal(b[127], '\n');
+		assert_memory_equal(b + 128, v, 4 * (size_t)numel);
+		FeTensor t;
+		assert_int_equal(fe_npy_read(tmp("hdr.npy"), &t, &D), 0);
+		assert_int_equal(t.shape.rank, cases[i].s.rank);
+		assert_true(ir_shape_eq(&t.shape, &cases[i].s));
+		assert_memory_equal(t.data, v, 4 * (size_t)numel);
+		fe_tensor_free(&t);
+	}
+}
+
 /* Records of a CIFAR-10 batch: label byte, then 3072 pixels derived from (record, i). */
 static void write_cifar(const char *path, int first, int n, int gz, size_t cut)
 {
@@ -712,6 +760,7 @@ int main(void)
 		cmocka_unit_test_setup(test_idx_float_int, setup),
 		cmocka_unit_test_setup(test_idx_nhwc_channels, setup),
 		cmocka_unit_test_setup(test_npy, setup),
+		cmocka_unit_test_setup(test_npy_write_header, setup),
 		cmocka_unit_test_setup(test_cifar, setup),
 		cmocka_unit_test_setup(test_idx_many_files, setup),
 		cmocka_unit_test_setup(test_err_missing, setup),
