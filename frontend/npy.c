@@ -126,13 +126,15 @@ int fe_npy_read(const char *path, FeTensor *t, Diag *d)
 		t->shape.d[t->shape.rank++] = v;
 		p = end;
 	}
-	int64_t numel = ir_shape_numel(&t->shape);
-	size_t es = ir_dtype_size(t->dtype);
-	if (numel < 0 || (uint64_t)numel > SIZE_MAX / es) {
+	int64_t numel = ir_shape_numel(&t->shape), nb;
+	if (numel < 0) {
 		diag_error(d, NULL, ".npy shape overflows");
 		goto out;
 	}
-	size_t need = (size_t)numel * es;
+	if (ir_check_elems(numel, ".npy data", d, NULL) ||
+	    ir_mul64(numel, (int64_t)ir_dtype_size(t->dtype), &nb))
+		goto out;
+	size_t need = (size_t)nb;
 	if (n - hoff - hlen < need)
 		goto trunc;
 	t->data = xmalloc(need ? need : 1);

@@ -320,9 +320,14 @@ static int import_input(Importer *im, const Onnx__ValueInfoProto *vi)
 			}
 		}
 	}
-	if (ir_shape_numel(&s) < 0)
+	int64_t numel = ir_shape_numel(&s);
+	if (numel < 0)
 		return diag_error(im->d, NULL, "graph input '%s': the element count of its dims "
 		                  "overflows", name);
+	char what[160];
+	snprintf(what, sizeof what, "graph input '%s'", name);
+	if (ir_check_elems(numel, what, im->d, NULL))
+		return -1;
 	Graph *g = im->g;
 	int v = ir_value_add(g, name, ty, &s);
 	g->values[v].is_input = 1;

@@ -378,6 +378,27 @@ static void test_npy_write_header(void **state)
 	}
 }
 
+/* A .npy header over the element limit: "too large", whatever data follows. */
+static void test_err_npy_huge(void **state)
+{
+	(void)state;
+	static const char hdr[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (131072, "
+	                          "262144), }";
+	unsigned char b[128];
+	memset(b, ' ', sizeof b);
+	memcpy(b, "\x93NUMPY\x01\x00\x76\x00", 10);
+	memcpy(b + 10, hdr, sizeof hdr - 1);
+	b[127] = '\n';
+	write_bytes(tmp("big.npy"), b, sizeof b, 0);
+	FeTensor t;
+	D.nerrors = 0;
+	assert_int_equal(fe_npy_read(tmp("big.npy"), &t, &D), -1);
+	assert_null(t.data);
+	if (!strstr(D.last, ".npy data: tensor too large (34359738368 elements; limit "
+	                    "17179869184)"))
+		fail_msg("message '%s'", D.last);
+}
+
 /* Records of a CIFAR-10 batch: label byte, then 3072 pixels derived from (record, i). */
 static void write_cifar(const char *path, int first, int n, int gz, size_t cut)
 {
@@ -761,6 +782,7 @@ int main(void)
 		cmocka_unit_test_setup(test_idx_nhwc_channels, setup),
 		cmocka_unit_test_setup(test_npy, setup),
 		cmocka_unit_test_setup(test_npy_write_header, setup),
+		cmocka_unit_test_setup(test_err_npy_huge, setup),
 		cmocka_unit_test_setup(test_cifar, setup),
 		cmocka_unit_test_setup(test_idx_many_files, setup),
 		cmocka_unit_test_setup(test_err_missing, setup),

@@ -885,6 +885,28 @@ static void test_import_huge_tensor(void **state)
 		fail_msg("message '%s'", D.last);
 }
 
+/* A graph input over the element limit is refused at import (graph inputs are not
+ * allocated here, but every later size computation takes the limit for granted). */
+static void test_import_huge_input(void **state)
+{
+	(void)state;
+	static char *in[] = {"X"}, *out[] = {"Y"};
+	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
+	np.name = "relu";
+	np.op_type = "Relu";
+	np.n_input = 1;
+	np.input = in;
+	np.n_output = 1;
+	np.output = out;
+	ProtoIn x = {"X", 2, {1 << 20, 1 << 20}};
+	expect_load_error(write_proto("hx.onnx", 13, &np, NULL, 0, &x, 1),
+	                  "graph input 'X': tensor too large (1099511627776 elements; limit "
+	                  "17179869184)");
+	x.d[0] = 1 << 14; /* 2^34: at the limit */
+	assert_non_null(keep(fe_onnx_load(write_proto("hx2.onnx", 13, &np, NULL, 0, &x, 1), NULL,
+	                                  &D)));
+}
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -1033,6 +1055,7 @@ int main(void)
 		T(test_attr_opsets),
 		T(test_unwritable),
 		T(test_import_huge_tensor),
+		T(test_import_huge_input),
 		T(test_import_external_special),
 		T(test_import_bad_opset),
 		T(test_import_legacy_axis_range),
