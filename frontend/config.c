@@ -22,6 +22,7 @@
 #include "data.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,13 +251,27 @@ static int get_int(Parser *p, yaml_node_t *n, const char *kp, long lo, long hi, 
 	return 0;
 }
 
+/* A number that is used as a float (normalization): converting one outside float's range
+ * gives an infinity, and a positive one below float's smallest gives 0 (scale 0, or a
+ * division by zero for std). */
+static int get_float(Parser *p, yaml_node_t *n, const char *kp, int kind, double *v)
+{
+	char b[64];
+	if (get_number(p, n, kp, kind, v))
+		return -1;
+	if (fabs(*v) > FLT_MAX || (kind == NUM_POSITIVE && (float)*v == 0))
+		return perr(p, n, kp, "expected a number within float range (magnitude %g to %g), "
+		            "got %s", (double)FLT_TRUE_MIN, (double)FLT_MAX, describe(n, b, sizeof b));
+	return 0;
+}
+
 /* A number or a list of 1..max numbers. */
 static int get_numbers(Parser *p, yaml_node_t *n, const char *kp, int kind, float *v,
                        int max, int *count)
 {
 	double x;
 	if (n->type != YAML_SEQUENCE_NODE) {
-		if (get_number(p, n, kp, kind, &x))
+		if (get_float(p, n, kp, kind, &x))
 			return -1;
 		v[0] = (float)x;
 		*count = 1;
@@ -268,7 +283,7 @@ static int get_numbers(Parser *p, yaml_node_t *n, const char *kp, int kind, floa
 	for (int i = 0; i < k; i++) {
 		char ip[200];
 		snprintf(ip, sizeof ip, "%s[%d]", kp, i);
-		if (get_number(p, node(p, n->data.sequence.items.start[i]), ip, kind, &x))
+		if (get_float(p, node(p, n->data.sequence.items.start[i]), ip, kind, &x))
 			return -1;
 		v[i] = (float)x;
 	}
@@ -381,7 +396,7 @@ static int parse_normalize(Parser *p, yaml_node_t *n, const char *kp, FeNormaliz
 		key_path(sub, sizeof sub, kp, k);
 		switch (key_index(p, k, sub, keys, (int)countof(keys))) {
 		case 0:
-			if (get_number(p, v, sub, NUM_POSITIVE, &nm->scale))
+			if (get_float(p, v, sub, NUM_POSITIVE, &nm->scale))
 				return -1;
 			seen->scale_given = 1;
 			break;
@@ -538,6 +553,10 @@ static int get_count(Parser *p, yaml_node_t *n, const char *kp, int64_t *v)
 	char b[64];
 	if (get_number(p, n, kp, NUM_ANY, &x))
 		return -1;
+	/* range first: converting a double at or past 2^63 to int64_t is undefined */
+	if (x >= 0x1p63)
+		return perr(p, n, kp, "expected a non-negative integer below 2^63, got %s",
+		            describe(n, b, sizeof b));
 	if (x < 0 || x != (double)(int64_t)x)
 		return perr(p, n, kp, "expected a non-negative integer, got %s", describe(n, b, sizeof b));
 	*v = (int64_t)x;

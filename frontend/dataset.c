@@ -246,8 +246,8 @@ static int append(FeDataset *out, const FeDataConfig *c, const FeTensor *img,
 		return file_error(d, ipath, "data.normalize.std has %d values but the images have "
 		                  "%lld channel(s): give one per channel, or one for all",
 		                  c->norm.nstd, (long long)C);
-	int64_t per = ir_shape_numel(&s), n = out->n + take;
-	if (per <= 0 || (uint64_t)n > SIZE_MAX / sizeof(float) / (uint64_t)per)
+	int64_t per = ir_shape_numel(&s), n = out->n + take, total;
+	if (per <= 0 || ir_mul64(n, per, &total) || total > INT64_MAX / (int64_t)sizeof(float))
 		return file_error(d, ipath, "data set too large");
 	if (lab) {
 		int32_t *y = xrealloc(out->y, sizeof(int32_t) * (size_t)n + 1);
@@ -255,7 +255,7 @@ static int append(FeDataset *out, const FeDataConfig *c, const FeTensor *img,
 		if (convert_labels(lab, take, c->nclasses, lpath, y + out->n, d))
 			return -1;
 	}
-	out->x = xrealloc(out->x, sizeof(float) * (size_t)(n * per));
+	out->x = xrealloc(out->x, sizeof(float) * (size_t)total);
 	convert_images(img, take, &s, nhwc, &c->norm, out->x + out->n * per);
 	out->sample = s;
 	out->n = n;

@@ -128,11 +128,18 @@ static int idx_read(gzFile f, int64_t limit, FeTensor *t, int64_t *total, Diag *
 	t->shape.d[0] = rows;
 	int64_t numel = ir_shape_numel(&t->shape);
 	size_t fsz = idx_types[ti].size, hsz = ir_dtype_size(idx_types[ti].dtype);
-	if (numel < 0 || (uint64_t)numel > SIZE_MAX / 8)
-		return diag_error(d, NULL, "IDX shape is too large");
+	/* The byte counts, in the file and in memory, must fit int64: the truncation test
+	 * below compares them with the bytes read (a count >= 2^63 used to wrap negative
+	 * there, pass, and let the byte swap run past the buffer). A header claiming more
+	 * than the limit but less than that still fails as truncated when the data is not
+	 * there, and against the limit once it is. */
+	int64_t nbytes64, hbytes64;
+	if (numel < 0 || ir_mul64(numel, (int64_t)fsz, &nbytes64) ||
+	    ir_mul64(numel, (int64_t)hsz, &hbytes64))
+		return ir_check_elems(numel, "IDX data", d, NULL); /* numel > 2^60: an error */
 	int64_t per = rows ? numel / rows : 0; /* elements per entry of the first axis */
 	t->dtype = idx_types[ti].dtype;
-	size_t nbytes = (size_t)numel * fsz;
+	size_t nbytes = (size_t)nbytes64;
 	/* The buffer grows with the data that arrives, so that a header claiming far more
 	 * than the file holds fails as truncated instead of exhausting memory. */
 	size_t cap = nbytes < (64u << 20) ? nbytes : 64u << 20;
@@ -153,7 +160,7 @@ static int idx_read(gzFile f, int64_t limit, FeTensor *t, int64_t *total, Diag *
 		raw = xrealloc(raw, cap + 1);
 		t->data = raw;
 	}
-	if (r < (int64_t)nbytes) {
+	if (r < nbytes64) {
 		int64_t whole = r > 0 && per ? r / (int64_t)(per * (int64_t)fsz) : 0;
 		char sh[96];
 		Shape s1 = t->shape;
@@ -189,10 +196,14 @@ static int idx_read(gzFile f, int64_t limit, FeTensor *t, int64_t *total, Diag *
 			return -1;
 		}
 	}
+	if (ir_check_elems(numel, "IDX data", d, NULL)) {
+		fe_tensor_free(t);
+		return -1;
+	}
 	if (hsz == fsz) {
 		idx_to_host(idx_types[ti].code, raw, raw, (size_t)numel);
 	} else { /* int16 -> int32 */
-		t->data = xmalloc((size_t)numel * hsz + 1);
+		t->data = xmalloc((size_t)hbytes64 + 1);
 		idx_to_host(idx_types[ti].code, raw, t->data, (size_t)numel);
 		free(raw);
 	}

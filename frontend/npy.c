@@ -126,13 +126,15 @@ int fe_npy_read(const char *path, FeTensor *t, Diag *d)
 		t->shape.d[t->shape.rank++] = v;
 		p = end;
 	}
-	int64_t numel = ir_shape_numel(&t->shape);
-	size_t es = ir_dtype_size(t->dtype);
-	if (numel < 0 || (uint64_t)numel > SIZE_MAX / es) {
+	int64_t numel = ir_shape_numel(&t->shape), nb;
+	if (numel < 0) {
 		diag_error(d, NULL, ".npy shape overflows");
 		goto out;
 	}
-	size_t need = (size_t)numel * es;
+	if (ir_check_elems(numel, ".npy data", d, NULL) ||
+	    ir_mul64(numel, (int64_t)ir_dtype_size(t->dtype), &nb))
+		goto out;
+	size_t need = (size_t)nb;
 	if (n - hoff - hlen < need)
 		goto trunc;
 	t->data = xmalloc(need ? need : 1);
@@ -152,7 +154,7 @@ int fe_npy_write(const char *path, const FeTensor *t, Diag *d)
 	const char *descr = npy_descr(t->dtype);
 	if (!descr)
 		return diag_error(d, NULL, "cannot write dtype %s to .npy", ir_dtype_name(t->dtype));
-	char shape[256];
+	char shape[256] = ""; /* rank 0: "()" */
 	size_t k = 0;
 	for (int i = 0; i < t->shape.rank; i++)
 		k += (size_t)snprintf(shape + k, sizeof shape - k, "%lld,%s", (long long)t->shape.d[i],
@@ -168,7 +170,11 @@ int fe_npy_write(const char *path, const FeTensor *t, Diag *d)
 	memset(hdr + hl, ' ', (size_t)pad);
 	hl += pad;
 	hdr[hl++] = '\n';
-	size_t nbytes = (size_t)ir_shape_numel(&t->shape) * ir_dtype_size(t->dtype);
+	int64_t nb;
+	if (ir_mul64(ir_shape_numel(&t->shape), (int64_t)ir_dtype_size(t->dtype), &nb))
+		return diag_error(d, NULL, "cannot write a tensor of unknown or overflowing shape to "
+		                  ".npy");
+	size_t nbytes = (size_t)nb;
 
 	OutFile o;
 	FILE *f = ir_out_open(&o, path, d);

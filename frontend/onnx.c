@@ -9,10 +9,13 @@
 #include "frontend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "onnx.pb-c.h"
 
@@ -82,7 +85,11 @@ static int check_location(Importer *im, const char *tname, const char *loc)
 	return 0;
 }
 
-static int read_external(Importer *im, const Onnx__TensorProto *t, void *dst, size_t nbytes)
+/* Reads the external data of t (nbytes of it) into a new buffer (*out). The file is
+ * checked before anything is allocated: it must be a regular file (a FIFO, device or
+ * socket is refused; it is opened non-blocking, so a FIFO without a writer cannot hang
+ * the import) that holds nbytes at the offset. */
+static int read_external(Importer *im, const Onnx__TensorProto *t, size_t nbytes, void **out)
 {
 	const char *loc = NULL;
 	int64_t off = 0, len = -1;
@@ -119,34 +126,61 @@ static int read_external(Importer *im, const Onnx__TensorProto *t, void *dst, si
 	snprintf(path, pl, "%s/%s", im->dir, loc);
 	/* Symlinks must not lead out of the folder either. */
 	char *rdir = realpath(im->dir, NULL), *rpath = realpath(path, NULL);
-	int rc = 0;
+	int rc = 0, fd = -1;
+	struct stat st;
+	int64_t end;
 	if (!rpath) {
 		rc = diag_error(im->d, NULL, "initializer '%s': cannot open external data file '%s': %s",
 		                t->name, loc, strerror(errno));
 	} else if (!rdir || strncmp(rpath, rdir, strlen(rdir)) || rpath[strlen(rdir)] != '/') {
 		rc = diag_error(im->d, NULL, "initializer '%s': external data path '%s' escapes the "
 		                "model's folder", t->name, loc);
+	} else if ((fd = open(rpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		rc = diag_error(im->d, NULL, "initializer '%s': cannot open '%s': %s", t->name, loc,
+		                strerror(errno));
+	} else if (fstat(fd, &st)) {
+		rc = diag_error(im->d, NULL, "initializer '%s': cannot open '%s': %s", t->name, loc,
+		                strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = diag_error(im->d, NULL, "initializer '%s': external data file '%s' is not a "
+		                "regular file (%s)", t->name, loc,
+		                S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a folder"
+		                : S_ISSOCK(st.st_mode) ? "a socket" : "a device");
+	} else if (ir_add64(off, (int64_t)nbytes, &end) || end > (int64_t)st.st_size) {
+		rc = diag_error(im->d, NULL, "initializer '%s': external data file '%s' is too short "
+		                "(need %zu bytes at offset %lld, the file has %lld)", t->name, loc,
+		                nbytes, (long long)off, (long long)st.st_size);
 	} else {
-		FILE *f = fopen(rpath, "rb");
-		if (!f)
-			rc = diag_error(im->d, NULL, "initializer '%s': cannot open '%s': %s", t->name,
-			                loc, strerror(errno));
-		else {
-			if (fseeko(f, (off_t)off, SEEK_SET) || fread(dst, 1, nbytes, f) != nbytes)
-				rc = diag_error(im->d, NULL,
-				                "initializer '%s': external data file '%s' is too short "
-				                "(need %zu bytes at offset %lld)", t->name, loc, nbytes,
-				                (long long)off);
-			fclose(f);
+		char *data = xmalloc(nbytes ? nbytes : 1);
+		size_t got = 0;
+		while (got < nbytes) {
+			ssize_t r = pread(fd, data + got, nbytes - got, (off_t)(off + (int64_t)got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+		if (got < nbytes) {
+			rc = diag_error(im->d, NULL, "initializer '%s': cannot read external data file "
+			                "'%s' (need %zu bytes at offset %lld)", t->name, loc, nbytes,
+			                (long long)off);
+			free(data);
+		} else {
+			*out = data;
 		}
 	}
+	if (fd >= 0)
+		close(fd);
 	free(rdir);
 	free(rpath);
 	free(path);
 	return rc;
 }
 
-/* Converts a TensorProto to (dtype, shape, malloc'd data). what: "initializer", ... */
+/* Converts a TensorProto to (dtype, shape, malloc'd data). what: "initializer", ...
+ * The data's length is checked against the dims before anything is allocated, so a tiny
+ * file whose dims claim gigabytes is an error, not an allocation. */
 static int tensor_convert(Importer *im, const Onnx__TensorProto *t, const char *what,
                           DType *dt, Shape *sh, void **out)
 {
@@ -167,21 +201,29 @@ static int tensor_convert(Importer *im, const Onnx__TensorProto *t, const char *
 			                  (long long)t->dims[i]);
 		sh->d[i] = t->dims[i];
 	}
-	int64_t n = ir_shape_numel(sh);
-	size_t es = ir_dtype_size(ty);
-	if (n < 0 || (uint64_t)n > (SIZE_MAX / 2) / es || (uint64_t)n * es > ((uint64_t)1 << 40))
+	int64_t n = ir_shape_numel(sh), nb;
+	if (n < 0)
 		return diag_error(im->d, NULL, "%s '%s': the element count of its dims overflows",
 		                  what, name);
-	size_t nbytes = (size_t)n * es;
-	void *data = xcalloc(nbytes ? nbytes : 1, 1);
-	int rc = 0;
+	char whatname[160];
+	snprintf(whatname, sizeof whatname, "%s '%s'", what, name);
+	if (ir_check_elems(n, whatname, im->d, NULL) ||
+	    ir_mul64(n, (int64_t)ir_dtype_size(ty), &nb))
+		return -1;
+	size_t nbytes = (size_t)nb;
 	if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
-		rc = read_external(im, t, data, nbytes);
-	} else if (t->has_raw_data) {
+		if (read_external(im, t, nbytes, out))
+			return -1;
+		*dt = ty;
+		return 0;
+	}
+	void *data;
+	if (t->has_raw_data) {
 		if (t->raw_data.len != nbytes)
-			rc = diag_error(im->d, NULL, "%s '%s': raw_data has %zu bytes, its dims need %zu",
-			                what, name, t->raw_data.len, nbytes);
-		else if (nbytes)
+			return diag_error(im->d, NULL, "%s '%s': raw_data has %zu bytes, its dims need "
+			                  "%zu", what, name, t->raw_data.len, nbytes);
+		data = xmalloc(nbytes ? nbytes : 1);
+		if (nbytes)
 			memcpy(data, t->raw_data.data, nbytes); /* little endian, as on our hosts */
 	} else {
 		/* typed fields */
@@ -193,24 +235,20 @@ static int tensor_convert(Importer *im, const Onnx__TensorProto *t, const char *
 		default: have = t->n_int32_data; break; /* int8, uint8, int32, bool */
 		}
 		if (have != (size_t)n)
-			rc = diag_error(im->d, NULL, "%s '%s': has %zu elements, its dims need %lld", what,
-			                name, have, (long long)n);
-		else
-			for (size_t i = 0; i < have; i++)
-				switch (ty) {
-				case DT_FLOAT: ((float *)data)[i] = t->float_data[i]; break;
-				case DT_DOUBLE: ((double *)data)[i] = t->double_data[i]; break;
-				case DT_INT64: ((int64_t *)data)[i] = t->int64_data[i]; break;
-				case DT_INT32: ((int32_t *)data)[i] = t->int32_data[i]; break;
-				case DT_INT8: ((int8_t *)data)[i] = (int8_t)t->int32_data[i]; break;
-				case DT_UINT8: ((uint8_t *)data)[i] = (uint8_t)t->int32_data[i]; break;
-				case DT_BOOL: ((uint8_t *)data)[i] = t->int32_data[i] != 0; break;
-				default: break;
-				}
-	}
-	if (rc) {
-		free(data);
-		return -1;
+			return diag_error(im->d, NULL, "%s '%s': has %zu elements, its dims need %lld",
+			                  what, name, have, (long long)n);
+		data = xmalloc(nbytes ? nbytes : 1);
+		for (size_t i = 0; i < have; i++)
+			switch (ty) {
+			case DT_FLOAT: ((float *)data)[i] = t->float_data[i]; break;
+			case DT_DOUBLE: ((double *)data)[i] = t->double_data[i]; break;
+			case DT_INT64: ((int64_t *)data)[i] = t->int64_data[i]; break;
+			case DT_INT32: ((int32_t *)data)[i] = t->int32_data[i]; break;
+			case DT_INT8: ((int8_t *)data)[i] = (int8_t)t->int32_data[i]; break;
+			case DT_UINT8: ((uint8_t *)data)[i] = (uint8_t)t->int32_data[i]; break;
+			case DT_BOOL: ((uint8_t *)data)[i] = t->int32_data[i] != 0; break;
+			default: break;
+			}
 	}
 	*dt = ty;
 	*out = data;
@@ -282,9 +320,14 @@ static int import_input(Importer *im, const Onnx__ValueInfoProto *vi)
 			}
 		}
 	}
-	if (ir_shape_numel(&s) < 0)
+	int64_t numel = ir_shape_numel(&s);
+	if (numel < 0)
 		return diag_error(im->d, NULL, "graph input '%s': the element count of its dims "
 		                  "overflows", name);
+	char what[160];
+	snprintf(what, sizeof what, "graph input '%s'", name);
+	if (ir_check_elems(numel, what, im->d, NULL))
+		return -1;
 	Graph *g = im->g;
 	int v = ir_value_add(g, name, ty, &s);
 	g->values[v].is_input = 1;
@@ -449,8 +492,25 @@ static int upgrade_node(Importer *im, int nid, int *in, int *nin)
 		case OP_GEMM:
 			/* legacy broadcasting: B aligned to A's dims from `axis` (suffix by default,
 			 * which numpy rules already give) */
-			if (ir_attr_i(n, "broadcast", 0) && ir_attr_get(n, "axis") && n->op != OP_GEMM)
-				ir_attr_set_i(g, nid, "legacy_axis", ir_attr_i(n, "axis", 0));
+			if (ir_attr_i(n, "broadcast", 0) && ir_attr_get(n, "axis") && n->op != OP_GEMM) {
+				/* B's dims must lie inside A's from `axis` on. The ranks are known here
+				 * when the operands are graph inputs or constants (ir_rhs_shape falls back
+				 * to numpy rules on an axis it cannot apply). */
+				int64_t axis = ir_attr_i(n, "axis", 0);
+				int ra = *nin > 1 && in[0] >= 0 ? g->values[in[0]].shape.rank : -1;
+				int rb = *nin > 1 && in[1] >= 0 ? g->values[in[1]].shape.rank : -1;
+				if (ra >= 0 && rb >= 0 && (axis < 0 || axis + rb > ra))
+					return diag_error(im->d, nm, "%s: broadcast axis %lld is out of range: "
+					                  "B (rank %d) must lie inside A (rank %d) from the "
+					                  "axis on, so the axis is in [0, %d]",
+					                  ir_op_name(n->op), (long long)axis, rb, ra,
+					                  ra - rb < 0 ? 0 : ra - rb);
+				if (axis < 0 || axis >= IR_MAX_RANK)
+					return diag_error(im->d, nm, "%s: broadcast axis %lld is out of range "
+					                  "[0, %d]", ir_op_name(n->op), (long long)axis,
+					                  IR_MAX_RANK - 1);
+				ir_attr_set_i(g, nid, "legacy_axis", axis);
+			}
 			n = &g->nodes[nid];
 			ir_attr_remove(n, "broadcast");
 			ir_attr_remove(n, "axis");
@@ -866,13 +926,15 @@ Graph *fe_onnx_load(const char *path, const FeOptions *o, Diag *d)
 		                                                       : "it has no ir_version");
 		goto fail;
 	}
-	im.opset = -1;
+	int has_opset = 0; /* a negative version is an error, not a missing one */
 	for (size_t i = 0; i < m->n_opset_import; i++) {
 		const Onnx__OperatorSetIdProto *os = m->opset_import[i];
-		if (!os->domain || !*os->domain || !strcmp(os->domain, "ai.onnx"))
+		if (!os->domain || !*os->domain || !strcmp(os->domain, "ai.onnx")) {
 			im.opset = os->version;
+			has_opset = 1;
+		}
 	}
-	if (im.opset < 0)
+	if (!has_opset)
 		im.opset = m->ir_version <= 3 ? 7 : OPSET_MIN; /* very old models omit it */
 	if (im.opset < OPSET_MIN || im.opset > OPSET_MAX) {
 		diag_error(d, NULL, "opset %lld is not supported (supported: %d to %d)",

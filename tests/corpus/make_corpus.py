@@ -210,6 +210,42 @@ def bad_cases():
                       [vi("X", [1, 3])], [vi("Y", [1, 3])], [w]),
                 "negative")
 
+    # --- issue 12: sizes checked before allocating, opset and legacy axis ranges -------
+    # (first written by hand-encoded protobuf while python3-onnx was unavailable; this
+    # code builds the same models)
+    # W dims [2^19, 2^19]: 2^38 floats (1 TiB) claimed by 48 bytes of raw_data. Over the
+    # element limit: refused before anything is allocated (it used to abort on OOM).
+    w = TensorProto()
+    w.name = "W"
+    w.data_type = FLOAT
+    w.dims.extend([1 << 19, 1 << 19])
+    w.raw_data = f32([12], 12).tobytes()
+    write_model("huge_initializer.onnx", gemm_model(w), "too large")
+
+    # W dims [2^17, 2^17]: 2^34 floats (64 GiB, at the limit), 48 bytes of raw_data: the
+    # data's length is checked before the 64 GiB are allocated.
+    w = TensorProto()
+    w.name = "W"
+    w.data_type = FLOAT
+    w.dims.extend([1 << 17, 1 << 17])
+    w.raw_data = f32([12], 13).tobytes()
+    write_model("huge_raw_short.onnx", gemm_model(w), "raw_data")
+
+    # Default-domain opset -1 (it used to read as a missing opset, then as opset 1)
+    write_model("opset_negative.onnx",
+                model([helper.make_node("Relu", ["X"], ["Y"], name="relu")],
+                      [vi("X", [1, 3])], [vi("Y", [1, 3])], opset=-1),
+                "opset -1")
+
+    # Opset-6 Add(X[2,3], C[3]) with broadcast=1, axis=5: C cannot sit at axis 5
+    write_model("legacy_axis_range.onnx",
+                model([helper.make_node("Add", ["X", "C"], ["Y"], name="add",
+                                        broadcast=1, axis=5)],
+                      [vi("X", [2, 3])], [vi("Y", [2, 3])],
+                      [numpy_helper.from_array(np.array([1, 2, 3], np.float32), "C")],
+                      opset=6),
+                "broadcast axis 5")
+
 
 def good_external():
     d = os.path.join(HERE, "good_external")

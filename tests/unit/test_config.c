@@ -363,6 +363,29 @@ static void test_sq_section(void **state)
 	assert_string_equal(sq_method_name(SQ_Q_BC), "bc");
 }
 
+/* Numbers past what their field holds (issue 12): a count at or past 2^63 (its conversion
+ * to int64_t was undefined: UBSan on train_limit: 4e107), normalization values outside
+ * float's range (an infinity, or a positive std or scale that rounds to 0). */
+static void test_err_number_range(void **state)
+{
+	(void)state;
+	FeConfig c;
+	expect_error("sq:\n  train_limit: 4e107\n", 2,
+	             "sq.train_limit: expected a non-negative integer below 2^63, got '4e107'");
+	expect_error("sq:\n  train_limit: 9223372036854775808\n", 2,
+	             "sq.train_limit: expected a non-negative integer below 2^63");
+	assert_int_equal(load("sq:\n  train_limit: 9.2e18\n", &c), 0);
+	assert_int_equal(c.sq.train_limit, 9200000000000000000);
+	expect_error("data:\n  normalize:\n    mean: [0, 1e39]\n", 3,
+	             "data.normalize.mean[1]: expected a number within float range");
+	expect_error("data:\n  normalize:\n    std: 1e-50\n", 3,
+	             "data.normalize.std: expected a number within float range");
+	expect_error("data:\n  normalize:\n    scale: 1e300\n", 3,
+	             "data.normalize.scale: expected a number within float range");
+	assert_int_equal(load("data:\n  normalize:\n    mean: -3e38\n    std: 1e-40\n", &c), 0);
+	assert_true(c.data.norm.mean[0] == -3e38f && c.data.norm.std[0] > 0);
+}
+
 static void test_err_cross(void **state)
 {
 	(void)state;
@@ -470,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup(test_err_range, setup),
 		cmocka_unit_test_setup(test_err_keys, setup),
 		cmocka_unit_test_setup(test_sq_section, setup),
+		cmocka_unit_test_setup(test_err_number_range, setup),
 		cmocka_unit_test_setup(test_err_cross, setup),
 		cmocka_unit_test_setup(test_err_syntax, setup),
 		cmocka_unit_test_setup(test_config_to_dataset, setup),

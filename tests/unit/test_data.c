@@ -330,6 +330,75 @@ static void test_npy(void **state)
 	fe_dataset_free(&ds);
 }
 
+/* Fills a stretch of the stack with 'x', so that a callee reading bytes it never set
+ * sees them instead of zeros that happen to be there. */
+static __attribute__((noinline)) void dirty_stack(void)
+{
+	volatile char junk[8192];
+	for (size_t i = 0; i < sizeof junk; i++)
+		junk[i] = 'x';
+}
+
+/* The header fe_npy_write gives a shape: the dict padded with spaces to 128 bytes in all,
+ * ending in a newline; NumPy's spelling of the shape tuple ((), (3,), (2, 3)). Rank 0
+ * (sqc run on a model with a scalar output) used to write the shape buffer unset. */
+static void test_npy_write_header(void **state)
+{
+	(void)state;
+	static const struct {
+		Shape s;
+		const char *tuple;
+	} cases[] = {{{0, {0}}, "()"}, {{1, {3}}, "(3,)"}, {{2, {2, 3}}, "(2, 3)"}};
+	const float v[6] = {1.5f, -2, 3, 4, 5, 6};
+	for (size_t i = 0; i < countof(cases); i++) {
+		dirty_stack();
+		write_npy(tmp("hdr.npy"), DT_FLOAT, cases[i].s, v);
+		FILE *f = fopen(tmp("hdr.npy"), "rb");
+		assert_non_null(f);
+		unsigned char b[256];
+		size_t n = fread(b, 1, sizeof b, f);
+		fclose(f);
+		int64_t numel = ir_shape_numel(&cases[i].s);
+		assert_int_equal(n, 128 + 4 * (size_t)numel);
+		assert_memory_equal(b, "\x93NUMPY\x01\x00\x76\x00", 10);
+		char want[64];
+		int k = snprintf(want, sizeof want, "{'descr': '<f4', 'fortran_order': False, "
+		                 "'shape': %s, }", cases[i].tuple);
+		assert_memory_equal(b + 10, want, (size_t)k);
+		for (int j = 10 + k; j < 127; j++)
+			assert_int_equal(b[j], ' ');
+		assert_int_equal(b[127], '\n');
+		assert_memory_equal(b + 128, v, 4 * (size_t)numel);
+		FeTensor t;
+		assert_int_equal(fe_npy_read(tmp("hdr.npy"), &t, &D), 0);
+		assert_int_equal(t.shape.rank, cases[i].s.rank);
+		assert_true(ir_shape_eq(&t.shape, &cases[i].s));
+		assert_memory_equal(t.data, v, 4 * (size_t)numel);
+		fe_tensor_free(&t);
+	}
+}
+
+/* A .npy header over the element limit: "too large", whatever data follows. */
+static void test_err_npy_huge(void **state)
+{
+	(void)state;
+	static const char hdr[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (131072, "
+	                          "262144), }";
+	unsigned char b[128];
+	memset(b, ' ', sizeof b);
+	memcpy(b, "\x93NUMPY\x01\x00\x76\x00", 10);
+	memcpy(b + 10, hdr, sizeof hdr - 1);
+	b[127] = '\n';
+	write_bytes(tmp("big.npy"), b, sizeof b, 0);
+	FeTensor t;
+	D.nerrors = 0;
+	assert_int_equal(fe_npy_read(tmp("big.npy"), &t, &D), -1);
+	assert_null(t.data);
+	if (!strstr(D.last, ".npy data: tensor too large (34359738368 elements; limit "
+	                    "17179869184)"))
+		fail_msg("message '%s'", D.last);
+}
+
 /* Records of a CIFAR-10 batch: label byte, then 3072 pixels derived from (record, i). */
 static void write_cifar(const char *path, int first, int n, int gz, size_t cut)
 {
@@ -472,6 +541,31 @@ static void test_err_truncated(void **state)
 	write_idx(tmp("t-more"), 0, 0x08, 3, IMG_DIMS, more, sizeof more);
 	c = cfg(FE_DATA_IDX, tmp("t-more"), NULL);
 	expect_error(&c, "t-more", "data past the 3 entries", NULL);
+}
+
+/* Headers whose byte count does not fit int64 (issue 12): a float64 header of 2^60
+ * elements (2^63 bytes) used to pass the truncation test and byte-swap far past its
+ * 16-byte buffer. Now a "too large" error before anything is read or allocated. */
+static void test_err_idx_huge(void **state)
+{
+	(void)state;
+	unsigned char px[16] = {0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0, 0};
+	const uint32_t d63[3] = {1u << 30, 1u << 30, 1}; /* 2^60 float64: 2^63 bytes */
+	write_idx(tmp("h-f64"), 0, 0x0E, 3, d63, px, sizeof px);
+	FeDataConfig c = cfg(FE_DATA_IDX, tmp("h-f64"), NULL);
+	expect_error(&c, "h-f64", "IDX data: tensor too large (1152921504606846976 elements; "
+	                          "limit 17179869184)", NULL);
+	/* int16 is widened to int32 in memory: 2^61 elements, 2^62 bytes in the file, 2^63
+	 * in memory */
+	const uint32_t d61[3] = {1u << 31, 1u << 30, 1};
+	write_idx(tmp("h-i16.gz"), 1, 0x0B, 3, d61, px, sizeof px);
+	c = cfg(FE_DATA_IDX, tmp("h-i16.gz"), NULL);
+	expect_error(&c, "h-i16.gz", "tensor too large", NULL);
+	/* a product past int64 */
+	const uint32_t d96[4] = {0xffffffffu, 0xffffffffu, 0xffffffffu, 2};
+	write_idx(tmp("h-u8"), 0, 0x08, 4, d96, px, sizeof px);
+	c = cfg(FE_DATA_IDX, tmp("h-u8"), NULL);
+	expect_error(&c, "h-u8", "tensor too large (more than 2^63 elements", NULL);
 }
 
 /* A gzip stream cut short: inside the deflate data, and in the 8-byte trailer only. */
@@ -687,11 +781,14 @@ int main(void)
 		cmocka_unit_test_setup(test_idx_float_int, setup),
 		cmocka_unit_test_setup(test_idx_nhwc_channels, setup),
 		cmocka_unit_test_setup(test_npy, setup),
+		cmocka_unit_test_setup(test_npy_write_header, setup),
+		cmocka_unit_test_setup(test_err_npy_huge, setup),
 		cmocka_unit_test_setup(test_cifar, setup),
 		cmocka_unit_test_setup(test_idx_many_files, setup),
 		cmocka_unit_test_setup(test_err_missing, setup),
 		cmocka_unit_test_setup(test_err_truncated, setup),
 		cmocka_unit_test_setup(test_err_gzip_cut, setup),
+		cmocka_unit_test_setup(test_err_idx_huge, setup),
 		cmocka_unit_test_setup(test_err_magic, setup),
 		cmocka_unit_test_setup(test_err_count_mismatch, setup),
 		cmocka_unit_test_setup(test_err_label_range, setup),

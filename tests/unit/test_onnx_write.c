@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <ftw.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,6 +713,330 @@ static void test_unwritable(void **state)
 	assert_string_equal(proto_ops(m), "Relu");
 }
 
+/* ---- bad input to the importer (issue 12) ---------------------------------------------
+ * Tiny models built here with protobuf-c: one node reading graph inputs (float, the dims
+ * given) and initializers, writing "Y". */
+
+typedef struct {
+	const char *name;
+	int rank;
+	int64_t d[4];
+} ProtoIn;
+
+static const char *write_proto(const char *file, int64_t opset, Onnx__NodeProto *node,
+                               Onnx__TensorProto **inits, size_t ninit, const ProtoIn *ins,
+                               size_t nins)
+{
+	Onnx__TensorShapeProto__Dimension dims[4][4], *pdims[4][4];
+	Onnx__TensorShapeProto shapes[4];
+	Onnx__TypeProto__Tensor tts[4];
+	Onnx__TypeProto tps[4];
+	Onnx__ValueInfoProto vis[4], *pvis[4];
+	assert_true(nins <= 4);
+	for (size_t i = 0; i < nins; i++) {
+		for (int j = 0; j < ins[i].rank; j++) {
+			dims[i][j] = (Onnx__TensorShapeProto__Dimension)ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
+			dims[i][j].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+			dims[i][j].dim_value = ins[i].d[j];
+			pdims[i][j] = &dims[i][j];
+		}
+		shapes[i] = (Onnx__TensorShapeProto)ONNX__TENSOR_SHAPE_PROTO__INIT;
+		shapes[i].n_dim = (size_t)ins[i].rank;
+		shapes[i].dim = pdims[i];
+		tts[i] = (Onnx__TypeProto__Tensor)ONNX__TYPE_PROTO__TENSOR__INIT;
+		tts[i].has_elem_type = 1;
+		tts[i].elem_type = 1; /* float */
+		tts[i].shape = &shapes[i];
+		tps[i] = (Onnx__TypeProto)ONNX__TYPE_PROTO__INIT;
+		tps[i].value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+		tps[i].tensor_type = &tts[i];
+		vis[i] = (Onnx__ValueInfoProto)ONNX__VALUE_INFO_PROTO__INIT;
+		vis[i].name = (char *)ins[i].name;
+		vis[i].type = &tps[i];
+		pvis[i] = &vis[i];
+	}
+	Onnx__ValueInfoProto out = ONNX__VALUE_INFO_PROTO__INIT, *pout = &out;
+	out.name = "Y";
+	Onnx__GraphProto gp = ONNX__GRAPH_PROTO__INIT;
+	gp.name = "g";
+	gp.n_node = 1;
+	gp.node = &node;
+	gp.n_initializer = ninit;
+	gp.initializer = inits;
+	gp.n_input = nins;
+	gp.input = pvis;
+	gp.n_output = 1;
+	gp.output = &pout;
+	Onnx__OperatorSetIdProto os = ONNX__OPERATOR_SET_ID_PROTO__INIT, *pos = &os;
+	os.domain = "";
+	os.has_version = 1;
+	os.version = opset;
+	Onnx__ModelProto m = ONNX__MODEL_PROTO__INIT;
+	m.has_ir_version = 1;
+	m.ir_version = 7;
+	m.n_opset_import = 1;
+	m.opset_import = &pos;
+	m.graph = &gp;
+	size_t n = onnx__model_proto__get_packed_size(&m);
+	uint8_t *buf = keepbuf(malloc(n));
+	assert_int_equal(onnx__model_proto__pack(&m, buf), n);
+	FILE *f = fopen(tmp(file), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+	return tmp(file);
+}
+
+/* Relu(W) over the initializer W. */
+static const char *write_relu_of(const char *file, Onnx__TensorProto *w)
+{
+	static char *in[] = {"W"}, *out[] = {"Y"};
+	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
+	np.name = "relu";
+	np.op_type = "Relu";
+	np.n_input = 1;
+	np.input = in;
+	np.n_output = 1;
+	np.output = out;
+	return write_proto(file, 13, &np, &w, 1, NULL, 0);
+}
+
+/* The model at path is refused with a message holding want. */
+static void expect_load_error(const char *path, const char *want)
+{
+	D.nerrors = 0;
+	Graph *g = fe_onnx_load(path, NULL, &D);
+	if (g)
+		keep(g);
+	assert_null(g);
+	assert_int_equal(D.nerrors, 1);
+	if (!strstr(D.last, want))
+		fail_msg("message '%s' lacks '%s'", D.last, want);
+}
+
+/* A float tensor W of dims [a, b] and nothing else (no data yet). */
+static Onnx__TensorProto float_tensor(int64_t *dims)
+{
+	Onnx__TensorProto t = ONNX__TENSOR_PROTO__INIT;
+	t.name = "W";
+	t.has_data_type = 1;
+	t.data_type = 1;
+	t.n_dims = 2;
+	t.dims = dims;
+	return t;
+}
+
+/* Dims claiming 64 GiB to 1 TiB in a model of about 100 bytes: an error before anything
+ * is allocated (the allocation used to come first and abort with "out of memory"). */
+static void test_import_huge_tensor(void **state)
+{
+	(void)state;
+	static uint8_t bytes[8];
+	static float two[2];
+	/* over the element limit (1 TiB of float) */
+	int64_t d_over[2] = {1 << 19, 1 << 19};
+	Onnx__TensorProto w = float_tensor(d_over);
+	w.has_raw_data = 1;
+	w.raw_data = (ProtobufCBinaryData){sizeof bytes, bytes};
+	expect_load_error(write_relu_of("h1.onnx", &w), "initializer 'W': tensor too large "
+	                  "(274877906944 elements; limit 17179869184)");
+	/* at the limit (64 GiB): the data must be there before it is allocated */
+	int64_t d_lim[2] = {1 << 17, 1 << 17};
+	w = float_tensor(d_lim);
+	w.has_raw_data = 1;
+	w.raw_data = (ProtobufCBinaryData){sizeof bytes, bytes};
+	expect_load_error(write_relu_of("h2.onnx", &w), "initializer 'W': raw_data has 8 bytes, "
+	                  "its dims need 68719476736");
+	w = float_tensor(d_lim);
+	w.n_float_data = 2;
+	w.float_data = two;
+	expect_load_error(write_relu_of("h3.onnx", &w), "initializer 'W': has 2 elements, its "
+	                  "dims need 17179869184");
+	FILE *f = fopen(tmp("h4.bin"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, sizeof bytes, f), sizeof bytes);
+	fclose(f);
+	Onnx__StringStringEntryProto loc = ONNX__STRING_STRING_ENTRY_PROTO__INIT, *ploc = &loc;
+	loc.key = "location";
+	loc.value = "h4.bin";
+	w = float_tensor(d_lim);
+	w.has_data_location = 1;
+	w.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+	w.n_external_data = 1;
+	w.external_data = &ploc;
+	expect_load_error(write_relu_of("h4.onnx", &w), "external data file 'h4.bin' is too "
+	                  "short (need 68719476736 bytes at offset 0, the file has 8)");
+	/* a .pb tensor file (sqc run --input) */
+	w = float_tensor(d_over);
+	w.has_raw_data = 1;
+	w.raw_data = (ProtobufCBinaryData){sizeof bytes, bytes};
+	size_t n = onnx__tensor_proto__get_packed_size(&w);
+	uint8_t *buf = keepbuf(malloc(n));
+	assert_int_equal(onnx__tensor_proto__pack(&w, buf), n);
+	f = fopen(tmp("h5.pb"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	fclose(f);
+	FeTensor *t = &tensors[ntensors++];
+	D.nerrors = 0;
+	assert_int_equal(fe_tensor_read(tmp("h5.pb"), t, &D), -1);
+	assert_null(t->data);
+	if (!strstr(D.last, "tensor 'W': tensor too large (274877906944 elements"))
+		fail_msg("message '%s'", D.last);
+}
+
+/* A graph input over the element limit is refused at import (graph inputs are not
+ * allocated here, but every later size computation takes the limit for granted). */
+static void test_import_huge_input(void **state)
+{
+	(void)state;
+	static char *in[] = {"X"}, *out[] = {"Y"};
+	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
+	np.name = "relu";
+	np.op_type = "Relu";
+	np.n_input = 1;
+	np.input = in;
+	np.n_output = 1;
+	np.output = out;
+	ProtoIn x = {"X", 2, {1 << 20, 1 << 20}};
+	expect_load_error(write_proto("hx.onnx", 13, &np, NULL, 0, &x, 1),
+	                  "graph input 'X': tensor too large (1099511627776 elements; limit "
+	                  "17179869184)");
+	x.d[0] = 1 << 14; /* 2^34: at the limit */
+	assert_non_null(keep(fe_onnx_load(write_proto("hx2.onnx", 13, &np, NULL, 0, &x, 1), NULL,
+	                                  &D)));
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char msg[] = "the import blocked on a FIFO\n";
+	if (write(2, msg, sizeof msg - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/* External data that is not a regular file is refused, and a FIFO without a writer does
+ * not block the import (it used to, forever; the alarm turns that into a failure). */
+static void test_import_external_special(void **state)
+{
+	(void)state;
+	int64_t dims[2] = {1, 2};
+	Onnx__StringStringEntryProto loc = ONNX__STRING_STRING_ENTRY_PROTO__INIT, *ploc = &loc;
+	loc.key = "location";
+	Onnx__TensorProto w = float_tensor(dims);
+	w.has_data_location = 1;
+	w.data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+	w.n_external_data = 1;
+	w.external_data = &ploc;
+	assert_int_equal(mkfifo(tmp("fifo.bin"), 0600), 0);
+	loc.value = "fifo.bin";
+	signal(SIGALRM, on_alarm);
+	alarm(20);
+	expect_load_error(write_relu_of("fifo.onnx", &w), "initializer 'W': external data file "
+	                  "'fifo.bin' is not a regular file (a FIFO)");
+	alarm(0);
+	signal(SIGALRM, SIG_DFL);
+	assert_int_equal(mkdir(tmp("dir.bin"), 0700), 0);
+	loc.value = "dir.bin";
+	expect_load_error(write_relu_of("dir.onnx", &w), "'dir.bin' is not a regular file (a "
+	                  "folder)");
+	/* a regular file is still read, at its offset */
+	float v[3] = {9, -1, 2};
+	FILE *f = fopen(tmp("ok.bin"), "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(v, sizeof v[0], 3, f), 3);
+	fclose(f);
+	Onnx__StringStringEntryProto off = ONNX__STRING_STRING_ENTRY_PROTO__INIT;
+	Onnx__StringStringEntryProto *ents[2] = {&loc, &off};
+	off.key = "offset";
+	off.value = "4";
+	loc.value = "ok.bin";
+	w.n_external_data = 2;
+	w.external_data = ents;
+	Graph *g = keep(fe_onnx_load(write_relu_of("ok.onnx", &w), NULL, &D));
+	assert_non_null(g);
+	int c = ir_value_find(g, "W");
+	assert_true(c >= 0 && g->values[c].data);
+	assert_memory_equal(g->values[c].data, v + 1, 2 * sizeof(float));
+}
+
+/* opset -1 is an error (it used to read as a missing opset, then opset 1); a missing opset
+ * still defaults. */
+static void test_import_bad_opset(void **state)
+{
+	(void)state;
+	static uint8_t bytes[8];
+	int64_t dims[2] = {1, 2};
+	Onnx__TensorProto w = float_tensor(dims);
+	w.has_raw_data = 1;
+	w.raw_data = (ProtobufCBinaryData){sizeof bytes, bytes};
+	static char *in[] = {"W"}, *out[] = {"Y"};
+	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
+	np.name = "relu";
+	np.op_type = "Relu";
+	np.n_input = 1;
+	np.input = in;
+	np.n_output = 1;
+	np.output = out;
+	Onnx__TensorProto *pw = &w;
+	expect_load_error(write_proto("o1.onnx", -1, &np, &pw, 1, NULL, 0),
+	                  "opset -1 is not supported");
+	expect_load_error(write_proto("o2.onnx", 0, &np, &pw, 1, NULL, 0),
+	                  "opset 0 is not supported");
+	assert_non_null(keep(fe_onnx_load(write_proto("o3.onnx", 1, &np, &pw, 1, NULL, 0), NULL,
+	                                  &D)));
+}
+
+/* Opset-6 Add(X[2,3], B[3]) with broadcast=1: axis 1 is right, 0 and 2 do not fit B, a
+ * negative axis is not defined; the error names the node. */
+static void test_import_legacy_axis_range(void **state)
+{
+	(void)state;
+	static float bv[3] = {1, 2, 3};
+	static char *in[] = {"X", "B"}, *out[] = {"Y"};
+	int64_t bd[1] = {3};
+	Onnx__TensorProto b = ONNX__TENSOR_PROTO__INIT, *pb = &b;
+	b.name = "B";
+	b.has_data_type = 1;
+	b.data_type = 1;
+	b.n_dims = 1;
+	b.dims = bd;
+	b.n_float_data = 3;
+	b.float_data = bv;
+	ProtoIn x = {"X", 2, {2, 3}};
+	Onnx__AttributeProto bc = ONNX__ATTRIBUTE_PROTO__INIT, ax = ONNX__ATTRIBUTE_PROTO__INIT;
+	Onnx__AttributeProto *attrs[2] = {&bc, &ax};
+	bc.name = "broadcast";
+	bc.has_type = ax.has_type = 1;
+	bc.type = ax.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+	bc.has_i = ax.has_i = 1;
+	bc.i = 1;
+	ax.name = "axis";
+	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
+	np.name = "add";
+	np.op_type = "Add";
+	np.n_input = 2;
+	np.input = in;
+	np.n_output = 1;
+	np.output = out;
+	np.n_attribute = 2;
+	np.attribute = attrs;
+	const int64_t bad[] = {5, 2, -1};
+	for (size_t i = 0; i < countof(bad); i++) {
+		char file[32], want[96];
+		ax.i = bad[i];
+		snprintf(file, sizeof file, "ax%zu.onnx", i);
+		snprintf(want, sizeof want, "node add: Add: broadcast axis %lld is out of range",
+		         (long long)bad[i]);
+		expect_load_error(write_proto(file, 6, &np, &pb, 1, &x, 1), want);
+	}
+	ax.i = 1;
+	Graph *g = keep(fe_onnx_load(write_proto("ax_ok.onnx", 6, &np, &pb, 1, &x, 1), NULL, &D));
+	assert_non_null(g);
+	assert_int_equal(ir_attr_i(&g->nodes[0], "legacy_axis", -1), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -729,6 +1054,11 @@ int main(void)
 		T(test_dtypes),
 		T(test_attr_opsets),
 		T(test_unwritable),
+		T(test_import_huge_tensor),
+		T(test_import_huge_input),
+		T(test_import_external_special),
+		T(test_import_bad_opset),
+		T(test_import_legacy_axis_range),
 #undef T
 	};
 	_Static_assert(countof(fixtures) == 6, "one FX entry per fixture");
