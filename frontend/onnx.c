@@ -946,7 +946,7 @@ Graph *fe_onnx_load(const char *path, const FeOptions *o, Diag *d)
 	im.g = g;
 	/* the model's folder, for external data */
 	const char *slash = strrchr(path, '/');
-	im.dir = slash ? strndup(path, (size_t)(slash - path ? slash - path : 1)) : strdup(".");
+	im.dir = slash ? strndup(path, (size_t)((slash - path) ? slash - path : 1)) : strdup(".");
 	if (import_graph(&im, m->graph) || import_metadata(&im, m))
 		goto fail;
 	for (int i = 0; o && i < o->npins; i++) {
@@ -1017,7 +1017,7 @@ int fe_tensor_pb_read(const char *path, FeTensor *t, Diag *d)
 	Importer im = {0};
 	im.d = d;
 	const char *slash = strrchr(path, '/');
-	im.dir = slash ? strndup(path, (size_t)(slash - path ? slash - path : 1)) : strdup(".");
+	im.dir = slash ? strndup(path, (size_t)((slash - path) ? slash - path : 1)) : strdup(".");
 	int rc = tensor_convert(&im, tp, "tensor", &t->dtype, &t->shape, &t->data);
 	free(im.dir);
 	onnx__tensor_proto__free_unpacked(tp, NULL);

@@ -70,9 +70,10 @@ static void mp_fwd_task(void *ctx, int tid, int nth)
 					memcpy(&l1, a + o + 4, sizeof l1);
 					memcpy(&m0, b + o, sizeof m0);
 					memcpy(&m1, b + o + 4, sizeof m1);
-					const MpI4 ev = {0, 2, 4, 6}, od = {1, 3, 5, 7};
-					const MpF4 ae = __builtin_shuffle(l0, l1, ev), ao = __builtin_shuffle(l0, l1, od);
-					const MpF4 be = __builtin_shuffle(m0, m1, ev), bo = __builtin_shuffle(m0, m1, od);
+					const MpF4 ae = __builtin_shufflevector(l0, l1, 0, 2, 4, 6);
+					const MpF4 ao = __builtin_shufflevector(l0, l1, 1, 3, 5, 7);
+					const MpF4 be = __builtin_shufflevector(m0, m1, 0, 2, 4, 6);
+					const MpF4 bo = __builtin_shufflevector(m0, m1, 1, 3, 5, 7);
 					const int64_t b0 = nc * invol + r0 + o;
 					const MpI64 i00 = step + b0;
 					MpF4 best = ae;

@@ -11,6 +11,7 @@ pkgs=(
   libcmocka-dev                                        # unit tests
   zlib1g-dev                                           # gzip'd IDX data sets
   llvm-19-dev clang-19 lld-19 llvm-19-tools            # backend, FileCheck/lit
+  libclang-rt-19-dev                                   # clang sanitizers and libFuzzer (tests/fuzz/)
   libopenblas-dev                                      # float GEMM fast path, training
   dataset-fashion-mnist                                # real data
   libonnx-testdata                                     # ONNX conformance suite
