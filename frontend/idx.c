@@ -140,9 +140,10 @@ static int idx_read(gzFile f, int64_t limit, FeTensor *t, int64_t *total, Diag *
 	int64_t per = rows ? numel / rows : 0; /* elements per entry of the first axis */
 	t->dtype = idx_types[ti].dtype;
 	size_t nbytes = (size_t)nbytes64;
-	/* The buffer grows with the data that arrives, so that a header claiming far more
-	 * than the file holds fails as truncated instead of exhausting memory. */
-	size_t cap = nbytes < (64u << 20) ? nbytes : 64u << 20;
+	/* The buffer grows with the data that arrives (doubling from 1 MiB), so that a header
+	 * claiming far more than the file holds fails as truncated without a big allocation
+	 * up front (at 64 MiB the IDX fuzz target ran 20-50 inputs a second). */
+	size_t cap = nbytes < (1u << 20) ? nbytes : 1u << 20;
 	unsigned char *raw = xmalloc(cap + 1);
 	t->data = raw;
 	r = 0;
