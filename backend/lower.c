@@ -1,12 +1,12 @@
 /* backend/lower.c: the graph's glue in LLVM IR, one kernel call per node.
  *
- * Requires: the full pipeline with pack and memplan (sqc.kernel, sqc.ws_offset), one
- * float input and one float output, a batch of 1. Each node becomes a call of a
- * runtime/kernels function with a constant parameter struct (a kernels.h struct filled
- * by field name, made constant by params()), constant pointers to its weights in
- * read-only data, and pointers into the workspace; O3 later inlines and specializes. */
+ * Requires: the full pipeline with pack and memplan (sqc.kernel, the packed operands of
+ * quantized layers, sqc.ws_offset), one float input and one float output, a batch of 1.
+ * Each node becomes a call of a runtime/kernels function with a constant parameter struct
+ * (a kernels.h struct filled by field name, made constant by params()), constant pointers
+ * to its weights in read-only data, and pointers into the workspace; O3 later inlines and
+ * specializes. */
 #include "cg.h"
-#include "../passes/passes.h"
 #include "../runtime/kernels/kernels.h"
 #include "../runtime/rt.h"
 
@@ -238,36 +238,32 @@ static int is_qlayer(const Node *n)
 	return ir_dec_has(n, SQCA_KERNEL) && k != SQK_F32;
 }
 
-/* A quantized layer: qconv over `rows` input rows (Conv: 1). */
-static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t rows,
-                        int64_t row_in, int64_t row_out, float alpha, float beta)
+/* A quantized layer with per weights per output channel: qconv over `rows` input rows
+ * (Conv: 1), its packed weights and scales the operands pack gave it (ir.h). */
+static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, int64_t rows,
+                        int64_t row_in, int64_t row_out, float beta)
 {
-	uint64_t *packed;
-	float *scales;
-	int64_t C, per;
-	if (pack_weights(c->g, n, &packed, &scales, &C, &per, c->d))
-		return -1;
 	int bits = (int)ir_dec_i(n, SQCA_BITS);
 	int act = (int)ir_dec_i(n, SQCA_ACT_BITS);
 	int sgn = (int)ir_dec_i(n, SQCA_ACT_SIGNED);
 	float step = act < 32 ? ir_dec_f(n, SQCA_ACT_STEP) : 1.0f;
-	if (act < 32 && (act < 1 || act > 8 || !(step > 0) || !isfinite(step))) {
-		free(packed);
-		free(scales);
+	if (act < 32 && (act < 1 || act > 8 || !(step > 0) || !isfinite(step)))
 		return diag_error(c->d, n->name, "bad activation quantization attributes");
-	}
-	for (int64_t i = 0; i < C; i++)
-		scales[i] *= alpha;
-	int64_t kw = pack_kwords(per);
+	const Value *pw = ir_is_packed(n) ? &c->g->values[n->in[IR_IN_PACKED]] : NULL;
+	const Value *ps = pw ? &c->g->values[n->in[IR_IN_SCALES]] : NULL;
+	int64_t C = geom->m, planes = bits == 1 ? 1 : 2, kw = rtk_qconv_kwords(per);
+	if (!pw || pw->shape.rank != 2 || pw->shape.d[0] != C || pw->shape.d[1] != planes * kw ||
+	    ir_shape_numel(&ps->shape) != C)
+		return diag_error(c->d, n->name, "internal error: a quantized layer without the "
+		                  "packed weights of pass pack (%lld channels of %lld words)",
+		                  (long long)C, (long long)(planes * kw));
 	RtkQConv q = {.g = *geom, .k = (int32_t)per, .kwords = (int32_t)kw, .binary = bits == 1,
 	              .bits = act, .qn = act < 32 && sgn ? 1 << (act - 1) : 0,
 	              .qp = act >= 32 ? 0 : sgn ? (1 << (act - 1)) - 1 : (1 << act) - 1,
 	              .step = step};
 	LLVMValueRef p = params(c, &q);
-	LLVMValueRef w = cg_const_bytes(c, "packed", packed, sizeof(uint64_t) * (size_t)(C * (bits == 1 ? 1 : 2) * kw));
-	LLVMValueRef s = floats_global(c, "scales", scales, C);
-	free(packed);
-	free(scales);
+	LLVMValueRef w = cg_const_bytes(c, "packed", pw->data, ir_value_nbytes(pw));
+	LLVMValueRef s = floats_global(c, "scales", ps->data, C);
 	LLVMValueRef bias;
 	if (bias_of(c, n, C, beta, &bias))
 		return -1;
@@ -290,7 +286,7 @@ static int lower_conv(Cg *c, const Node *n)
 	if (conv_geom(c, n, &k))
 		return -1;
 	if (is_qlayer(n))
-		return lower_qlayer(c, n, &k, 1, 0, 0, 1.0f, 1.0f);
+		return lower_qlayer(c, n, &k, (int64_t)k.c / k.group * k.kh * k.kw, 1, 0, 0, 1.0f);
 	LLVMValueRef p = params(c, &k), bias;
 	if (bias_of(c, n, k.m, 1.0f, &bias))
 		return -1;
@@ -327,7 +323,7 @@ static int lower_dense(Cg *c, const Node *n)
 		RtkConv k = {.c = (int32_t)K, .h = 1, .w = 1, .m = (int32_t)N, .oh = 1, .ow = 1,
 		             .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pt = 0, .pl = 0,
 		             .group = 1, .relu = relu};
-		return lower_qlayer(c, n, &k, rows, K, N, alpha, beta);
+		return lower_qlayer(c, n, &k, K, rows, K, N, beta);
 	}
 	float *wt = xmalloc(sizeof(float) * (size_t)(N * K));
 	const float *wd = w->data;
@@ -734,7 +730,7 @@ int cg_lower_graph(Cg *c)
 		const Node *n = &g->nodes[i];
 		if (n->dead)
 			continue;
-		for (int j = 0; j < n->nin; j++) {
+		for (int j = 0; j < ir_onnx_nin(n); j++) {
 			int v = n->in[j];
 			if (v >= 0 && g->values[v].dtype != DT_FLOAT && !ir_is_shape_operand(g, v))
 				return diag_error(c->d, n->name, "the backend computes in float32 only; "

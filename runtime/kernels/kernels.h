@@ -77,6 +77,11 @@ void rtk_conv_f32(const RtkConv *p, const float *x, const float *w, const float 
 	X(int32_t, qn) X(int32_t, qp)  /* activation integer range [-qn, qp] */ \
 	X(float, step)         /* activation step s (unused when bits == 32) */
 typedef RTK_STRUCT_OF_(RTK_QCONV_FIELDS) RtkQConv;
+/* kwords for k weights per row (the packers' and the backend's one formula). */
+static inline int64_t rtk_qconv_kwords(int64_t k)
+{
+	return 4 * ((k + 255) / 256);
+}
 
 size_t rtk_qconv_scratch(const RtkQConv *p);
 void rtk_qconv(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
