@@ -1,16 +1,19 @@
 /* backend/lower.c: the graph's glue in LLVM IR, one kernel call per node.
  *
- * Requires: the full pipeline with pack and memplan (sqc.kernel, sqc.ws_offset), one
- * float input and one float output, a batch of 1. Each node becomes a call of a
- * runtime/kernels function with a constant parameter struct (the layouts of kernels.h:
- * int32 fields, RtkQConv ending in one float), constant pointers to its weights in
- * read-only data, and pointers into the workspace; O3 later inlines and specializes. */
+ * Requires: the full pipeline with pack and memplan (sqc.kernel, the packed operands of
+ * quantized layers, sqc.ws_offset), one float input and one float output, a batch of 1.
+ * Each node becomes a call of a runtime/kernels function with a constant parameter struct
+ * (a kernels.h struct filled by field name, made constant by params()), constant pointers
+ * to its weights in read-only data, and pointers into the workspace; O3 later inlines and
+ * specializes. */
 #include "cg.h"
-#include "../passes/passes.h"
+#include "../runtime/kernels/kernels.h"
 #include "../runtime/rt.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,24 +28,93 @@ static LLVMValueRef cf32(Cg *c, float v)
 	return LLVMConstReal(c->f32, v);
 }
 
-/* A constant parameter struct {i32 x n [, float]} (kernels.h layouts). */
-static LLVMValueRef params(Cg *c, const int32_t *f, int n, const float *last)
+/* ---- constant parameter structs ------------------------------------------------------ */
+
+/* One field of a kernels.h parameter struct, expanded from its RTK_*_FIELDS list: where it
+ * is in the host struct, its scalar kind (a field of another type is a compile error in
+ * PF_KIND), how many scalars (n > 1: an array), and for a nested struct its own table. */
+typedef enum { PF_END, PF_I32, PF_F32, PF_STRUCT } ParamKind;
+typedef struct ParamField {
+	ParamKind kind;
+	size_t off;
+	int n;
+	const struct ParamField *sub;
+} ParamField;
+
+#define PF_KIND(lvalue) _Generic((lvalue), int32_t: PF_I32, float: PF_F32)
+#define PF_X(type, name) {PF_KIND(((PF_T *)0)->name), offsetof(PF_T, name), 1, NULL},
+#define PF_A(type, name, k) {PF_KIND(((PF_T *)0)->name[0]), offsetof(PF_T, name), k, NULL},
+#define PF_S(type, name, fields) {PF_STRUCT, offsetof(PF_T, name), 1, pf_##type},
+
+enum { PF_MAX = 64 };  /* scalars in the largest struct */
+/* pf_T, the table of struct T with field list F (PF_T defined as T around it: the fields'
+ * offsetof needs the struct's name, which the list does not pass). */
+#define PF_TABLE(T, F)                                                                     \
+	static const ParamField pf_##T[] = {F(PF_X, PF_A, PF_S){PF_END, 0, 0, NULL}};            \
+	_Static_assert(sizeof(T) <= 4 * PF_MAX, #T " is larger than params() takes");
+#define PF_T RtkConv
+PF_TABLE(RtkConv, RTK_CONV_FIELDS)
+#undef PF_T
+#define PF_T RtkQConv
+PF_TABLE(RtkQConv, RTK_QCONV_FIELDS)
+#undef PF_T
+#define PF_T RtkGemm
+PF_TABLE(RtkGemm, RTK_GEMM_FIELDS)
+#undef PF_T
+#define PF_T RtkPool
+PF_TABLE(RtkPool, RTK_POOL_FIELDS)
+#undef PF_T
+#define PF_T RtkBinary
+PF_TABLE(RtkBinary, RTK_BINARY_FIELDS)
+#undef PF_T
+#define PF_T RtkRemap
+PF_TABLE(RtkRemap, RTK_REMAP_FIELDS)
+#undef PF_T
+
+/* Appends the scalars of the struct at host (table f) to ty/v from index k; returns the
+ * new count. Every scalar is 4 bytes, so the C layout has no padding and the flat LLVM
+ * literal struct of the scalars in order is the C struct the kernels read (asserted). */
+static int flatten(Cg *c, const ParamField *f, const char *host, size_t base, LLVMTypeRef *ty,
+                   LLVMValueRef *v, int k)
 {
-	LLVMTypeRef ty[40];
-	LLVMValueRef v[40];
-	for (int i = 0; i < n; i++) {
-		ty[i] = c->i32;
-		v[i] = ci32(c, f[i]);
-	}
-	if (last) {
-		ty[n] = c->f32;
-		v[n++] = cf32(c, *last);
-	}
+	for (; f->kind != PF_END; f++)
+		for (int i = 0; i < f->n; i++) {
+			size_t off = base + f->off + 4 * (size_t)i;
+			if (f->kind == PF_STRUCT) {
+				k = flatten(c, f->sub, host, off, ty, v, k);
+				continue;
+			}
+			assert(off == 4 * (size_t)k && k < PF_MAX);
+			int32_t iv;
+			float fv;
+			memcpy(&iv, host + off, 4);
+			memcpy(&fv, host + off, 4);
+			ty[k] = f->kind == PF_I32 ? c->i32 : c->f32;
+			v[k++] = f->kind == PF_I32 ? ci32(c, iv) : cf32(c, fv);
+		}
+	return k;
+}
+
+/* The constant global holding the kernels.h struct at host (described by f). */
+static LLVMValueRef params_of(Cg *c, const ParamField *f, const void *host, size_t size)
+{
+	LLVMTypeRef ty[PF_MAX];
+	LLVMValueRef v[PF_MAX];
+	int n = flatten(c, f, host, 0, ty, v, 0);
+	assert(4 * (size_t)n == size);
+	(void)size;
 	LLVMTypeRef st = LLVMStructTypeInContext(c->ctx, ty, (unsigned)n, 0);
 	char name[32];
 	snprintf(name, sizeof name, ".p%d", c->nglobals++);
 	return cg_const_global(c, name, LLVMConstNamedStruct(st, v, (unsigned)n));
 }
+
+/* params(c, &s): s a filled kernels.h struct; its type picks the table. */
+#define params(c, s)                                                                       \
+	params_of(c, _Generic((s), RtkConv *: pf_RtkConv, RtkQConv *: pf_RtkQConv,              \
+	                      RtkGemm *: pf_RtkGemm, RtkPool *: pf_RtkPool,                      \
+	                      RtkBinary *: pf_RtkBinary, RtkRemap *: pf_RtkRemap),               \
+	          s, sizeof *(s))
 
 static void add_scratch(Cg *c, const char *fn, LLVMValueRef p)
 {
@@ -109,24 +181,33 @@ static int64_t numel(const Cg *c, int v)
 
 /* ---- Conv, Gemm, MatMul ------------------------------------------------------------ */
 
+/* v as an int32 field; sets *big when it does not fit. */
+static int32_t i32_of(int64_t v, int *big)
+{
+	*big |= v > INT32_MAX;
+	return (int32_t)v;
+}
+
 /* Geometry of a 1-D or 2-D Conv at batch 1 in kernels.h's form. */
-static int conv_geom(Cg *c, const Node *n, int32_t *f)
+static int conv_geom(Cg *c, const Node *n, RtkConv *k)
 {
 	RtConv p;
 	rt_conv_params(c->g, n, &p);
 	if (p.n != 1 || p.nsp < 1 || p.nsp > 2)
 		return diag_error(c->d, n->name, "the backend compiles 1-D and 2-D convolutions at "
 		                  "batch 1 (this one: %d-D, batch %lld)", p.nsp, (long long)p.n);
-	int two = p.nsp == 2;
-	int64_t v[16] = {p.c, two ? p.in[0] : 1, p.in[two], p.m, two ? p.out[0] : 1, p.out[two],
-	                 two ? p.k[0] : 1, p.k[two], two ? p.stride[0] : 1, p.stride[two],
-	                 two ? p.dil[0] : 1, p.dil[two], two ? p.pad_begin[0] : 0,
-	                 p.pad_begin[two], p.group, ir_dec_i(n, SQCA_RELU)};
-	for (int i = 0; i < 16; i++) {
-		if (v[i] > INT32_MAX)
-			return diag_error(c->d, n->name, "dimension too large for the backend");
-		f[i] = (int32_t)v[i];
-	}
+	int two = p.nsp == 2, big = 0;
+	*k = (RtkConv){.c = i32_of(p.c, &big), .h = two ? i32_of(p.in[0], &big) : 1,
+	               .w = i32_of(p.in[two], &big), .m = i32_of(p.m, &big),
+	               .oh = two ? i32_of(p.out[0], &big) : 1, .ow = i32_of(p.out[two], &big),
+	               .kh = two ? i32_of(p.k[0], &big) : 1, .kw = i32_of(p.k[two], &big),
+	               .sh = two ? i32_of(p.stride[0], &big) : 1, .sw = i32_of(p.stride[two], &big),
+	               .dh = two ? i32_of(p.dil[0], &big) : 1, .dw = i32_of(p.dil[two], &big),
+	               .pt = two ? i32_of(p.pad_begin[0], &big) : 0,
+	               .pl = i32_of(p.pad_begin[two], &big), .group = i32_of(p.group, &big),
+	               .relu = i32_of(ir_dec_i(n, SQCA_RELU), &big)};
+	if (big)
+		return diag_error(c->d, n->name, "dimension too large for the backend");
 	return 0;
 }
 
@@ -157,40 +238,32 @@ static int is_qlayer(const Node *n)
 	return ir_dec_has(n, SQCA_KERNEL) && k != SQK_F32;
 }
 
-/* A quantized layer: qconv over `rows` input rows (Conv: 1). */
-static int lower_qlayer(Cg *c, const Node *n, const int32_t *geom, int64_t rows,
-                        int64_t row_in, int64_t row_out, float alpha, float beta)
+/* A quantized layer with per weights per output channel: qconv over `rows` input rows
+ * (Conv: 1), its packed weights and scales the operands pack gave it (ir.h). */
+static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, int64_t rows,
+                        int64_t row_in, int64_t row_out, float beta)
 {
-	uint64_t *packed;
-	float *scales;
-	int64_t C, per;
-	if (pack_weights(c->g, n, &packed, &scales, &C, &per, c->d))
-		return -1;
 	int bits = (int)ir_dec_i(n, SQCA_BITS);
 	int act = (int)ir_dec_i(n, SQCA_ACT_BITS);
 	int sgn = (int)ir_dec_i(n, SQCA_ACT_SIGNED);
 	float step = act < 32 ? ir_dec_f(n, SQCA_ACT_STEP) : 1.0f;
-	if (act < 32 && (act < 1 || act > 8 || !(step > 0) || !isfinite(step))) {
-		free(packed);
-		free(scales);
+	if (act < 32 && (act < 1 || act > 8 || !(step > 0) || !isfinite(step)))
 		return diag_error(c->d, n->name, "bad activation quantization attributes");
-	}
-	for (int64_t i = 0; i < C; i++)
-		scales[i] *= alpha;
-	int64_t kw = pack_kwords(per);
-	int32_t f[23];
-	memcpy(f, geom, 16 * sizeof(int32_t));
-	f[16] = (int32_t)per;
-	f[17] = (int32_t)kw;
-	f[18] = bits == 1;
-	f[19] = act;
-	f[20] = act < 32 && sgn ? 1 << (act - 1) : 0;
-	f[21] = act >= 32 ? 0 : sgn ? (1 << (act - 1)) - 1 : (1 << act) - 1;
-	LLVMValueRef p = params(c, f, 22, &step);
-	LLVMValueRef w = cg_const_bytes(c, "packed", packed, sizeof(uint64_t) * (size_t)(C * (bits == 1 ? 1 : 2) * kw));
-	LLVMValueRef s = floats_global(c, "scales", scales, C);
-	free(packed);
-	free(scales);
+	const Value *pw = ir_is_packed(n) ? &c->g->values[n->in[IR_IN_PACKED]] : NULL;
+	const Value *ps = pw ? &c->g->values[n->in[IR_IN_SCALES]] : NULL;
+	int64_t C = geom->m, planes = bits == 1 ? 1 : 2, kw = rtk_qconv_kwords(per);
+	if (!pw || pw->shape.rank != 2 || pw->shape.d[0] != C || pw->shape.d[1] != planes * kw ||
+	    ir_shape_numel(&ps->shape) != C)
+		return diag_error(c->d, n->name, "internal error: a quantized layer without the "
+		                  "packed weights of pass pack (%lld channels of %lld words)",
+		                  (long long)C, (long long)(planes * kw));
+	RtkQConv q = {.g = *geom, .k = (int32_t)per, .kwords = (int32_t)kw, .binary = bits == 1,
+	              .bits = act, .qn = act < 32 && sgn ? 1 << (act - 1) : 0,
+	              .qp = act >= 32 ? 0 : sgn ? (1 << (act - 1)) - 1 : (1 << act) - 1,
+	              .step = step};
+	LLVMValueRef p = params(c, &q);
+	LLVMValueRef w = cg_const_bytes(c, "packed", pw->data, ir_value_nbytes(pw));
+	LLVMValueRef s = floats_global(c, "scales", ps->data, C);
 	LLVMValueRef bias;
 	if (bias_of(c, n, C, beta, &bias))
 		return -1;
@@ -209,13 +282,13 @@ static int lower_qlayer(Cg *c, const Node *n, const int32_t *geom, int64_t rows,
 
 static int lower_conv(Cg *c, const Node *n)
 {
-	int32_t f[16];
-	if (conv_geom(c, n, f))
+	RtkConv k;
+	if (conv_geom(c, n, &k))
 		return -1;
 	if (is_qlayer(n))
-		return lower_qlayer(c, n, f, 1, 0, 0, 1.0f, 1.0f);
-	LLVMValueRef p = params(c, f, 16, NULL), bias;
-	if (bias_of(c, n, f[3], 1.0f, &bias))
+		return lower_qlayer(c, n, &k, (int64_t)k.c / k.group * k.kh * k.kw, 1, 0, 0, 1.0f);
+	LLVMValueRef p = params(c, &k), bias;
+	if (bias_of(c, n, k.m, 1.0f, &bias))
 		return -1;
 	LLVMValueRef x = buf(c, n->in[0]), w = buf(c, n->in[1]), y = buf(c, n->out[0]);
 	if (!x || !w || !y)
@@ -247,8 +320,10 @@ static int lower_dense(Cg *c, const Node *n)
 	float beta = n->op == OP_GEMM ? ir_attr_f(n, "beta", 1.0f) : 1.0f;
 	int32_t relu = (int32_t)ir_dec_i(n, SQCA_RELU);
 	if (is_qlayer(n)) {
-		int32_t f[16] = {(int32_t)K, 1, 1, (int32_t)N, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, relu};
-		return lower_qlayer(c, n, f, rows, K, N, alpha, beta);
+		RtkConv k = {.c = (int32_t)K, .h = 1, .w = 1, .m = (int32_t)N, .oh = 1, .ow = 1,
+		             .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pt = 0, .pl = 0,
+		             .group = 1, .relu = relu};
+		return lower_qlayer(c, n, &k, K, rows, K, N, beta);
 	}
 	float *wt = xmalloc(sizeof(float) * (size_t)(N * K));
 	const float *wd = w->data;
@@ -257,8 +332,8 @@ static int lower_dense(Cg *c, const Node *n)
 			wt[i * K + k] = alpha * (tb ? wd[i * K + k] : wd[k * N + i]);
 	LLVMValueRef wg = floats_global(c, "weights", wt, N * K);
 	free(wt);
-	int32_t f[4] = {(int32_t)rows, (int32_t)N, (int32_t)K, relu};
-	LLVMValueRef p = params(c, f, 4, NULL), bias;
+	RtkGemm k = {.rows = (int32_t)rows, .n = (int32_t)N, .k = (int32_t)K, .relu = relu};
+	LLVMValueRef p = params(c, &k), bias;
 	if (bias_of(c, n, N, beta, &bias))
 		return -1;
 	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
@@ -278,17 +353,18 @@ static int lower_pool(Cg *c, const Node *n)
 	if (p.n != 1 || p.nsp < 1 || p.nsp > 2)
 		return diag_error(c->d, n->name, "the backend compiles 1-D and 2-D pooling at batch 1");
 	int two = p.nsp == 2;
-	int32_t f[17] = {(int32_t)p.c, two ? (int32_t)p.in[0] : 1, (int32_t)p.in[two],
-	                 two ? (int32_t)p.out[0] : 1, (int32_t)p.out[two], two ? (int32_t)p.k[0] : 1,
-	                 (int32_t)p.k[two], two ? (int32_t)p.stride[0] : 1, (int32_t)p.stride[two],
-	                 two ? (int32_t)p.dil[0] : 1, (int32_t)p.dil[two],
-	                 two ? (int32_t)p.pad_begin[0] : 0, (int32_t)p.pad_begin[two],
-	                 two ? (int32_t)p.pad_end[0] : 0, (int32_t)p.pad_end[two],
-	                 n->op == OP_MAXPOOL, p.count_include_pad};
+	RtkPool k = {.c = (int32_t)p.c, .h = two ? (int32_t)p.in[0] : 1, .w = (int32_t)p.in[two],
+	             .oh = two ? (int32_t)p.out[0] : 1, .ow = (int32_t)p.out[two],
+	             .kh = two ? (int32_t)p.k[0] : 1, .kw = (int32_t)p.k[two],
+	             .sh = two ? (int32_t)p.stride[0] : 1, .sw = (int32_t)p.stride[two],
+	             .dh = two ? (int32_t)p.dil[0] : 1, .dw = (int32_t)p.dil[two],
+	             .pt = two ? (int32_t)p.pad_begin[0] : 0, .pl = (int32_t)p.pad_begin[two],
+	             .pb = two ? (int32_t)p.pad_end[0] : 0, .pr = (int32_t)p.pad_end[two],
+	             .is_max = n->op == OP_MAXPOOL, .count_include_pad = p.count_include_pad};
 	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
 	if (!x || !y)
 		return -1;
-	LLVMValueRef a[3] = {params(c, f, 17, NULL), x, y};
+	LLVMValueRef a[3] = {params(c, &k), x, y};
 	cg_call(c, "rtk_pool", a, 3);
 	return 0;
 }
@@ -350,25 +426,26 @@ static int lower_binary(Cg *c, const Node *n)
 	Shape sb = ir_rhs_shape(n, sa0, &g->values[n->in[1]].shape);
 	if (sy->rank > 6)
 		return diag_error(c->d, n->name, "the backend broadcasts at most 6 dims");
-	int32_t f[20] = {0};
-	f[0] = n->op == OP_ADD ? 0 : n->op == OP_SUB ? 1 : n->op == OP_MUL ? 2 : 3;
-	f[1] = sy->rank;
+	RtkBinary p = {.op = n->op == OP_ADD ? RTK_ADD : n->op == OP_SUB ? RTK_SUB
+	                   : n->op == OP_MUL ? RTK_MUL : RTK_DIV,
+	               .rank = sy->rank};
 	const Shape *ops[2] = {sa0, &sb};
 	for (int k = 0; k < 2; k++) {
+		int32_t *stride = k ? p.sb : p.sa;
 		int64_t st = 1;
 		for (int i = sy->rank - 1; i >= 0; i--) {
 			int j = i - (sy->rank - ops[k]->rank);
 			int64_t d = j >= 0 ? ops[k]->d[j] : 1;
-			f[8 + 6 * k + i] = d == 1 && sy->d[i] != 1 ? 0 : (int32_t)st;
+			stride[i] = d == 1 && sy->d[i] != 1 ? 0 : (int32_t)st;
 			st *= d;
 		}
 	}
 	for (int i = 0; i < sy->rank; i++)
-		f[2 + i] = (int32_t)sy->d[i];
+		p.dims[i] = (int32_t)sy->d[i];
 	LLVMValueRef a = buf(c, n->in[0]), b = buf(c, n->in[1]), y = buf(c, n->out[0]);
 	if (!a || !b || !y)
 		return -1;
-	LLVMValueRef args[4] = {params(c, f, 20, NULL), a, b, y};
+	LLVMValueRef args[4] = {params(c, &p), a, b, y};
 	cg_call(c, n->op == OP_PRELU ? "rtk_prelu" : "rtk_binary", args, 4);
 	return 0;
 }
@@ -485,7 +562,7 @@ static int lower_remap(Cg *c, const Node *n)
 	for (int d = 0; d < r; d++)
 		tot += sy->d[d];
 	int32_t *maps = xmalloc(sizeof(int32_t) * (size_t)(tot ? tot : 1));
-	int32_t f[25] = {r};
+	RtkRemap p = {.rank = r};
 	int64_t perm[IR_MAX_RANK], pads[2 * IR_MAX_RANK] = {0};
 	float value = 0.0f;
 	if (n->op == OP_TRANSPOSE) {
@@ -511,14 +588,14 @@ static int lower_remap(Cg *c, const Node *n)
 	                                                                                  : RT_PAD_CONSTANT;
 	int64_t at = 0;
 	for (int d = 0; d < r; d++) {
-		f[1 + d] = (int32_t)sy->d[d];
-		f[13 + d] = (int32_t)at;
+		p.dims[d] = (int32_t)sy->d[d];
+		p.map_off[d] = (int32_t)at;
 		if (n->op == OP_TRANSPOSE) {
-			f[7 + d] = (int32_t)xs[perm[d]];
+			p.strides[d] = (int32_t)xs[perm[d]];
 			for (int64_t o = 0; o < sy->d[d]; o++)
 				maps[at + o] = (int32_t)o;
 		} else {
-			f[7 + d] = (int32_t)xs[d];
+			p.strides[d] = (int32_t)xs[d];
 			int64_t len = sx->d[d];
 			int32_t *iota = xmalloc(sizeof(int32_t) * (size_t)(len ? len : 1)), none = -1;
 			for (int64_t i = 0; i < len; i++)
@@ -535,7 +612,7 @@ static int lower_remap(Cg *c, const Node *n)
 	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
 	if (!x || !y)
 		return -1;
-	LLVMValueRef a[5] = {params(c, f, 19, NULL), mg, x, y, cf32(c, value)};
+	LLVMValueRef a[5] = {params(c, &p), mg, x, y, cf32(c, value)};
 	cg_call(c, "rtk_remap", a, 5);
 	return 0;
 }
@@ -655,7 +732,7 @@ int cg_lower_graph(Cg *c)
 		const Node *n = &g->nodes[i];
 		if (n->dead)
 			continue;
-		for (int j = 0; j < n->nin; j++) {
+		for (int j = 0; j < ir_onnx_nin(n); j++) {
 			int v = n->in[j];
 			if (v >= 0 && g->values[v].dtype != DT_FLOAT && !ir_is_shape_operand(g, v))
 				return diag_error(c->d, n->name, "the backend computes in float32 only; "

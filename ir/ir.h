@@ -118,6 +118,23 @@ typedef struct {
 	int dead;           /* removed; compacted by ir_graph_compact */
 } Node;
 
+/* Packed operands. For native code, pass pack gives each quantized Conv/Gemm/MatMul
+ * (OPF_WEIGHTED) two constant operands after its ONNX ones, at fixed positions:
+ *   in[IR_IN_PACKED]  i64 [C, planes * kwords]: the weights as bit planes, one row per
+ *                     output channel (layout of runtime/kernels/kernels.h, RtkQConv; the
+ *                     i64 elements are the 64-bit words' bit patterns),
+ *   in[IR_IN_SCALES]  f32 [C]: the per-channel scales (Gemm: times alpha),
+ * with the positions between the ONNX operands and these absent (MatMul: in[2] = -1), so
+ * nin = IR_PACKED_NIN. They are derived data: the ONNX operands keep the node's meaning
+ * (the interpreter and shape inference read only those), the backend reads the packed
+ * ones. ops.def's arity is the ONNX arity, which the importer checks (so ONNX never
+ * brings them); ir_verify accepts the two extra operands on OPF_WEIGHTED nodes only. */
+enum { IR_IN_PACKED = 3, IR_IN_SCALES = 4, IR_PACKED_NIN = 5 };
+/* Does n carry packed operands? */
+int ir_is_packed(const Node *n);
+/* The number of n's operands that are ONNX operands: nin, or IR_IN_PACKED when packed. */
+int ir_onnx_nin(const Node *n);
+
 typedef struct ArenaChunk ArenaChunk;
 typedef struct {
 	ArenaChunk *head;

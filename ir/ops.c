@@ -22,6 +22,16 @@ int ir_op_lookup(const char *onnx_name)
 	return -1;
 }
 
+int ir_is_packed(const Node *n)
+{
+	return (ir_ops[n->op].flags & OPF_WEIGHTED) && n->nin == IR_PACKED_NIN;
+}
+
+int ir_onnx_nin(const Node *n)
+{
+	return ir_is_packed(n) ? IR_IN_PACKED : n->nin;
+}
+
 /* dtype table: name in IR text and element size */
 static const struct {
 	const char *name;

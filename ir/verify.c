@@ -32,7 +32,8 @@ int ir_verify(const Graph *g, Diag *d)
 			goto out;
 		}
 		const OpInfo *oi = &ir_ops[n->op];
-		if (n->nin < oi->min_in || n->nin > oi->max_in ||
+		int nin = ir_onnx_nin(n), packed = ir_is_packed(n);
+		if (nin < oi->min_in || nin > oi->max_in ||
 		    n->nout < oi->min_out || n->nout > oi->max_out) {
 			rc = diag_error(d, n->name, "verify: %s has %d operands and %d results",
 			                ir_op_name(n->op), n->nin, n->nout);
@@ -40,11 +41,23 @@ int ir_verify(const Graph *g, Diag *d)
 		}
 		for (int j = 0; j < n->nin; j++) {
 			int v = n->in[j];
-			if (v == -1 && j >= oi->min_in)
+			if (v == -1 && j >= oi->min_in && j < nin)
 				continue;
 			if (v < 0 || v >= g->nvalues || !seen[v]) {
 				rc = diag_error(d, n->name, "verify: operand %d is %s", j,
 				                v < 0 || v >= g->nvalues ? "out of range" : "not defined before use");
+				goto out;
+			}
+			if (j >= oi->max_in && j < nin) {
+				rc = diag_error(d, n->name, "verify: operand %d of a packed %s is not absent",
+				                j, ir_op_name(n->op));
+				goto out;
+			}
+			/* packed operands: constants, i64 rows then f32 scales */
+			if (packed && j >= nin && (!g->values[v].data || g->values[v].dtype !=
+			                          (j == IR_IN_PACKED ? DT_INT64 : DT_FLOAT))) {
+				rc = diag_error(d, n->name, "verify: packed operand %d is not a %s constant",
+				                j, j == IR_IN_PACKED ? "i64" : "f32");
 				goto out;
 			}
 		}

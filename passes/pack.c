@@ -12,12 +12,29 @@
  *   "f32"         a layer kept in float
  * and a quantized layer also `sqc.packed_bytes` (its packed weights, scales and biases in
  * the output). A Relu that is the only reader of such a layer's result is fused into it:
- * the layer gets `sqc.relu`=1 and writes the Relu's result (the Relu node goes). The weights of a quantized layer must be scale_c * t with t in {-1,0,+1}
- * (sqc.bits 1: no zeros); anything else is a user error (a model edited after sqc saved it).
+ * the layer gets `sqc.relu`=1 and writes the Relu's result (the Relu node goes). The
+ * weights of a quantized layer must be scale_c * t with t in {-1,0,+1} (sqc.bits 1: no
+ * zeros); anything else is a user error (a model edited after sqc saved it).
  *
- * pack_weights() makes the packed rows the backend writes to read-only data; the layout
- * is the one runtime/kernels/kernels.h documents. */
+ * Packing is done here, into the IR: a quantized layer gets two constant operands after
+ * its ONNX ones (ir.h, "Packed operands"), e.g. after this pass
+ *   const %w1.packed: i64[2,8] = [...]
+ *   const %w1.scales: f32[2] = [0.5,0.25]
+ *   %b = Conv(%x, %w1, _, %w1.packed, %w1.scales) {...}
+ * the rows (C rows of 1 or 2 planes of pack_kwords(per) words, kernels.h's layout; an i64
+ * element is a word's bit pattern) and the scales (Gemm: times alpha, the same float
+ * product the backend used to make). The backend copies them to read-only data like any
+ * constant and packs nothing itself. Why operands on the existing op and not a new QConv
+ * op: the node keeps its ONNX meaning (x, w, b untouched), so shape inference, the
+ * interpreter and every per-op table stay as they are, and a packed graph prints, parses
+ * and verifies like any other; the price is that the float weights stay in the IR next to
+ * their packed form (the backend does not emit them). Running pack again (on IR read
+ * back) repacks from the float weights into the same constants.
+ *
+ * pack_weights() makes the packed rows and scales; the layout is the one
+ * runtime/kernels/kernels.h documents. */
 #include "passes.h"
+#include "../runtime/kernels/kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -54,7 +71,7 @@ int pack_is_layer(const Graph *g, const Node *n)
 
 int64_t pack_kwords(int64_t per)
 {
-	return 4 * ((per + 255) / 256);
+	return rtk_qconv_kwords(per);
 }
 
 int pack_weights(const Graph *g, const Node *n, uint64_t **rows, float **scales,
@@ -119,6 +136,43 @@ static int sole_relu_reader(const Graph *g, int v)
 	return -1;
 }
 
+/* Constant v (read by nobody else) now holds data (taken over) of shape s. */
+static void refill(Graph *g, int v, const Shape *s, void *data)
+{
+	free(g->values[v].data);
+	g->values[v].data = data;
+	g->values[v].shape = *s;
+}
+
+/* Makes rows (C x words i64, taken over) and scales (C floats, taken over) constants and
+ * node i's packed operands; a node packed before (IR read back) gets its constants
+ * refilled, so that pack is idempotent. */
+static void attach_packed(Graph *g, int i, uint64_t *rows, float *scales, int64_t C,
+                          int64_t words)
+{
+	const char *w = g->values[g->nodes[i].in[1]].name;
+	Shape sr = {2, {C, words}}, ss = {1, {C}};
+	const Node *old = &g->nodes[i];
+	if (ir_is_packed(old) && ir_value_uses(g, old->in[IR_IN_PACKED]) == 1 &&
+	    ir_value_uses(g, old->in[IR_IN_SCALES]) == 1) {
+		refill(g, old->in[IR_IN_PACKED], &sr, rows);
+		refill(g, old->in[IR_IN_SCALES], &ss, scales);
+		return;
+	}
+	const char *nr = ir_fresh_name(g, arena_printf(&g->arena, "%s.packed", w));
+	int vr = ir_const_add(g, nr, DT_INT64, &sr, rows);
+	const char *ns = ir_fresh_name(g, arena_printf(&g->arena, "%s.scales", w));
+	int vs = ir_const_add(g, ns, DT_FLOAT, &ss, scales);
+	Node *n = &g->nodes[i];
+	int *in = arena_alloc(&g->arena, sizeof(int) * IR_PACKED_NIN);
+	for (int j = 0; j < IR_PACKED_NIN; j++)
+		in[j] = j < ir_onnx_nin(n) ? n->in[j] : -1;
+	in[IR_IN_PACKED] = vr;
+	in[IR_IN_SCALES] = vs;
+	n->in = in;
+	n->nin = IR_PACKED_NIN;
+}
+
 int pass_pack(Graph *g, const PassEnv *env, Diag *d)
 {
 	const PassTarget *t = env && env->target ? env->target : pass_target_find(NULL);
@@ -156,8 +210,10 @@ int pass_pack(Graph *g, const PassEnv *env, Diag *d)
 		int64_t C, per;
 		if (pack_weights(g, n, &rows, &scales, &C, &per, d))
 			return -1;
-		free(rows);
-		free(scales);
+		float alpha = n->op == OP_GEMM ? ir_attr_f(n, "alpha", 1.0f) : 1.0f;
+		for (int64_t c = 0; c < C; c++)
+			scales[c] *= alpha;
+		attach_packed(g, i, rows, scales, C, (bits == 1 ? 1 : 2) * pack_kwords(per));
 		n = &g->nodes[i];
 		int act = (int)ir_dec_i(n, SQCA_ACT_BITS);
 		int64_t np = ir_shape_numel(&g->values[n->out[0]].shape) / (C ? C : 1);

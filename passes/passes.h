@@ -88,10 +88,13 @@ int pass_simplify(Graph *g, const PassEnv *env, Diag *d);
 /* dce.c: removes nodes whose results nobody reads; drops unused values. */
 int pass_dce(Graph *g, const PassEnv *env, Diag *d);
 
-/* pack.c: kernel choice (sqc.kernel) and weight checks for the native backend; see the
- * file's comment. pack_weights gives a quantized layer's packed rows (layout of
- * runtime/kernels/kernels.h: C rows of 1 or 2 planes of pack_kwords(per) words) and its
- * per-channel scales, both malloc'd. */
+/* pack.c: kernel choice (sqc.kernel), weight checks and packing for the native backend;
+ * see the file's comment. Establishes: a quantized layer carries its packed rows and
+ * scales as constant operands in[IR_IN_PACKED], in[IR_IN_SCALES] after its ONNX ones
+ * (ir.h, "Packed operands"), which is all the backend reads of its weights; the node keeps
+ * its ONNX operands and meaning. pack_weights gives a quantized layer's packed rows
+ * (layout of runtime/kernels/kernels.h: C rows of 1 or 2 planes of pack_kwords(per)
+ * words) and its per-channel scales (without Gemm's alpha), both malloc'd. */
 int pass_pack(Graph *g, const PassEnv *env, Diag *d);
 int pack_is_layer(const Graph *g, const Node *n);
 int64_t pack_kwords(int64_t per);

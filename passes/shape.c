@@ -100,9 +100,10 @@ static int need_dtype(Ctx *c, int i, unsigned set, const char *supported)
 }
 
 /* Every present operand must be f32 (float-math ops). */
+/* Every ONNX operand f32 (a packed layer's i64 rows are not one: ir.h). */
 static int need_f32_all(Ctx *c)
 {
-	for (int i = 0; i < c->n->nin; i++)
+	for (int i = 0; i < ir_onnx_nin(c->n); i++)
 		if (need_dtype(c, i, DT_F32_ONLY, "f32"))
 			return -1;
 	return 0;
@@ -978,7 +979,7 @@ static int check_operands(Ctx *c)
 {
 	const Node *n = c->n;
 	const OpInfo *oi = &ir_ops[n->op];
-	if (n->nin < oi->min_in || n->nin > oi->max_in)
+	if (ir_onnx_nin(n) < oi->min_in || ir_onnx_nin(n) > oi->max_in)
 		return fail(c, "%s expects %d to %d operands, got %d", c->op, oi->min_in, oi->max_in,
 		            n->nin);
 	if (n->nout < oi->min_out || n->nout > oi->max_out)

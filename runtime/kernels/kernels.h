@@ -20,18 +20,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Parameter structs are field lists: RTK_<NAME>_FIELDS(X, A, S) names every field once,
+ * in order, as X(type, name) (a scalar: int32_t or float), A(type, name, n) (an array of
+ * n scalars) or S(struct type, name, FIELDS) (a nested parameter struct and its list).
+ * The list expands here to the C struct the kernels read, and in backend/lower.c to the
+ * descriptor table that turns a filled host struct into the constant struct of generated
+ * code (the flat LLVM literal struct of the same scalars in the same order), so the two
+ * cannot drift apart. Add a field by adding it to its list. */
+#define RTK_FIELD_(type, name) type name;
+#define RTK_ARRAY_(type, name, n) type name[n];
+#define RTK_STRUCT_(type, name, fields) type name;
+#define RTK_STRUCT_OF_(fields) struct { fields(RTK_FIELD_, RTK_ARRAY_, RTK_STRUCT_) }
+
 /* Geometry of a 2-D convolution of one sample (1-D convolutions use h = oh = kh = 1).
  * x [c][h][w], w [m][c/group][kh][kw], y [m][oh][ow]; padding reads as zero. */
-typedef struct {
-	int32_t c, h, w;            /* input channels, height, width */
-	int32_t m, oh, ow;          /* output channels, height, width */
-	int32_t kh, kw;             /* kernel */
-	int32_t sh, sw;             /* strides */
-	int32_t dh, dw;             /* dilations */
-	int32_t pt, pl;             /* padding at the top and left (bottom/right implied by oh, ow) */
-	int32_t group;
-	int32_t relu;               /* 1: y = max(y, 0) fused */
-} RtkConv;
+#define RTK_CONV_FIELDS(X, A, S) \
+	X(int32_t, c) X(int32_t, h) X(int32_t, w)     /* input channels, height, width */ \
+	X(int32_t, m) X(int32_t, oh) X(int32_t, ow)   /* output channels, height, width */ \
+	X(int32_t, kh) X(int32_t, kw)                 /* kernel */ \
+	X(int32_t, sh) X(int32_t, sw)                 /* strides */ \
+	X(int32_t, dh) X(int32_t, dw)                 /* dilations */ \
+	X(int32_t, pt) X(int32_t, pl)                 /* padding top, left (bottom, right: oh, ow) */ \
+	X(int32_t, group) \
+	X(int32_t, relu)                              /* 1: y = max(y, 0) fused */
+typedef RTK_STRUCT_OF_(RTK_CONV_FIELDS) RtkConv;
 
 /* Float convolution (layers kept in float). bias may be NULL. */
 size_t rtk_conv_f32_scratch(const RtkConv *p);
@@ -56,15 +68,20 @@ void rtk_conv_f32(const RtkConv *p, const float *x, const float *w, const float 
  *               Padding taps have u = 0 (v = qn).
  * Output: relu applied if p->g.relu. The float expression is evaluated the same way by the
  * SIMD paths and the scalar twin, so their outputs are bit-identical. bias may be NULL. */
-typedef struct {
-	RtkConv g;
-	int32_t k;                  /* weights per output channel: (c/group)*kh*kw */
-	int32_t kwords;             /* 64-bit words per packed row: 4 * ceil(k / 256) */
-	int32_t binary;             /* 1: one plane (binary layer); 0: two planes (ternary) */
-	int32_t bits;               /* activation bits 1..8, or 32 for float activations */
-	int32_t qn, qp;             /* activation integer range [-qn, qp] */
-	float step;                 /* activation step s (unused when bits == 32) */
-} RtkQConv;
+#define RTK_QCONV_FIELDS(X, A, S) \
+	S(RtkConv, g, RTK_CONV_FIELDS) \
+	X(int32_t, k)          /* weights per output channel: (c/group)*kh*kw */ \
+	X(int32_t, kwords)     /* 64-bit words per packed row: 4 * ceil(k / 256) */ \
+	X(int32_t, binary)     /* 1: one plane (binary layer); 0: two planes (ternary) */ \
+	X(int32_t, bits)       /* activation bits 1..8, or 32 for float activations */ \
+	X(int32_t, qn) X(int32_t, qp)  /* activation integer range [-qn, qp] */ \
+	X(float, step)         /* activation step s (unused when bits == 32) */
+typedef RTK_STRUCT_OF_(RTK_QCONV_FIELDS) RtkQConv;
+/* kwords for k weights per row (the packers' and the backend's one formula). */
+static inline int64_t rtk_qconv_kwords(int64_t k)
+{
+	return 4 * ((k + 255) / 256);
+}
 
 size_t rtk_qconv_scratch(const RtkQConv *p);
 void rtk_qconv(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
@@ -105,21 +122,20 @@ int32_t rtk_popcount_and_scalar(const uint64_t *a, const uint64_t *b, int32_t n)
 
 /* Float Gemm of one row block: y[r][n] = sum_k a[r][k] * w[n][k] + bias[n] (w row-major
  * [n][k], i.e. ONNX transB = 1 after the backend transposes), relu optional. */
-typedef struct {
-	int32_t rows, n, k, relu;
-} RtkGemm;
+#define RTK_GEMM_FIELDS(X, A, S) X(int32_t, rows) X(int32_t, n) X(int32_t, k) X(int32_t, relu)
+typedef RTK_STRUCT_OF_(RTK_GEMM_FIELDS) RtkGemm;
 void rtk_gemm_f32(const RtkGemm *p, const float *a, const float *w, const float *bias,
                   float *y);
 
 /* Pooling of one sample, 2-D (1-D: h = oh = kh = 1). Max: padding never wins. Average:
  * divides by the taps inside the input, or with count_include_pad by the taps inside the
  * padded extent [-pt, h + pb) x [-pl, w + pr) (ONNX). */
-typedef struct {
-	int32_t c, h, w, oh, ow;
-	int32_t kh, kw, sh, sw, dh, dw;
-	int32_t pt, pl, pb, pr;
-	int32_t is_max, count_include_pad;
-} RtkPool;
+#define RTK_POOL_FIELDS(X, A, S) \
+	X(int32_t, c) X(int32_t, h) X(int32_t, w) X(int32_t, oh) X(int32_t, ow) \
+	X(int32_t, kh) X(int32_t, kw) X(int32_t, sh) X(int32_t, sw) X(int32_t, dh) X(int32_t, dw) \
+	X(int32_t, pt) X(int32_t, pl) X(int32_t, pb) X(int32_t, pr) \
+	X(int32_t, is_max) X(int32_t, count_include_pad)
+typedef RTK_STRUCT_OF_(RTK_POOL_FIELDS) RtkPool;
 void rtk_pool(const RtkPool *p, const float *x, float *y);
 /* Global pooling: x [c][hw] -> y [c]. */
 void rtk_global_pool(int32_t is_max, int32_t c, int32_t hw, const float *x, float *y);
@@ -135,10 +151,10 @@ void rtk_channel_affine(int32_t c, int32_t spatial, const float *x, const float 
 /* Binary op with numpy broadcasting over at most 6 dims: y has dims[], a and b are read
  * with element strides sa[], sb[] (0 on broadcast dims). */
 enum { RTK_ADD, RTK_SUB, RTK_MUL, RTK_DIV };
-typedef struct {
-	int32_t op, rank;
-	int32_t dims[6], sa[6], sb[6];
-} RtkBinary;
+#define RTK_BINARY_FIELDS(X, A, S) \
+	X(int32_t, op) X(int32_t, rank) \
+	A(int32_t, dims, 6) A(int32_t, sa, 6) A(int32_t, sb, 6)
+typedef RTK_STRUCT_OF_(RTK_BINARY_FIELDS) RtkBinary;
 void rtk_binary(const RtkBinary *p, const float *a, const float *b, float *y);
 
 /* Softmax over the middle dim of [outer][len][inner]; log = 1 for LogSoftmax. Uses
@@ -163,10 +179,9 @@ void rtk_prelu(const RtkBinary *p, const float *x, const float *slope, float *y)
  * reads input coordinate maps[map_off[d] + o] (-1: outside, y = value), and an input
  * coordinate i is i * strides[d] floats into x. The backend makes the maps with the
  * interpreter's own rules, so padding modes and negative pads match it exactly. */
-typedef struct {
-	int32_t rank;
-	int32_t dims[6], strides[6], map_off[6];
-} RtkRemap;
+#define RTK_REMAP_FIELDS(X, A, S) \
+	X(int32_t, rank) A(int32_t, dims, 6) A(int32_t, strides, 6) A(int32_t, map_off, 6)
+typedef RTK_STRUCT_OF_(RTK_REMAP_FIELDS) RtkRemap;
 void rtk_remap(const RtkRemap *p, const int32_t *maps, const float *x, float *y, float value);
 
 #endif
