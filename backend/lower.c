@@ -352,6 +352,17 @@ static int lower_pool(Cg *c, const Node *n)
 	rt_pool_params(c->g, n, &p);
 	if (p.n != 1 || p.nsp < 1 || p.nsp > 2)
 		return diag_error(c->d, n->name, "the backend compiles 1-D and 2-D pooling at batch 1");
+	/* the kernel computes tap coordinates o*s - pad + t*d (and their distance to the
+	 * extent's ends) in int32 */
+	for (int i = 0; i < p.nsp; i++) {
+		int64_t span = p.out[i] * p.stride[i] + p.pad_begin[i] + p.pad_end[i] + p.in[i] +
+		               (p.k[i] + 1) * p.dil[i];
+		if (p.out[i] > INT32_MAX || p.stride[i] > INT32_MAX || p.k[i] > INT32_MAX ||
+		    p.dil[i] > INT32_MAX || p.pad_begin[i] > INT32_MAX || p.pad_end[i] > INT32_MAX ||
+		    p.in[i] > INT32_MAX || span < 0 || span > INT32_MAX)
+			return diag_error(c->d, n->name, "pooling window, strides or pads too large for "
+			                  "the backend (its coordinates must fit in 32 bits)");
+	}
 	int two = p.nsp == 2;
 	RtkPool k = {.c = (int32_t)p.c, .h = two ? (int32_t)p.in[0] : 1, .w = (int32_t)p.in[two],
 	             .oh = two ? (int32_t)p.out[0] : 1, .ow = (int32_t)p.out[two],
@@ -741,6 +752,15 @@ int cg_lower_graph(Cg *c)
 		}
 		if (n->nout && n->out[0] >= 0 && g->values[n->out[0]].dtype != DT_FLOAT)
 			return diag_error(c->d, n->name, "the backend computes in float32 only");
+		/* the kernels count elements in int32 */
+		for (int j = 0; j < n->nin + n->nout; j++) {
+			int v = j < n->nin ? n->in[j] : n->out[j - n->nin];
+			int64_t cnt = v >= 0 ? ir_shape_numel(&g->values[v].shape) : 0;
+			if (cnt > INT32_MAX)
+				return diag_error(c->d, n->name, "'%s' has %lld elements: the backend "
+				                  "handles at most 2^31-1 per tensor", g->values[v].name,
+				                  (long long)cnt);
+		}
 		if (lower_fns[n->op](c, n))
 			return -1;
 	}

@@ -290,18 +290,16 @@ void rt_avgpool_backward_ref(const RtPool *p, const float *dy, float *dx)
 			if (cnt == 0)
 				continue;
 			float gv = dy[nc * outvol + (o0 * g.out[1] + o1) * g.out[2] + o2] / (float)cnt;
-			for (int64_t k0 = 0; k0 < g.k[0]; k0++) {
+			int64_t a0, e0, a1, e1, a2, e2; /* the taps inside the input */
+			rt_pool_trange(&g, 0, o0, 0, g.in[0], &a0, &e0);
+			rt_pool_trange(&g, 1, o1, 0, g.in[1], &a1, &e1);
+			rt_pool_trange(&g, 2, o2, 0, g.in[2], &a2, &e2);
+			for (int64_t k0 = a0; k0 < e0; k0++) {
 				int64_t i0 = rt_pool_tap(&g, 0, o0, k0);
-				if (i0 < 0 || i0 >= g.in[0])
-					continue;
-				for (int64_t k1 = 0; k1 < g.k[1]; k1++) {
+				for (int64_t k1 = a1; k1 < e1; k1++) {
 					int64_t i1 = rt_pool_tap(&g, 1, o1, k1);
-					if (i1 < 0 || i1 >= g.in[1])
-						continue;
-					for (int64_t k2 = 0; k2 < g.k[2]; k2++) {
+					for (int64_t k2 = a2; k2 < e2; k2++) {
 						int64_t i2 = rt_pool_tap(&g, 2, o2, k2);
-						if (i2 < 0 || i2 >= g.in[2])
-							continue;
 						dxp[(i0 * g.in[1] + i1) * g.in[2] + i2] += gv;
 					}
 				}

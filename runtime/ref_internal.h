@@ -92,16 +92,33 @@ static inline int64_t rt_pool_tap(const RtPoolGeom3 *g, int d, int64_t o, int64_
 	return o * g->stride[d] - g->pb[d] + t * g->dil[d];
 }
 
+/* ceil(a / b) for b > 0 and any a. */
+static inline int64_t rt_ceil_div(int64_t a, int64_t b)
+{
+	return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+/* The taps [*t0, *t1) of output o along dim d whose coordinate lies in [lo, hi) (taps are
+ * increasing coordinates, so they form one range; empty: *t0 == *t1). In closed form: a
+ * window far wider than the input costs nothing per padded tap. */
+static inline void rt_pool_trange(const RtPoolGeom3 *g, int d, int64_t o, int64_t lo,
+                                  int64_t hi, int64_t *t0, int64_t *t1)
+{
+	int64_t base = rt_pool_tap(g, d, o, 0);
+	int64_t a = rt_ceil_div(lo - base, g->dil[d]), b = rt_ceil_div(hi - base, g->dil[d]);
+	a = a < 0 ? 0 : a;
+	b = b > g->k[d] ? g->k[d] : b;
+	*t0 = a;
+	*t1 = b > a ? b : a;
+}
+
 /* Number of taps of output o along dim d whose coordinate lies in [lo, hi). */
 static inline int64_t rt_pool_taps_in(const RtPoolGeom3 *g, int d, int64_t o, int64_t lo,
                                       int64_t hi)
 {
-	int64_t cnt = 0;
-	for (int64_t t = 0; t < g->k[d]; t++) {
-		int64_t i = rt_pool_tap(g, d, o, t);
-		cnt += i >= lo && i < hi;
-	}
-	return cnt;
+	int64_t t0, t1;
+	rt_pool_trange(g, d, o, lo, hi, &t0, &t1);
+	return t1 - t0;
 }
 
 void rt_matmul_plan(const Shape *sa, const Shape *sb, RtMatmulPlan *pl);

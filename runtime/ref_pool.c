@@ -27,18 +27,16 @@ void rt_maxpool_ref(const RtPool *p, const float *x, float *y, int64_t *indices)
 		for (int64_t o2 = 0; o2 < g.out[2]; o2++) {
 			float best = -FLT_MAX;
 			int64_t b0 = -1, b1 = -1, b2 = -1;
-			for (int64_t k0 = 0; k0 < g.k[0]; k0++) {
+			int64_t a0, e0, a1, e1, a2, e2; /* the taps inside the input */
+			rt_pool_trange(&g, 0, o0, 0, g.in[0], &a0, &e0);
+			rt_pool_trange(&g, 1, o1, 0, g.in[1], &a1, &e1);
+			rt_pool_trange(&g, 2, o2, 0, g.in[2], &a2, &e2);
+			for (int64_t k0 = a0; k0 < e0; k0++) {
 				int64_t i0 = rt_pool_tap(&g, 0, o0, k0);
-				if (i0 < 0 || i0 >= g.in[0])
-					continue;
-				for (int64_t k1 = 0; k1 < g.k[1]; k1++) {
+				for (int64_t k1 = a1; k1 < e1; k1++) {
 					int64_t i1 = rt_pool_tap(&g, 1, o1, k1);
-					if (i1 < 0 || i1 >= g.in[1])
-						continue;
-					for (int64_t k2 = 0; k2 < g.k[2]; k2++) {
+					for (int64_t k2 = a2; k2 < e2; k2++) {
 						int64_t i2 = rt_pool_tap(&g, 2, o2, k2);
-						if (i2 < 0 || i2 >= g.in[2])
-							continue;
 						float v = xp[(i0 * g.in[1] + i1) * g.in[2] + i2];
 						if (b0 < 0 || v > best) {
 							best = v;
@@ -80,18 +78,16 @@ void rt_avgpool_ref(const RtPool *p, const float *x, float *y)
 		for (int64_t o2 = 0; o2 < g.out[2]; o2++) {
 			int64_t o[3] = {o0, o1, o2};
 			float sum = 0.0f;
-			for (int64_t k0 = 0; k0 < g.k[0]; k0++) {
+			int64_t a0, e0, a1, e1, a2, e2; /* the taps inside the input */
+			rt_pool_trange(&g, 0, o0, 0, g.in[0], &a0, &e0);
+			rt_pool_trange(&g, 1, o1, 0, g.in[1], &a1, &e1);
+			rt_pool_trange(&g, 2, o2, 0, g.in[2], &a2, &e2);
+			for (int64_t k0 = a0; k0 < e0; k0++) {
 				int64_t i0 = rt_pool_tap(&g, 0, o0, k0);
-				if (i0 < 0 || i0 >= g.in[0])
-					continue;
-				for (int64_t k1 = 0; k1 < g.k[1]; k1++) {
+				for (int64_t k1 = a1; k1 < e1; k1++) {
 					int64_t i1 = rt_pool_tap(&g, 1, o1, k1);
-					if (i1 < 0 || i1 >= g.in[1])
-						continue;
-					for (int64_t k2 = 0; k2 < g.k[2]; k2++) {
+					for (int64_t k2 = a2; k2 < e2; k2++) {
 						int64_t i2 = rt_pool_tap(&g, 2, o2, k2);
-						if (i2 < 0 || i2 >= g.in[2])
-							continue;
 						sum += xp[(i0 * g.in[1] + i1) * g.in[2] + i2];
 					}
 				}

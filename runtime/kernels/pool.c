@@ -9,16 +9,32 @@
 
 #include <float.h>
 
-/* Taps t < k of output o whose coordinate o*s - pb + t*d lies in [lo, hi). */
+/* ceil(a / b) for b > 0 and any a. */
+static inline int32_t ceil_div(int32_t a, int32_t b)
+{
+	return a >= 0 ? (a + b - 1) / b : -((-a) / b);
+}
+
+/* The taps [*t0, *t1) (t < k) of output o whose coordinate o*s - pb + t*d lies in [lo, hi),
+ * in closed form (a window far wider than the input costs nothing per padded tap). The
+ * backend checks that every coordinate fits in int32. */
+static inline void trange(int32_t o, int32_t k, int32_t s, int32_t d, int32_t pb, int32_t lo,
+                          int32_t hi, int32_t *t0, int32_t *t1)
+{
+	int32_t base = o * s - pb;
+	int32_t a = ceil_div(lo - base, d), b = ceil_div(hi - base, d);
+	a = a < 0 ? 0 : a;
+	b = b > k ? k : b;
+	*t0 = a;
+	*t1 = b > a ? b : a;
+}
+
 static inline int32_t taps_in(int32_t o, int32_t k, int32_t s, int32_t d, int32_t pb,
                               int32_t lo, int32_t hi)
 {
-	int32_t c = 0;
-	for (int32_t t = 0; t < k; t++) {
-		int32_t i = o * s - pb + t * d;
-		c += i >= lo && i < hi;
-	}
-	return c;
+	int32_t t0, t1;
+	trange(o, k, s, d, pb, lo, hi, &t0, &t1);
+	return t1 - t0;
 }
 
 void rtk_pool(const RtkPool *p, const float *x, float *y)
@@ -35,14 +51,13 @@ void rtk_pool(const RtkPool *p, const float *x, float *y)
 				int32_t x0 = ox * p->sw - p->pl;
 				float acc = p->is_max ? -FLT_MAX : 0.0f;
 				int any = 0;
-				for (int32_t r = 0; r < p->kh; r++) {
+				int32_t r0, r1, s0, s1; /* the taps inside the input */
+				trange(oy, p->kh, p->sh, p->dh, p->pt, 0, p->h, &r0, &r1);
+				trange(ox, p->kw, p->sw, p->dw, p->pl, 0, p->w, &s0, &s1);
+				for (int32_t r = r0; r < r1; r++) {
 					int32_t iy = y0 + r * p->dh;
-					if (iy < 0 || iy >= p->h)
-						continue;
-					for (int32_t s = 0; s < p->kw; s++) {
+					for (int32_t s = s0; s < s1; s++) {
 						int32_t ix = x0 + s * p->dw;
-						if (ix < 0 || ix >= p->w)
-							continue;
 						float v = xc[iy * p->w + ix];
 						if (!p->is_max)
 							acc += v;

@@ -694,6 +694,25 @@ static RtPool pool2d(int64_t h, int64_t w, int64_t k, int64_t s, int64_t d, int6
 	return p;
 }
 
+/* A window of 2^30 taps with SAME padding over a 4x4 input: every output sees the whole
+ * input (max 16, mean 8.5), computed at once, not tap by tap over the padding (which took
+ * minutes; issue 12). */
+static void test_pool_huge_window(void **state)
+{
+	(void)state;
+	float x[16], y[16];
+	fill_iota(x, 16, 1);
+	int64_t k = (int64_t)1 << 30, pb = (k - 1) / 2;
+	RtPool p = pool2d(4, 4, k, 1, 1, pb, k - 1 - pb, 0);
+	assert_int_equal(p.out[0], 4);
+	rt_maxpool_ref(&p, x, y, NULL);
+	for (int i = 0; i < 16; i++)
+		assert_true(y[i] == 16.0f);
+	rt_avgpool_ref(&p, x, y);
+	for (int i = 0; i < 16; i++)
+		assert_true(y[i] == 8.5f);
+}
+
 static void test_maxpool(void **state)
 {
 	(void)state;
@@ -1051,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_pad),
 		cmocka_unit_test(test_gather),
 		cmocka_unit_test(test_unary_params),
+		cmocka_unit_test(test_pool_huge_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -741,6 +741,25 @@ static void test_pool(void **state)
 	}
 }
 
+/* A window of 2^20 taps with SAME padding over a 4x4 input: the kernel clips the window
+ * to the input in closed form (max 16, mean 8.5; exactly the reference's result). */
+static void test_pool_huge_window(void **state)
+{
+	(void)state;
+	int32_t k = 1 << 20, pb = (k - 1) / 2;
+	RtkPool p = {.c = 1, .h = 4, .w = 4, .oh = 4, .ow = 4, .kh = k, .kw = k, .sh = 1, .sw = 1,
+	             .dh = 1, .dw = 1, .pt = pb, .pl = pb, .pb = k - 1 - pb, .pr = k - 1 - pb};
+	float x[16], y[16];
+	for (int i = 0; i < 16; i++)
+		x[i] = (float)(i + 1);
+	for (int m = 0; m < 2; m++) {
+		p.is_max = m;
+		rtk_pool(&p, x, y);
+		for (int i = 0; i < 16; i++)
+			assert_true(y[i] == (m ? 16.0f : 8.5f));
+	}
+}
+
 static void test_global_pool(void **state)
 {
 	(void)state;
@@ -966,6 +985,7 @@ int main(void)
 		cmocka_unit_test(test_gemm_f32),
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_global_pool),
+		cmocka_unit_test(test_pool_huge_window),
 		cmocka_unit_test(test_elementwise),
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_exp_log),
