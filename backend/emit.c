@@ -105,8 +105,17 @@ static void run_batch_fn(Cg *c, int64_t insz, int64_t outsz)
 	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(c->ctx, f, "body");
 	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->ctx, f, "done");
 	LLVMBasicBlockRef fail = LLVMAppendBasicBlockInContext(c->ctx, f, "fail");
+	/* n samples of insz (outsz) floats must be addressable: a larger n is refused (-1)
+	 * before anything is read or written */
 	LLVMPositionBuilderAtEnd(c->b, entry);
-	LLVMBuildBr(c->b, loop);
+	int64_t most = insz > outsz ? insz : outsz;
+	unsigned long long nmax = (unsigned long long)(INT64_MAX / 4 / (most ? most : 1));
+	LLVMValueRef fits = LLVMBuildICmp(c->b, LLVMIntULE, LLVMGetParam(f, 0),
+	                                  LLVMConstInt(c->i64, nmax, 0), "");
+	LLVMBasicBlockRef toobig = LLVMAppendBasicBlockInContext(c->ctx, f, "toobig");
+	LLVMBuildCondBr(c->b, fits, loop, toobig);
+	LLVMPositionBuilderAtEnd(c->b, toobig);
+	LLVMBuildRet(c->b, LLVMConstInt(c->i32, (unsigned long long)-1, 1));
 	LLVMPositionBuilderAtEnd(c->b, loop);
 	LLVMValueRef i = LLVMBuildPhi(c->b, c->i64, "i");
 	LLVMValueRef more = LLVMBuildICmp(c->b, LLVMIntULT, i, LLVMGetParam(f, 0), "");
@@ -268,7 +277,11 @@ static int write_header(const Cg *c, FILE *f, int64_t ws, int64_t insz, int64_t 
 		" * %s_run runs one sample: input shape %s, output shape %s (float32, C order).\n"
 		" * The caller provides a workspace of %s_workspace_size() bytes,\n"
 		" * 64-byte aligned; the code calls no malloc and keeps no global state, so threads\n"
-		" * with separate workspaces may run the model at once. Functions return 0. */\n"
+		" * with separate workspaces may run the model at once. %s_run returns 0, or -1\n"
+		" * when input, output or workspace is NULL (nothing written). %s_run_batch runs\n"
+		" * n samples one after another (n = 0: returns 0), returns the first nonzero\n"
+		" * result of %s_run, or -1 without running when n samples could not be\n"
+		" * addressed (n * %s_INPUT_SIZE or n * %s_OUTPUT_SIZE floats beyond 2^63 bytes). */\n"
 		"#ifndef %s_H\n#define %s_H\n\n#include <stddef.h>\n\n"
 		"#define %s_INPUT_SIZE %lld\n#define %s_OUTPUT_SIZE %lld\n"
 		"#define %s_WORKSPACE_SIZE %lld\n"
@@ -280,7 +293,8 @@ static int write_header(const Cg *c, FILE *f, int64_t ws, int64_t insz, int64_t 
 		"int %s_run(const float *input, float *output, void *workspace);\n"
 		"int %s_run_batch(size_t n, const float *input, float *output, void *workspace);\n\n"
 		"#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
-		nm, c->o->target ? c->o->target : "x86_64-linux-gnu", nm, sin, sout, nm, up, up, up, (long long)insz, up, (long long)outsz, up,
+		nm, c->o->target ? c->o->target : "x86_64-linux-gnu", nm, sin, sout, nm, nm, nm, nm,
+		up, up, up, up, up, (long long)insz, up, (long long)outsz, up,
 		(long long)ws, up, g->values[g->inputs[0]].shape.rank, up, sin, up,
 		g->values[g->outputs[0]].shape.rank, up, sout, nm, nm, nm, nm, nm);
 	int rc = len < 0 || (size_t)len >= cap ? diag_error(d, NULL, "header too long")
@@ -355,7 +369,18 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 	c.in = LLVMGetParam(c.fn_run, 0);
 	c.out = LLVMGetParam(c.fn_run, 1);
 	c.ws = LLVMGetParam(c.fn_run, 2);
-	LLVMPositionBuilderAtEnd(c.b, LLVMAppendBasicBlockInContext(c.ctx, c.fn_run, "entry"));
+	/* NAME_run returns -1 for a NULL input, output or workspace */
+	LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(c.ctx, c.fn_run, "entry");
+	LLVMBasicBlockRef nullb = LLVMAppendBasicBlockInContext(c.ctx, c.fn_run, "null");
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(c.ctx, c.fn_run, "body");
+	LLVMPositionBuilderAtEnd(c.b, entry);
+	LLVMValueRef anynull = LLVMBuildOr(c.b, LLVMBuildIsNull(c.b, c.in, ""),
+	                                   LLVMBuildOr(c.b, LLVMBuildIsNull(c.b, c.out, ""),
+	                                               LLVMBuildIsNull(c.b, c.ws, ""), ""), "");
+	LLVMBuildCondBr(c.b, anynull, nullb, body);
+	LLVMPositionBuilderAtEnd(c.b, nullb);
+	LLVMBuildRet(c.b, LLVMConstInt(c.i32, (unsigned long long)-1, 1));
+	LLVMPositionBuilderAtEnd(c.b, body);
 	if (cg_lower_graph(&c))
 		goto out;
 	LLVMBuildRet(c.b, LLVMConstInt(c.i32, 0, 0));

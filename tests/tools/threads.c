@@ -1,10 +1,12 @@
 /* tests/tools/threads.c: runs a compiled model from 4 threads at once, each with its own
- * workspace, and checks every output against a single-threaded run, bit for bit.
+ * workspace, and checks every output against a single-threaded run, bit for bit; first the
+ * API's edge cases (NULL pointers, n = 0, an n that cannot be addressed).
  *   threads MODEL.so X.npy [ROUNDS]   exit 0 when all outputs agree */
 #include "frontend/frontend.h"
 #include "runtime/rt.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +52,22 @@ int main(int argc, char **argv)
 	void *ws = aligned_alloc(64, (m.workspace_size() + 63) / 64 * 64);
 	if (m.run_batch((size_t)n, x.data, want, ws))
 		return 1;
+	/* edge cases: -1 and nothing written for NULL pointers and an unaddressable n; 0 for
+	 * n = 0 (want stays as the batch run wrote it) */
+	float *probe = malloc(sizeof(float) * (size_t)osz);
+	for (int64_t i = 0; i < osz; i++)
+		probe[i] = 12345.0f;
+	int edge = m.run(NULL, probe, ws) == -1 && m.run(x.data, NULL, ws) == -1 &&
+	           m.run(x.data, probe, NULL) == -1 && m.run_batch(0, NULL, NULL, ws) == 0 &&
+	           m.run_batch((size_t)1 << 62, x.data, probe, ws) == -1 &&
+	           m.run_batch(SIZE_MAX, x.data, probe, ws) == -1;
+	for (int64_t i = 0; i < osz; i++)
+		edge &= probe[i] == 12345.0f;
+	free(probe);
+	if (!edge) {
+		fprintf(stderr, "threads: the API's edge cases (NULL, n = 0, huge n) misbehave\n");
+		return 1;
+	}
 	free(ws);
 	Job jobs[NT];
 	pthread_t th[NT];
