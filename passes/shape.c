@@ -430,12 +430,25 @@ static int shape_matmul(Ctx *c)
 	return 0;
 }
 
+/* An opset < 7 broadcast (legacy_axis, set by the frontend) must place b inside a. */
+static int legacy_axis_ok(Ctx *c, const Shape *a, const Shape *b)
+{
+	int64_t axis = ir_attr_i(c->n, "legacy_axis", -1);
+	if (axis < 0 || axis + b->rank <= a->rank)
+		return 0;
+	char sa[128], sb[128];
+	return fail(c, "%s: broadcast axis %lld does not place %s inside %s", c->op, (ll)axis,
+	            SHSTR(b, sb), SHSTR(a, sa));
+}
+
 static int binary(Ctx *c)
 {
 	if (need_dtype(c, 0, DT_ARITH, "f32, f64, i32, i64") ||
 	    need_dtype(c, 1, DT_ARITH, "f32, f64, i32, i64") || same_dtype(c, 0, 1))
 		return -1;
 	const Shape *a = &in(c, 0)->shape;
+	if (legacy_axis_ok(c, a, &in(c, 1)->shape))
+		return -1;
 	Shape bl = ir_rhs_shape(c->n, a, &in(c, 1)->shape), *b = &bl;
 	Shape y;
 	if (broadcast(a, b, &y)) {
@@ -498,6 +511,8 @@ static int shape_prelu(Ctx *c)
 	if (need_f32_all(c))
 		return -1;
 	const Shape *x = &in(c, 0)->shape;
+	if (legacy_axis_ok(c, x, &in(c, 1)->shape))
+		return -1;
 	Shape sl = ir_rhs_shape(c->n, x, &in(c, 1)->shape), *s = &sl;
 	if (!broadcastable_to(s, x)) {
 		char bs[128], bx[128];

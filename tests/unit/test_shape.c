@@ -485,6 +485,14 @@ static void binary_broadcast(void **state)
 	           "different dtypes f32 and i64");
 	EXPECT_ERR(NODE(OP_MUL, 1, input(DT_BOOL, SH(2)), czero(DT_BOOL, SH(2))),
 	           "unsupported dtype bool for Mul (supported: f32, f64, i32, i64)");
+	/* opset < 7 broadcast with an axis (legacy_axis): b [3] placed at axis 1 of [2,3,4]
+	 * works; at axis 3 it falls outside, which is an error (it fell back to numpy rules) */
+	int la = NODE(OP_ADD, 1, input(DT_FLOAT, SH(2, 3, 4)), czero(DT_FLOAT, SH(3, 1)));
+	ir_attr_set_i(G, la, "legacy_axis", 1);
+	EXPECT(la, 0, DT_FLOAT, SH(2, 3, 4));
+	int lb = NODE(OP_ADD, 1, input(DT_FLOAT, SH(2, 3, 4)), czero(DT_FLOAT, SH(4)));
+	ir_attr_set_i(G, lb, "legacy_axis", 3);
+	EXPECT_ERR(lb, "broadcast axis 3 does not place [4] inside [2,3,4]");
 }
 
 static void unary_ops(void **state)
