@@ -614,6 +614,63 @@ static int upgrade_node(Importer *im, int nid, int *in, int *nin)
 	return 0;
 }
 
+/* Is node np an op sqc imports (a default-domain op of ops.def, or Constant)? */
+static int op_known(const Onnx__NodeProto *np)
+{
+	const char *ot = np->op_type ? np->op_type : "";
+	if (np->domain && *np->domain && strcmp(np->domain, "ai.onnx"))
+		return 0;
+	return !strcmp(ot, "Constant") || ir_op_lookup(ot) >= 0;
+}
+
+/* One error for every op the model uses that sqc does not support, with the nodes of each,
+ * before any node is imported, so that a user meets them all at once (not the first one,
+ * then the next). */
+static int check_ops(Importer *im, const Onnx__GraphProto *gp)
+{
+	size_t nbad = 0;
+	for (size_t i = 0; i < gp->n_node; i++)
+		nbad += !op_known(gp->node[i]);
+	if (!nbad)
+		return 0;
+	char msg[1536];
+	size_t k = 0;
+	int kinds = 0;
+	const char *first = NULL;
+	for (size_t i = 0; i < gp->n_node && k < sizeof msg; i++) {
+		const Onnx__NodeProto *np = gp->node[i];
+		if (op_known(np))
+			continue;
+		const char *ot = np->op_type ? np->op_type : "";
+		const char *dom = np->domain && *np->domain ? np->domain : "";
+		int seen = 0; /* this op type (and domain) listed already? */
+		for (size_t j = 0; j < i && !seen; j++) {
+			const Onnx__NodeProto *q = gp->node[j];
+			seen = !op_known(q) && !strcmp(q->op_type ? q->op_type : "", ot) &&
+			       !strcmp(q->domain && *q->domain ? q->domain : "", dom);
+		}
+		if (seen)
+			continue;
+		if (!first)
+			first = np->name && *np->name ? np->name : NULL;
+		int count = 0;
+		for (size_t j = i; j < gp->n_node; j++) {
+			const Onnx__NodeProto *q = gp->node[j];
+			count += !op_known(q) && !strcmp(q->op_type ? q->op_type : "", ot) &&
+			         !strcmp(q->domain && *q->domain ? q->domain : "", dom);
+		}
+		k += (size_t)snprintf(msg + k, sizeof msg - k, "%s'%s'%s%s%s (%d node%s)",
+		                      kinds ? ", " : "", ot, *dom ? " from domain '" : "", dom,
+		                      *dom ? "'" : "", count, count == 1 ? "" : "s");
+		kinds++;
+	}
+	char list[1024];
+	supported_ops_list(list, sizeof list);
+	return diag_error(im->d, kinds == 1 && nbad == 1 ? first : NULL,
+	                  "unsupported op%s %s (supported ops: default-domain %s)",
+	                  kinds > 1 ? "s" : "", msg, list);
+}
+
 static int import_node(Importer *im, const Onnx__NodeProto *np, int idx)
 {
 	Graph *g = im->g;
@@ -847,6 +904,8 @@ static int import_graph(Importer *im, const Onnx__GraphProto *gp)
 			ir_value_add(g, s, DT_UNDEF, NULL);
 		}
 	}
+	if (check_ops(im, gp))
+		return -1;
 	/* Constant nodes first, as constants (they may be listed after their readers). */
 	for (size_t i = 0; i < gp->n_node; i++)
 		if (gp->node[i]->op_type && !strcmp(gp->node[i]->op_type, "Constant"))

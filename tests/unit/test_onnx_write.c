@@ -723,9 +723,9 @@ typedef struct {
 	int64_t d[4];
 } ProtoIn;
 
-static const char *write_proto(const char *file, int64_t opset, Onnx__NodeProto *node,
-                               Onnx__TensorProto **inits, size_t ninit, const ProtoIn *ins,
-                               size_t nins)
+static const char *write_proto_n(const char *file, int64_t opset, Onnx__NodeProto **nodes,
+                                 size_t nnode, Onnx__TensorProto **inits, size_t ninit,
+                                 const ProtoIn *ins, size_t nins)
 {
 	Onnx__TensorShapeProto__Dimension dims[4][4], *pdims[4][4];
 	Onnx__TensorShapeProto shapes[4];
@@ -759,8 +759,8 @@ static const char *write_proto(const char *file, int64_t opset, Onnx__NodeProto 
 	out.name = "Y";
 	Onnx__GraphProto gp = ONNX__GRAPH_PROTO__INIT;
 	gp.name = "g";
-	gp.n_node = 1;
-	gp.node = &node;
+	gp.n_node = nnode;
+	gp.node = nodes;
 	gp.n_initializer = ninit;
 	gp.initializer = inits;
 	gp.n_input = nins;
@@ -785,6 +785,13 @@ static const char *write_proto(const char *file, int64_t opset, Onnx__NodeProto 
 	assert_int_equal(fwrite(buf, 1, n, f), n);
 	assert_int_equal(fclose(f), 0);
 	return tmp(file);
+}
+
+static const char *write_proto(const char *file, int64_t opset, Onnx__NodeProto *node,
+                               Onnx__TensorProto **inits, size_t ninit, const ProtoIn *ins,
+                               size_t nins)
+{
+	return write_proto_n(file, opset, &node, 1, inits, ninit, ins, nins);
 }
 
 /* Relu(W) over the initializer W. */
@@ -883,6 +890,34 @@ static void test_import_huge_tensor(void **state)
 	assert_null(t->data);
 	if (!strstr(D.last, "tensor 'W': tensor too large (274877906944 elements"))
 		fail_msg("message '%s'", D.last);
+}
+
+/* Every unsupported op is named in one error, with its node count, before anything is
+ * imported (a user fixed one op and met the next). */
+static void test_import_unsupported_ops(void **state)
+{
+	(void)state;
+	static char *x[] = {"X"}, *a[] = {"A"}, *b[] = {"B"}, *y[] = {"Y"}, *z[] = {"Z"};
+	Onnx__NodeProto n[4];
+	const char *types[4] = {"Slice", "Relu", "ReduceMean", "Slice"};
+	char **ins[4] = {x, a, b, a}, **outs[4] = {a, b, y, z};
+	for (int i = 0; i < 4; i++) {
+		n[i] = (Onnx__NodeProto)ONNX__NODE_PROTO__INIT;
+		n[i].op_type = (char *)types[i];
+		n[i].n_input = 1;
+		n[i].input = ins[i];
+		n[i].n_output = 1;
+		n[i].output = outs[i];
+	}
+	Onnx__NodeProto *pn[4] = {&n[0], &n[1], &n[2], &n[3]};
+	ProtoIn in = {"X", 2, {1, 8}};
+	expect_load_error(write_proto_n("uns.onnx", 13, pn, 4, NULL, 0, &in, 1),
+	                  "unsupported ops 'Slice' (2 nodes), 'ReduceMean' (1 node) "
+	                  "(supported ops: default-domain ");
+	/* one node of one unsupported op: the message names the node, as before */
+	n[0].name = "only";
+	expect_load_error(write_proto_n("uns1.onnx", 13, pn, 2, NULL, 0, &in, 1),
+	                  "node only: unsupported op 'Slice' (1 node)");
 }
 
 /* A graph input over the element limit is refused at import (graph inputs are not
@@ -1056,6 +1091,7 @@ int main(void)
 		T(test_unwritable),
 		T(test_import_huge_tensor),
 		T(test_import_huge_input),
+		T(test_import_unsupported_ops),
 		T(test_import_external_special),
 		T(test_import_bad_opset),
 		T(test_import_legacy_axis_range),
