@@ -1,0 +1,24 @@
+.L0:
+vmovups (%rsi), %ymm12
+vmovups 32(%rsi), %ymm13
+vmovups 64(%rsi), %ymm14
+vbroadcastss 0(%rdi), %ymm15
+vfmadd231ps %ymm12, %ymm15, %ymm0
+vfmadd231ps %ymm13, %ymm15, %ymm1
+vfmadd231ps %ymm14, %ymm15, %ymm2
+vbroadcastss 4(%rdi), %ymm15
+vfmadd231ps %ymm12, %ymm15, %ymm3
+vfmadd231ps %ymm13, %ymm15, %ymm4
+vfmadd231ps %ymm14, %ymm15, %ymm5
+vbroadcastss 8(%rdi), %ymm15
+vfmadd231ps %ymm12, %ymm15, %ymm6
+vfmadd231ps %ymm13, %ymm15, %ymm7
+vfmadd231ps %ymm14, %ymm15, %ymm8
+vbroadcastss 12(%rdi), %ymm15
+vfmadd231ps %ymm12, %ymm15, %ymm9
+vfmadd231ps %ymm13, %ymm15, %ymm10
+vfmadd231ps %ymm14, %ymm15, %ymm11
+addq $4, %rsi
+addq $16, %rdi
+decq %rcx
+jnz .L0

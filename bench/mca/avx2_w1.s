@@ -1,0 +1,62 @@
+.L0:
+vpbroadcastq (%rsi), %ymm0
+vpbroadcastq (%rdx), %ymm2
+vpsrlw $4, %ymm0, %ymm1
+vpand %ymm14, %ymm1, %ymm1
+vpand %ymm14, %ymm0, %ymm0
+vpsrlw $4, %ymm2, %ymm3
+vpand %ymm14, %ymm3, %ymm3
+vpand %ymm14, %ymm2, %ymm2
+vpxor 0(%rdi), %ymm0, %ymm12
+vpxor 32(%rdi), %ymm1, %ymm13
+vpshufb %ymm12, %ymm15, %ymm12
+vpshufb %ymm13, %ymm15, %ymm13
+vpaddb %ymm12, %ymm4, %ymm4
+vpaddb %ymm13, %ymm4, %ymm4
+vpxor 0(%rdi), %ymm2, %ymm12
+vpxor 32(%rdi), %ymm3, %ymm13
+vpshufb %ymm12, %ymm15, %ymm12
+vpshufb %ymm13, %ymm15, %ymm13
+vpaddb %ymm12, %ymm5, %ymm5
+vpaddb %ymm13, %ymm5, %ymm5
+vpxor 64(%rdi), %ymm0, %ymm12
+vpxor 96(%rdi), %ymm1, %ymm13
+vpshufb %ymm12, %ymm15, %ymm12
+vpshufb %ymm13, %ymm15, %ymm13
+vpaddb %ymm12, %ymm6, %ymm6
+vpaddb %ymm13, %ymm6, %ymm6
+vpxor 64(%rdi), %ymm2, %ymm12
+vpxor 96(%rdi), %ymm3, %ymm13
+vpshufb %ymm12, %ymm15, %ymm12
+vpshufb %ymm13, %ymm15, %ymm13
+vpaddb %ymm12, %ymm7, %ymm7
+vpaddb %ymm13, %ymm7, %ymm7
+vpxor 128(%rdi), %ymm0, %ymm12
+vpxor 160(%rdi), %ymm1, %ymm13
+vpshufb %ymm12, %ymm15, %ymm12
+vpshufb %ymm13, %ymm15, %ymm13
+vpaddb %ymm12, %ymm8, %ymm8
+vpaddb %ymm13, %ymm8, %ymm8
+vpxor 128(%rdi), %ymm2, %ymm12
+vpxor 160(%rdi), %ymm3, %ymm13
+vpshufb %ymm12, %ymm15, %ymm12
+vpshufb %ymm13, %ymm15, %ymm13
+vpaddb %ymm12, %ymm9, %ymm9
+vpaddb %ymm13, %ymm9, %ymm9
+vpxor 192(%rdi), %ymm0, %ymm12
+vpxor 224(%rdi), %ymm1, %ymm13
+vpshufb %ymm12, %ymm15, %ymm12
+vpshufb %ymm13, %ymm15, %ymm13
+vpaddb %ymm12, %ymm10, %ymm10
+vpaddb %ymm13, %ymm10, %ymm10
+vpxor 192(%rdi), %ymm2, %ymm12
+vpxor 224(%rdi), %ymm3, %ymm13
+vpshufb %ymm12, %ymm15, %ymm12
+vpshufb %ymm13, %ymm15, %ymm13
+vpaddb %ymm12, %ymm11, %ymm11
+vpaddb %ymm13, %ymm11, %ymm11
+addq $8, %rsi
+addq $8, %rdx
+addq $256, %rdi
+decq %rcx
+jnz .L0
