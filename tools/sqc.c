@@ -385,8 +385,6 @@ static int cmd_run(Args *a, Diag *d)
 {
 	if (has_ext(a->model, ".so"))
 		return run_so(a, d);
-	if (!a->ninputs)
-		return diag_error(d, NULL, "run: give the input with --input IN.npy");
 	if (!a->noutputs)
 		return diag_error(d, NULL, "run: give the output file with -o OUT.npy");
 	FeTensor in[MAX_IO] = {0};
@@ -413,9 +411,10 @@ static int cmd_run(Args *a, Diag *d)
 		g = drv_load(a, d); /* reports the error */
 		goto out;
 	}
-	if (g0->ninputs != a->ninputs) {
-		diag_error(d, NULL, "the model has %d input%s, %d given with --input", g0->ninputs,
-		           g0->ninputs == 1 ? "" : "s", a->ninputs);
+	if (g0->ninputs != a->ninputs) { /* a model without inputs runs without --input */
+		diag_error(d, NULL, "the model has %d input%s, %d given with --input%s", g0->ninputs,
+		           g0->ninputs == 1 ? "" : "s", a->ninputs,
+		           a->ninputs ? "" : " (give each with --input IN.npy)");
 		ir_graph_free(g0);
 		goto out;
 	}

@@ -263,5 +263,15 @@ run run "$op13" --input "$tmp/nan.npy" -o "$tmp/nan.out.npy"
 if [ "$rc" -eq 0 ] && grep -q "warning: .*nan.npy: 2 of 784 values are NaN or infinite" "$tmp/err"
 then ok "run: NaN/Inf inputs get a warning"
 else bad "run NaN warning" "exit $rc: $(cat "$tmp/err")"; fi
+# run: a model without inputs runs without --input (ONNX's test_constant); a model with
+# inputs but no --input says how many it wants
+tc=/usr/share/libonnx-testdata/data/node/test_constant/model.onnx
+if [ -f "$tc" ]; then
+	run run "$tc" -o "$tmp/const.npy"
+	if [ "$rc" -eq 0 ] && [ -s "$tmp/const.npy" ]; then ok "run: a model without inputs"
+	else bad "run: model without inputs" "exit $rc: $(cat "$tmp/err")"; fi
+fi
+check_error "run without --input" "the model has 1 input, 0 given with --input (give each" \
+	run "$op13" -o "$tmp/x.npy"
 echo "driver: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
