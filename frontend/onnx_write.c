@@ -558,8 +558,9 @@ static int emit_node(Writer *w, const Node *n)
 	if (is_softmax(n->op) && ir_attr_i(n, "coerce2d", 0) && w->opset >= 13 &&
 	    !softmax_last_axis(g, n))
 		return emit_coerce2d(w, n);
-	/* trailing absent operands are left out, inner ones written as "" */
-	int nin = n->nin, nout = n->nout;
+	/* trailing absent operands are left out, inner ones written as ""; the operands pack
+	 * adds after the ONNX ones (packed rows, scales) are derived data and not written */
+	int nin = ir_onnx_nin(n), nout = n->nout;
 	while (nin > 0 && n->in[nin - 1] < 0)
 		nin--;
 	while (nout > 0 && n->out[nout - 1] < 0)

@@ -892,6 +892,27 @@ static void test_import_huge_tensor(void **state)
 		fail_msg("message '%s'", D.last);
 }
 
+/* A layer after pack carries its packed rows and scales as extra operands; ONNX has no
+ * such operands, so the writer leaves them out (the reloaded Conv has its two). */
+static void test_save_packed_operands(void **state)
+{
+	(void)state;
+	Graph *g = parse("graph @p opset 13 {\n"
+	                 "  input %x: f32[1,1,3,3]\n"
+	                 "  const %w: f32[2,1,1,1] = [0.5,-0.25]\n"
+	                 "  const %wp: i64[2,4] = [1,0,0,0,0,0,0,0]\n"
+	                 "  const %ws: f32[2] = [0.5,0.25]\n"
+	                 "  %y: f32[1,2,3,3] = Conv(%x, %w, _, %wp, %ws) {kernel_shape=[1,1]} @\"c\"\n"
+	                 "  output %y\n"
+	                 "}\n");
+	assert_int_equal(g->nodes[0].nin, 5);
+	save(g, tmp("packed.onnx"), NULL);
+	Onnx__ModelProto *m = read_model(tmp("packed.onnx"));
+	assert_int_equal(m->graph->n_node, 1);
+	assert_int_equal(m->graph->node[0]->n_input, 2);
+	assert_int_equal(m->graph->n_initializer, 1);
+}
+
 /* Every unsupported op is named in one error, with its node count, before anything is
  * imported (a user fixed one op and met the next). */
 static void test_import_unsupported_ops(void **state)
@@ -1092,6 +1113,7 @@ int main(void)
 		T(test_import_huge_tensor),
 		T(test_import_huge_input),
 		T(test_import_unsupported_ops),
+		T(test_save_packed_operands),
 		T(test_import_external_special),
 		T(test_import_bad_opset),
 		T(test_import_legacy_axis_range),
