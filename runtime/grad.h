@@ -100,6 +100,12 @@ void rt_avgpool_backward_ref(const RtPool *p, const float *dy, float *dx);
 void rt_global_pool_backward_ref(int is_max, int64_t n, int64_t c, int64_t spatial,
                                  const float *x, const float *y, const float *dy, float *dx);
 
+/* ---- data movement -------------------------------------------------------------------- */
+/* Concat over axis of n operands of shapes sx: operand i's gradient is its slice of dy
+ * (dx[i] may be NULL: not wanted). */
+void rt_concat_backward_ref(int n, const Shape *const *sx, int axis, const float *dy,
+                            float *const *dx);
+
 /* ---- BatchNormalization -------------------------------------------------------------- *
  * Training forward over x [n, c, spatial] with batch statistics: per channel
  * mean = E[x], var = E[(x-mean)^2] (biased), invstd = 1/sqrt(var + eps),

@@ -527,3 +527,24 @@ double rt_distill_kl_ref(const float *student, const float *teacher, int64_t n,
 	}
 	return n > 0 ? total * (double)T * (double)T / (double)n : 0.0;
 }
+
+/* ---- data movement ---------------------------------------------------------------------- */
+
+void rt_concat_backward_ref(int n, const Shape *const *sx, int axis, const float *dy,
+                            float *const *dx)
+{
+	/* the forward interleaves rows of d_axis * inner floats per operand, outer times */
+	int64_t outer = 1, inner = 1;
+	for (int i = 0; i < axis; i++)
+		outer *= sx[0]->d[i];
+	for (int i = axis + 1; i < sx[0]->rank; i++)
+		inner *= sx[0]->d[i];
+	const float *src = dy;
+	for (int64_t o = 0; o < outer; o++)
+		for (int j = 0; j < n; j++) {
+			int64_t chunk = sx[j]->d[axis] * inner;
+			if (dx[j] && chunk)
+				memcpy(dx[j] + o * chunk, src, sizeof(float) * (size_t)chunk);
+			src += chunk;
+		}
+}

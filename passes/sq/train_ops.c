@@ -414,6 +414,47 @@ static void train_bwd_batchnormalization(const TrainBwd *b)
 
 /* ---- Flatten, Reshape, Squeeze, Unsqueeze, Identity, Dropout: the same bytes ----------- */
 
+/* ---- Concat ----------------------------------------------------------------------------- */
+
+static int concat_shapes(const Trainer *t, const Node *n, const Shape **ss)
+{
+	for (int j = 0; j < n->nin; j++)
+		ss[j] = &t->g->values[n->in[j]].shape;
+	return (int)ir_attr_i(n, "axis", 0);
+}
+
+static void train_fwd_concat(const TrainFwd *f)
+{
+	const Shape *ss[64];
+	const void *xs[64];
+	int axis = concat_shapes(f->t, f->n, ss);
+	for (int j = 0; j < f->n->nin; j++)
+		xs[j] = data_of(f->t, f->n->in[j]);
+	rt_concat_ref(sizeof(float), f->n->nin, ss, xs, axis, f->y);
+}
+
+/* Each operand (an activation or a float parameter) gets its slice of dy. */
+static void train_bwd_concat(const TrainBwd *b)
+{
+	Trainer *t = b->t;
+	const Node *n = b->n;
+	const Shape *ss[64];
+	int axis = concat_shapes(t, n, ss);
+	for (int j = 0; j < n->nin; j++) {
+		int v = n->in[j];
+		if (!needs(t, n, j) && !t->pgrad[v])
+			continue;
+		float *dx[64] = {0};
+		float *dst = t->pgrad[v] ? t->tmp : grad_dst(t, v, t->tmp);
+		dx[j] = dst;
+		rt_concat_backward_ref(n->nin, ss, axis, b->dy, dx);
+		if (t->pgrad[v])
+			accum_param(t, v, dst, numel_v(t, v));
+		else
+			give(t, v, dst, numel_v(t, v));
+	}
+}
+
 static void train_fwd_copy(const TrainFwd *f)
 {
 	memcpy(f->y, f->x, sizeof(float) * (size_t)f->ny);
@@ -461,7 +502,7 @@ typedef struct {
 #define TRAIN_flatten            {train_fwd_copy, train_bwd_copy}
 #define TRAIN_reshape            {train_fwd_copy, train_bwd_copy}
 #define TRAIN_transpose          {NULL, NULL}
-#define TRAIN_concat             {NULL, NULL}
+#define TRAIN_concat             {train_fwd_concat, train_bwd_concat}
 #define TRAIN_pad                {NULL, NULL}
 #define TRAIN_squeeze            {train_fwd_copy, train_bwd_copy}
 #define TRAIN_unsqueeze          {train_fwd_copy, train_bwd_copy}

@@ -99,5 +99,30 @@ steps=$(grep -o '"steps": [0-9]*' "$tmp/fr.json" 2>/dev/null | awk '{print $2}')
 if [ $rc -eq 0 ] && [ "$steps" = 1536 ] && grep -q "does not run at batch 64" "$tmp/e"
 then ok "fixed-batch model that cannot change its batch: trains at 1, with a note"
 else bad "fixed batch, no change" "exit $rc, steps '$steps': $(grep -m2 'sq:' "$tmp/e")"; fi
+# Concat fine-tunes (two branches joined on channels; the first branch also feeds the
+# second, so its gradient sums both): the loss falls from epoch 1 to epoch 2
+cat >"$tmp/cat.ir" <<'IR'
+graph @cat opset 13 {
+  input %input: f32[1,1,28,28]
+  const %w1: f32[8,1,5,5] = dense<200 elements>
+  const %w2: f32[8,8,1,1] = dense<64 elements>
+  const %w3: f32[16,10] = dense<160 elements>
+  %c: f32[?] = Conv(%input, %w1) {kernel_shape=[5,5], strides=[2,2]} @"conv1"
+  %r: f32[?] = Relu(%c) @"relu1"
+  %d: f32[?] = Conv(%r, %w2) {kernel_shape=[1,1]} @"conv2"
+  %s: f32[?] = Sigmoid(%d) @"sig"
+  %k: f32[?] = Concat(%r, %s) {axis=1} @"cat"
+  %g: f32[?] = GlobalAveragePool(%k) @"gap"
+  %f: f32[?] = Flatten(%g) @"flat"
+  %y: f32[?] = Gemm(%f, %w3) @"fc"
+  output %y
+}
+IR
+"$sqc" "$tmp/cat.ir" --config "$cfg" --quant=twn --emit=ir -o /dev/null >"$tmp/o" 2>"$tmp/e"; rc=$?
+l1=$(sed -n 's/^sq: epoch 1\/2 .* loss \([0-9.]*\) .*/\1/p' "$tmp/e")
+l2=$(sed -n 's/^sq: epoch 2\/2 .* loss \([0-9.]*\) .*/\1/p' "$tmp/e")
+if [ $rc -eq 0 ] && [ -n "$l1" ] && [ -n "$l2" ] && awk -v a="$l1" -v b="$l2" 'BEGIN {exit !(b < a)}'
+then ok "Concat fine-tunes (loss $l1 -> $l2)"
+else bad "Concat fine-tuning" "exit $rc, losses '$l1' '$l2': $(tail -2 "$tmp/e")"; fi
 echo "sq: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

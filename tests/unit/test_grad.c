@@ -1654,6 +1654,56 @@ static void test_actq_fused_vs_unfused(void **state)
 	}
 }
 
+/* ---- Concat ------------------------------------------------------------------------------ */
+
+static void concat_fwd(const Probe *pr, float *y)
+{
+	const void *x[3] = {pr->in[0], pr->in[1], pr->in[2]};
+	rt_concat_ref(sizeof(float), (int)pr->n, pr->sh, x, pr->op, y);
+}
+
+/* Each operand's gradient is its slice of dy: against finite differences, over every axis
+ * of rank-3 operands whose sizes differ along it. */
+static void test_concat_backward_fd(void **state)
+{
+	(void)state;
+	Rng rng = {0xc0ca7};
+	for (int axis = 0; axis < 3; axis++) {
+		Shape s[3];
+		for (int j = 0; j < 3; j++) {
+			s[j] = (Shape){3, {2, 3, 4}};
+			s[j].d[axis] = j + 1;
+		}
+		Shape sy = s[0];
+		sy.d[axis] = 6;
+		int64_t ny = ir_shape_numel(&sy);
+		Probe pr = {.fwd = concat_fwd, .n = 3, .op = axis, .ny = ny};
+		float *dx[3];
+		for (int j = 0; j < 3; j++) {
+			pr.in[j] = rand_buf(&rng, ir_shape_numel(&s[j]));
+			pr.sh[j] = &s[j];
+			dx[j] = malloc(sizeof(float) * (size_t)ir_shape_numel(&s[j]));
+		}
+		float *r = rand_buf(&rng, ny);
+		pr.r = r;
+		pr.y = malloc(sizeof(float) * (size_t)ny);
+		float *skip[3] = {dx[0], NULL, dx[2]}; /* an operand that wants no gradient */
+		dx[1][0] = 42.0f;
+		rt_concat_backward_ref(3, pr.sh, axis, r, skip);
+		assert_true(dx[1][0] == 42.0f);
+		rt_concat_backward_ref(3, pr.sh, axis, r, dx);
+		for (int j = 0; j < 3; j++)
+			fd_against("concat dx", &pr, pr.in[j], ir_shape_numel(&s[j]), 1e-2f, 1e-3, dx[j],
+			           NULL);
+		for (int j = 0; j < 3; j++) {
+			free(pr.in[j]);
+			free(dx[j]);
+		}
+		free(r);
+		free(pr.y);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1682,6 +1732,7 @@ int main(void)
 		cmocka_unit_test(test_batchnorm_fast_vs_ref),
 		cmocka_unit_test(test_act_quant_fast),
 		cmocka_unit_test(test_actq_fused_vs_unfused),
+		cmocka_unit_test(test_concat_backward_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
