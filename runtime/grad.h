@@ -105,6 +105,9 @@ void rt_global_pool_backward_ref(int is_max, int64_t n, int64_t c, int64_t spati
  * (dx[i] may be NULL: not wanted). */
 void rt_concat_backward_ref(int n, const Shape *const *sx, int axis, const float *dy,
                             float *const *dx);
+/* Transpose of x (shape sx) by perm: dx is dy transposed back by the inverse permutation. */
+void rt_transpose_backward_ref(const Shape *sx, const int64_t *perm, const float *dy,
+                               float *dx);
 
 /* ---- BatchNormalization -------------------------------------------------------------- *
  * Training forward over x [n, c, spatial] with batch statistics: per channel

@@ -548,3 +548,15 @@ void rt_concat_backward_ref(int n, const Shape *const *sx, int axis, const float
 			src += chunk;
 		}
 }
+
+void rt_transpose_backward_ref(const Shape *sx, const int64_t *perm, const float *dy,
+                               float *dx)
+{
+	Shape sy = {sx->rank, {0}};
+	int64_t inv[IR_MAX_RANK];
+	for (int i = 0; i < sx->rank; i++) {
+		sy.d[i] = sx->d[perm[i]];
+		inv[perm[i]] = i;
+	}
+	rt_transpose_ref(sizeof(float), &sy, inv, dy, dx);
+}

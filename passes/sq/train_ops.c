@@ -455,6 +455,25 @@ static void train_bwd_concat(const TrainBwd *b)
 	}
 }
 
+/* ---- Transpose -------------------------------------------------------------------------- */
+
+static void train_fwd_transpose(const TrainFwd *f)
+{
+	int64_t perm[IR_MAX_RANK];
+	ir_attr_ints(f->n, "perm", perm, IR_MAX_RANK);
+	rt_transpose_ref(sizeof(float), &f->t->g->values[f->n->in[0]].shape, perm, f->x, f->y);
+}
+
+static void train_bwd_transpose(const TrainBwd *b)
+{
+	if (!b->dx)
+		return;
+	int64_t perm[IR_MAX_RANK];
+	ir_attr_ints(b->n, "perm", perm, IR_MAX_RANK);
+	rt_transpose_backward_ref(&b->t->g->values[b->n->in[0]].shape, perm, b->dy, b->dx);
+	give_dx(b);
+}
+
 static void train_fwd_copy(const TrainFwd *f)
 {
 	memcpy(f->y, f->x, sizeof(float) * (size_t)f->ny);
@@ -501,7 +520,7 @@ typedef struct {
 #define TRAIN_batchnormalization {train_fwd_batchnormalization, train_bwd_batchnormalization}
 #define TRAIN_flatten            {train_fwd_copy, train_bwd_copy}
 #define TRAIN_reshape            {train_fwd_copy, train_bwd_copy}
-#define TRAIN_transpose          {NULL, NULL}
+#define TRAIN_transpose          {train_fwd_transpose, train_bwd_transpose}
 #define TRAIN_concat             {train_fwd_concat, train_bwd_concat}
 #define TRAIN_pad                {NULL, NULL}
 #define TRAIN_squeeze            {train_fwd_copy, train_bwd_copy}

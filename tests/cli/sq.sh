@@ -99,8 +99,9 @@ steps=$(grep -o '"steps": [0-9]*' "$tmp/fr.json" 2>/dev/null | awk '{print $2}')
 if [ $rc -eq 0 ] && [ "$steps" = 1536 ] && grep -q "does not run at batch 64" "$tmp/e"
 then ok "fixed-batch model that cannot change its batch: trains at 1, with a note"
 else bad "fixed batch, no change" "exit $rc, steps '$steps': $(grep -m2 'sq:' "$tmp/e")"; fi
-# Concat fine-tunes (two branches joined on channels; the first branch also feeds the
-# second, so its gradient sums both): the loss falls from epoch 1 to epoch 2
+# Concat and Transpose fine-tune (two branches joined on channels, the first also feeding
+# the second, so its gradient sums both; a round trip through channels-last): the loss
+# falls from epoch 1 to epoch 2
 cat >"$tmp/cat.ir" <<'IR'
 graph @cat opset 13 {
   input %input: f32[1,1,28,28]
@@ -112,7 +113,9 @@ graph @cat opset 13 {
   %d: f32[?] = Conv(%r, %w2) {kernel_shape=[1,1]} @"conv2"
   %s: f32[?] = Sigmoid(%d) @"sig"
   %k: f32[?] = Concat(%r, %s) {axis=1} @"cat"
-  %g: f32[?] = GlobalAveragePool(%k) @"gap"
+  %t: f32[?] = Transpose(%k) {perm=[0,2,3,1]} @"nhwc"
+  %u: f32[?] = Transpose(%t) {perm=[0,3,1,2]} @"nchw"
+  %g: f32[?] = GlobalAveragePool(%u) @"gap"
   %f: f32[?] = Flatten(%g) @"flat"
   %y: f32[?] = Gemm(%f, %w3) @"fc"
   output %y
@@ -121,8 +124,14 @@ IR
 "$sqc" "$tmp/cat.ir" --config "$cfg" --quant=twn --emit=ir -o /dev/null >"$tmp/o" 2>"$tmp/e"; rc=$?
 l1=$(sed -n 's/^sq: epoch 1\/2 .* loss \([0-9.]*\) .*/\1/p' "$tmp/e")
 l2=$(sed -n 's/^sq: epoch 2\/2 .* loss \([0-9.]*\) .*/\1/p' "$tmp/e")
-if [ $rc -eq 0 ] && [ -n "$l1" ] && [ -n "$l2" ] && awk -v a="$l1" -v b="$l2" 'BEGIN {exit !(b < a)}'
-then ok "Concat fine-tunes (loss $l1 -> $l2)"
-else bad "Concat fine-tuning" "exit $rc, losses '$l1' '$l2': $(tail -2 "$tmp/e")"; fi
+# the same model without the round trip trains to the same losses (the transposes and
+# their backward are exact inverses)
+grep -v 'Transpose' "$tmp/cat.ir" | sed 's/GlobalAveragePool(%u)/GlobalAveragePool(%k)/' >"$tmp/cat0.ir"
+"$sqc" "$tmp/cat0.ir" --config "$cfg" --quant=twn --emit=ir -o /dev/null >"$tmp/o" 2>"$tmp/e0"
+m2=$(sed -n 's/^sq: epoch 2\/2 .* loss \([0-9.]*\) .*/\1/p' "$tmp/e0")
+if [ $rc -eq 0 ] && [ -n "$l1" ] && [ -n "$l2" ] && [ "$l2" = "$m2" ] &&
+   awk -v a="$l1" -v b="$l2" 'BEGIN {exit !(b < a)}'
+then ok "Concat and Transpose fine-tune (loss $l1 -> $l2, the same without the transposes)"
+else bad "Concat/Transpose fine-tuning" "exit $rc, losses '$l1' '$l2' (without: '$m2'): $(tail -2 "$tmp/e")"; fi
 echo "sq: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

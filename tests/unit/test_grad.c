@@ -1704,6 +1704,36 @@ static void test_concat_backward_fd(void **state)
 	}
 }
 
+/* ---- Transpose --------------------------------------------------------------------------- */
+
+static void transpose_fwd(const Probe *pr, float *y)
+{
+	rt_transpose_ref(sizeof(float), pr->sh[0], pr->p, pr->in[0], y);
+}
+
+/* dx is dy transposed back: against finite differences for every permutation of rank 3. */
+static void test_transpose_backward_fd(void **state)
+{
+	(void)state;
+	Rng rng = {0x7a05e};
+	static const int64_t perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+	                                    {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+	Shape sx = {3, {2, 3, 4}};
+	for (int q = 0; q < 6; q++) {
+		Probe pr = {.fwd = transpose_fwd, .p = perms[q], .ny = 24};
+		pr.sh[0] = &sx;
+		pr.in[0] = rand_buf(&rng, 24);
+		float *r = rand_buf(&rng, 24), dx[24];
+		pr.r = r;
+		pr.y = malloc(sizeof(float) * 24);
+		rt_transpose_backward_ref(&sx, perms[q], r, dx);
+		fd_against("transpose dx", &pr, pr.in[0], 24, 1e-2f, 1e-3, dx, NULL);
+		free(pr.in[0]);
+		free(r);
+		free(pr.y);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1733,6 +1763,7 @@ int main(void)
 		cmocka_unit_test(test_act_quant_fast),
 		cmocka_unit_test(test_actq_fused_vs_unfused),
 		cmocka_unit_test(test_concat_backward_fd),
+		cmocka_unit_test(test_transpose_backward_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
