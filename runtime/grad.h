@@ -108,6 +108,11 @@ void rt_concat_backward_ref(int n, const Shape *const *sx, int axis, const float
 /* Transpose of x (shape sx) by perm: dx is dy transposed back by the inverse permutation. */
 void rt_transpose_backward_ref(const Shape *sx, const int64_t *perm, const float *dy,
                                float *dx);
+/* Pad of x (shape sx) to sy, any mode: each element of dy goes back to the input element
+ * the forward copied there (reflect and edge copy one input element to several outputs:
+ * their gradients add), nothing for the constant; cropped input elements get 0. */
+void rt_pad_backward_ref(RtPadMode mode, const Shape *sx, const int64_t *pads,
+                         const Shape *sy, const float *dy, float *dx);
 
 /* ---- BatchNormalization -------------------------------------------------------------- *
  * Training forward over x [n, c, spatial] with batch statistics: per channel

@@ -474,6 +474,39 @@ static void train_bwd_transpose(const TrainBwd *b)
 	give_dx(b);
 }
 
+/* ---- Pad -------------------------------------------------------------------------------- */
+
+static RtPadMode pad_mode(const Node *n)
+{
+	const char *mode = ir_attr_s(n, "mode", "constant");
+	return !strcmp(mode, "reflect") ? RT_PAD_REFLECT
+	     : !strcmp(mode, "edge")    ? RT_PAD_EDGE
+	                                : RT_PAD_CONSTANT;
+}
+
+/* pads (operand 1) and the constant value (operand 2) are constants in a canonical graph */
+static void train_fwd_pad(const TrainFwd *f)
+{
+	const Graph *g = f->t->g;
+	const Node *n = f->n;
+	float zero = 0.0f;
+	const void *val = n->nin > 2 && n->in[2] >= 0 ? data_of(f->t, n->in[2]) : &zero;
+	rt_pad_ref(sizeof(float), pad_mode(n), &g->values[n->in[0]].shape, f->x,
+	           g->values[n->in[1]].data, val, &g->values[n->out[0]].shape, f->y);
+}
+
+/* dx only: the pads are integers and the padding value is not trained */
+static void train_bwd_pad(const TrainBwd *b)
+{
+	if (!b->dx)
+		return;
+	const Graph *g = b->t->g;
+	const Node *n = b->n;
+	rt_pad_backward_ref(pad_mode(n), &g->values[n->in[0]].shape, g->values[n->in[1]].data,
+	                    &g->values[n->out[0]].shape, b->dy, b->dx);
+	give_dx(b);
+}
+
 static void train_fwd_copy(const TrainFwd *f)
 {
 	memcpy(f->y, f->x, sizeof(float) * (size_t)f->ny);
@@ -522,7 +555,7 @@ typedef struct {
 #define TRAIN_reshape            {train_fwd_copy, train_bwd_copy}
 #define TRAIN_transpose          {train_fwd_transpose, train_bwd_transpose}
 #define TRAIN_concat             {train_fwd_concat, train_bwd_concat}
-#define TRAIN_pad                {NULL, NULL}
+#define TRAIN_pad                {train_fwd_pad, train_bwd_pad}
 #define TRAIN_squeeze            {train_fwd_copy, train_bwd_copy}
 #define TRAIN_unsqueeze          {train_fwd_copy, train_bwd_copy}
 #define TRAIN_shape              {NULL, NULL}

@@ -1734,6 +1734,39 @@ static void test_transpose_backward_fd(void **state)
 	}
 }
 
+/* ---- Pad --------------------------------------------------------------------------------- */
+
+static void pad_fwd(const Probe *pr, float *y)
+{
+	float zero = 0.5f;
+	rt_pad_ref(sizeof(float), (RtPadMode)pr->op, pr->sh[0], pr->in[0], pr->p, &zero,
+	           pr->sh[1], y);
+}
+
+/* Every mode, with a crop on one side: against finite differences (reflect and edge send
+ * one input to several outputs, whose gradients must add). */
+static void test_pad_backward_fd(void **state)
+{
+	(void)state;
+	Rng rng = {0x9adbac};
+	static const int64_t pads[4] = {2, 1, 1, -1}; /* [begin h, begin w, end h, end w] */
+	Shape sx = {2, {3, 4}}, sy = {2, {6, 4}};
+	for (int mode = 0; mode < 3; mode++) {
+		Probe pr = {.fwd = pad_fwd, .p = pads, .op = mode, .ny = 24};
+		pr.sh[0] = &sx;
+		pr.sh[1] = &sy;
+		pr.in[0] = rand_buf(&rng, 12);
+		float *r = rand_buf(&rng, 24), dx[12];
+		pr.r = r;
+		pr.y = malloc(sizeof(float) * 24);
+		rt_pad_backward_ref((RtPadMode)mode, &sx, pads, &sy, r, dx);
+		fd_against("pad dx", &pr, pr.in[0], 12, 1e-2f, 1e-3, dx, NULL);
+		free(pr.in[0]);
+		free(r);
+		free(pr.y);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1764,6 +1797,7 @@ int main(void)
 		cmocka_unit_test(test_actq_fused_vs_unfused),
 		cmocka_unit_test(test_concat_backward_fd),
 		cmocka_unit_test(test_transpose_backward_fd),
+		cmocka_unit_test(test_pad_backward_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
