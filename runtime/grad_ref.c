@@ -578,3 +578,29 @@ void rt_pad_backward_ref(RtPadMode mode, const Shape *sx, const int64_t *pads,
 	free(iota);
 	free(src);
 }
+
+void rt_binary_backward_ref(RtBinary op, int j, const Shape *sa, const float *a,
+                            const Shape *sb, const float *b, const Shape *sy, const float *y,
+                            const float *dy, float *tmp, float *dx)
+{
+	int64_t ny = ir_shape_numel(sy);
+	const float *src = dy; /* d(a+b)/da = d(a+b)/db = d(a-b)/da = 1 */
+	if (op == RT_MUL) { /* d(a*b)/da = b, broadcast */
+		rt_binary_ref(RT_MUL, DT_FLOAT, sy, dy, j == 0 ? sb : sa, j == 0 ? b : a, sy, tmp);
+		src = tmp;
+	} else if (op == RT_SUB && j == 1) {
+		for (int64_t k = 0; k < ny; k++)
+			tmp[k] = -dy[k];
+		src = tmp;
+	} else if (op == RT_DIV && j == 0) { /* d(a/b)/da = 1/b */
+		rt_binary_ref(RT_DIV, DT_FLOAT, sy, dy, sb, b, sy, tmp);
+		src = tmp;
+	} else if (op == RT_DIV) { /* d(a/b)/db = -a/b^2 = -y/b */
+		rt_binary_ref(RT_MUL, DT_FLOAT, sy, dy, sy, y, sy, tmp);
+		for (int64_t k = 0; k < ny; k++)
+			tmp[k] = -tmp[k];
+		rt_binary_ref(RT_DIV, DT_FLOAT, sy, tmp, sb, b, sy, tmp);
+		src = tmp;
+	}
+	rt_reduce_to_shape_ref(sy, src, j == 0 ? sa : sb, dx);
+}

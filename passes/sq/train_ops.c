@@ -202,15 +202,20 @@ static void train_bwd_weighted(const TrainBwd *b)
 		give(t, n->in[0], dx, b->nx);
 }
 
-/* ---- Add, Sub, Mul ---------------------------------------------------------------------- */
+/* ---- Add, Sub, Mul, Div ----------------------------------------------------------------- */
+
+static RtBinary binary_of(const Node *n)
+{
+	return n->op == OP_ADD ? RT_ADD : n->op == OP_SUB ? RT_SUB : n->op == OP_MUL ? RT_MUL
+	                                                                             : RT_DIV;
+}
 
 static void train_fwd_binary(const TrainFwd *f)
 {
 	const Graph *g = f->t->g;
 	const Node *n = f->n;
-	RtBinary op = n->op == OP_ADD ? RT_ADD : n->op == OP_SUB ? RT_SUB : RT_MUL;
 	Shape sb = ir_rhs_shape(n, &g->values[n->in[0]].shape, &g->values[n->in[1]].shape);
-	rt_binary_ref(op, DT_FLOAT, &g->values[n->in[0]].shape, f->x, &sb,
+	rt_binary_ref(binary_of(n), DT_FLOAT, &g->values[n->in[0]].shape, f->x, &sb,
 	              data_of(f->t, n->in[1]), &g->values[n->out[0]].shape, f->y);
 }
 
@@ -222,26 +227,13 @@ static void train_bwd_binary(const TrainBwd *b)
 	const Node *n = b->n;
 	const Shape *sa = &g->values[n->in[0]].shape, *so = &g->values[n->out[0]].shape;
 	Shape sb = ir_rhs_shape(n, sa, &g->values[n->in[1]].shape);
-	const float *bv = data_of(t, n->in[1]);
-	float *prod = t->tmp2; /* dy times the other operand, or -dy */
 	for (int j = 0; j < 2; j++) {
 		int v = n->in[j];
-		int want = needs(t, n, j) || t->pgrad[v];
-		if (!want)
+		if (!needs(t, n, j) && !t->pgrad[v])
 			continue;
-		const float *src = b->dy;
-		if (n->op == OP_MUL) { /* d(a*b)/da = b, broadcast */
-			rt_binary_ref(RT_MUL, DT_FLOAT, so, b->dy, j == 0 ? &sb : sa, j == 0 ? bv : b->x,
-			              so, prod);
-			src = prod;
-		} else if (n->op == OP_SUB && j == 1) {
-			for (int64_t k = 0; k < b->ny; k++)
-				prod[k] = -b->dy[k];
-			src = prod;
-		}
-		const Shape *to = j == 0 ? sa : &sb;
-		int64_t nt = ir_shape_numel(to);
-		rt_reduce_to_shape_ref(so, src, to, t->tmp);
+		rt_binary_backward_ref(binary_of(n), j, sa, b->x, &sb, data_of(t, n->in[1]), so, b->y,
+		                       b->dy, t->tmp2, t->tmp);
+		int64_t nt = ir_shape_numel(j == 0 ? sa : &sb);
 		if (t->pgrad[v])
 			accum_param(t, v, t->tmp, nt);
 		else
@@ -536,7 +528,7 @@ typedef struct {
 #define TRAIN_add                {train_fwd_binary, train_bwd_binary}
 #define TRAIN_sub                {train_fwd_binary, train_bwd_binary}
 #define TRAIN_mul                {train_fwd_binary, train_bwd_binary}
-#define TRAIN_div                {NULL, NULL}
+#define TRAIN_div                {train_fwd_binary, train_bwd_binary}
 #define TRAIN_relu               {train_fwd_unary, train_bwd_unary}
 #define TRAIN_leakyrelu          {train_fwd_unary, train_bwd_unary}
 #define TRAIN_prelu              {NULL, NULL}

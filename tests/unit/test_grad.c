@@ -1767,6 +1767,47 @@ static void test_pad_backward_fd(void **state)
 	}
 }
 
+/* ---- Add, Sub, Mul, Div ---------------------------------------------------------------- */
+
+static void binary_fwd(const Probe *pr, float *y)
+{
+	rt_binary_ref((RtBinary)pr->op, DT_FLOAT, pr->sh[0], pr->in[0], pr->sh[1], pr->in[1],
+	              pr->sh[2], y);
+}
+
+/* Both operands' gradients, reduced over the broadcast dims, against finite differences
+ * (b broadcast along two dims; for Div, b kept away from 0). */
+static void test_binary_backward_fd(void **state)
+{
+	(void)state;
+	Rng rng = {0xb1a7};
+	Shape sa = {3, {2, 3, 4}}, sb = {3, {1, 3, 1}}, sy = {3, {2, 3, 4}};
+	for (int op = RT_ADD; op <= RT_DIV; op++) {
+		Probe pr = {.fwd = binary_fwd, .op = op, .ny = 24};
+		pr.sh[0] = &sa;
+		pr.sh[1] = &sb;
+		pr.sh[2] = &sy;
+		pr.in[0] = rand_buf(&rng, 24);
+		pr.in[1] = rand_buf(&rng, 3);
+		for (int k = 0; k < 3; k++) /* |b| in [1, 2) */
+			pr.in[1][k] = pr.in[1][k] < 0 ? pr.in[1][k] - 1.0f : pr.in[1][k] + 1.0f;
+		float *r = rand_buf(&rng, 24), y[24], tmp[24], da[24], db[3];
+		pr.r = r;
+		pr.y = malloc(sizeof(float) * 24);
+		binary_fwd(&pr, y);
+		rt_binary_backward_ref((RtBinary)op, 0, &sa, pr.in[0], &sb, pr.in[1], &sy, y, r, tmp,
+		                       da);
+		rt_binary_backward_ref((RtBinary)op, 1, &sa, pr.in[0], &sb, pr.in[1], &sy, y, r, tmp,
+		                       db);
+		fd_against("binary da", &pr, pr.in[0], 24, 1e-2f, 2e-3, da, NULL);
+		fd_against("binary db", &pr, pr.in[1], 3, 1e-2f, 2e-3, db, NULL);
+		free(pr.in[0]);
+		free(pr.in[1]);
+		free(r);
+		free(pr.y);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1798,6 +1839,7 @@ int main(void)
 		cmocka_unit_test(test_concat_backward_fd),
 		cmocka_unit_test(test_transpose_backward_fd),
 		cmocka_unit_test(test_pad_backward_fd),
+		cmocka_unit_test(test_binary_backward_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
