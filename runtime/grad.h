@@ -84,8 +84,9 @@ void rt_unary_backward_ref(RtUnary op, float alpha, float beta, const float *x,
  * broadcasting, right-aligned (to->rank <= from->rank, each dim of `to` equals the
  * aligned dim of `from` or is 1). */
 void rt_reduce_to_shape_ref(const Shape *from, const float *dy, const Shape *to, float *dx);
-/* Gradient of y = a OP b (RT_ADD, RT_SUB, RT_MUL, RT_DIV; numpy broadcasting of shapes sa
- * and sb to sy) wrt operand j (0: a, 1: b), reduced to that operand's shape, into dx.
+/* Gradient of y = a OP b (RT_ADD, RT_SUB, RT_MUL, RT_DIV, RT_PRELU with b the slope;
+ * numpy broadcasting of shapes sa and sb to sy, PRelu's sa = sy) wrt operand j (0: a,
+ * 1: b), reduced to that operand's shape, into dx.
  * y is the forward's result (DIV's d/db = -dy * y / b reads it); tmp: ny floats of scratch. */
 void rt_binary_backward_ref(RtBinary op, int j, const Shape *sa, const float *a,
                             const Shape *sb, const float *b, const Shape *sy, const float *y,

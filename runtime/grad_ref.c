@@ -595,6 +595,15 @@ void rt_binary_backward_ref(RtBinary op, int j, const Shape *sa, const float *a,
 	} else if (op == RT_DIV && j == 0) { /* d(a/b)/da = 1/b */
 		rt_binary_ref(RT_DIV, DT_FLOAT, sy, dy, sb, b, sy, tmp);
 		src = tmp;
+	} else if (op == RT_PRELU && j == 0) { /* dx = dy where x >= 0, dy * slope elsewhere */
+		rt_binary_ref(RT_MUL, DT_FLOAT, sy, dy, sb, b, sy, tmp);
+		for (int64_t k = 0; k < ny; k++)
+			tmp[k] = a[k] < 0 ? tmp[k] : dy[k];
+		src = tmp;
+	} else if (op == RT_PRELU) { /* dslope = dy * x where x < 0 */
+		for (int64_t k = 0; k < ny; k++)
+			tmp[k] = a[k] < 0 ? dy[k] * a[k] : 0.0f;
+		src = tmp;
 	} else if (op == RT_DIV) { /* d(a/b)/db = -a/b^2 = -y/b */
 		rt_binary_ref(RT_MUL, DT_FLOAT, sy, dy, sy, y, sy, tmp);
 		for (int64_t k = 0; k < ny; k++)

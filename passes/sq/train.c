@@ -299,6 +299,8 @@ static int setup(Trainer *t)
 		} else if (n->op == OP_BATCHNORMALIZATION) {
 			first = 1;
 			last = 2;
+		} else if (n->op == OP_PRELU) { /* the slope trains */
+			first = last = 1;
 		}
 		for (int j = first; j >= 0 && j <= last; j++) {
 			int v = n->in[j];

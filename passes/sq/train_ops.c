@@ -202,12 +202,17 @@ static void train_bwd_weighted(const TrainBwd *b)
 		give(t, n->in[0], dx, b->nx);
 }
 
-/* ---- Add, Sub, Mul, Div ----------------------------------------------------------------- */
+/* ---- Add, Sub, Mul, Div, PRelu ----------------------------------------------------------------- */
 
 static RtBinary binary_of(const Node *n)
 {
-	return n->op == OP_ADD ? RT_ADD : n->op == OP_SUB ? RT_SUB : n->op == OP_MUL ? RT_MUL
-	                                                                             : RT_DIV;
+	switch (n->op) {
+	case OP_ADD: return RT_ADD;
+	case OP_SUB: return RT_SUB;
+	case OP_MUL: return RT_MUL;
+	case OP_DIV: return RT_DIV;
+	default: assert(n->op == OP_PRELU); return RT_PRELU;
+	}
 }
 
 static void train_fwd_binary(const TrainFwd *f)
@@ -531,7 +536,7 @@ typedef struct {
 #define TRAIN_div                {train_fwd_binary, train_bwd_binary}
 #define TRAIN_relu               {train_fwd_unary, train_bwd_unary}
 #define TRAIN_leakyrelu          {train_fwd_unary, train_bwd_unary}
-#define TRAIN_prelu              {NULL, NULL}
+#define TRAIN_prelu              {train_fwd_binary, train_bwd_binary}
 #define TRAIN_clip               {train_fwd_unary, train_bwd_unary}
 #define TRAIN_sigmoid            {train_fwd_unary, train_bwd_unary}
 #define TRAIN_tanh               {train_fwd_unary, train_bwd_unary}

@@ -99,7 +99,7 @@ steps=$(grep -o '"steps": [0-9]*' "$tmp/fr.json" 2>/dev/null | awk '{print $2}')
 if [ $rc -eq 0 ] && [ "$steps" = 1536 ] && grep -q "does not run at batch 64" "$tmp/e"
 then ok "fixed-batch model that cannot change its batch: trains at 1, with a note"
 else bad "fixed batch, no change" "exit $rc, steps '$steps': $(grep -m2 'sq:' "$tmp/e")"; fi
-# Concat, Transpose and Pad fine-tune (two branches joined on channels, the first also feeding
+# Concat, Transpose, Pad, PRelu and Div fine-tune (two branches joined on channels, the first also feeding
 # the second, so its gradient sums both; a round trip through channels-last): the loss
 # falls from epoch 1 to epoch 2
 cat >"$tmp/cat.ir" <<'IR'
@@ -109,9 +109,11 @@ graph @cat opset 13 {
   const %w2: f32[8,8,1,1] = dense<64 elements>
   const %w3: f32[16,10] = dense<160 elements>
   const %pads: i64[8] = [0,0,1,1,0,0,1,1]
+  const %slope: f32[8,1,1] = [0.1,0.2,0.1,0.2,0.1,0.2,0.1,0.2]
+  const %two: f32[1] = [2]
   %p: f32[?] = Pad(%input, %pads) {mode="reflect"} @"pad"
   %c: f32[?] = Conv(%p, %w1) {kernel_shape=[5,5], strides=[2,2]} @"conv1"
-  %r0: f32[?] = Relu(%c) @"relu1"
+  %r0: f32[?] = PRelu(%c, %slope) @"prelu1"
   %r: f32[?] = Pad(%r0, %pads) @"pad2"
   %d: f32[?] = Conv(%r, %w2) {kernel_shape=[1,1]} @"conv2"
   %s: f32[?] = Sigmoid(%d) @"sig"
@@ -119,7 +121,8 @@ graph @cat opset 13 {
   %t: f32[?] = Transpose(%k) {perm=[0,2,3,1]} @"nhwc"
   %u: f32[?] = Transpose(%t) {perm=[0,3,1,2]} @"nchw"
   %g: f32[?] = GlobalAveragePool(%u) @"gap"
-  %f: f32[?] = Flatten(%g) @"flat"
+  %h: f32[?] = Div(%g, %two) @"half"
+  %f: f32[?] = Flatten(%h) @"flat"
   %y: f32[?] = Gemm(%f, %w3) @"fc"
   output %y
 }
@@ -134,7 +137,7 @@ grep -v 'Transpose' "$tmp/cat.ir" | sed 's/GlobalAveragePool(%u)/GlobalAveragePo
 m2=$(sed -n 's/^sq: epoch 2\/2 .* loss \([0-9.]*\) .*/\1/p' "$tmp/e0")
 if [ $rc -eq 0 ] && [ -n "$l1" ] && [ -n "$l2" ] && [ "$l2" = "$m2" ] &&
    awk -v a="$l1" -v b="$l2" 'BEGIN {exit !(b < a)}'
-then ok "Concat, Transpose and Pad fine-tune (loss $l1 -> $l2, the same without the transposes)"
+then ok "Concat, Transpose, Pad, PRelu and Div fine-tune (loss $l1 -> $l2, the same without the transposes)"
 else bad "Concat/Transpose fine-tuning" "exit $rc, losses '$l1' '$l2' (without: '$m2'): $(tail -2 "$tmp/e")"; fi
 echo "sq: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1776,13 +1776,13 @@ static void binary_fwd(const Probe *pr, float *y)
 }
 
 /* Both operands' gradients, reduced over the broadcast dims, against finite differences
- * (b broadcast along two dims; for Div, b kept away from 0). */
+ * (b broadcast along two dims; for Div, b kept away from 0; PRelu's b is the slope). */
 static void test_binary_backward_fd(void **state)
 {
 	(void)state;
 	Rng rng = {0xb1a7};
 	Shape sa = {3, {2, 3, 4}}, sb = {3, {1, 3, 1}}, sy = {3, {2, 3, 4}};
-	for (int op = RT_ADD; op <= RT_DIV; op++) {
+	for (int op = RT_ADD; op <= RT_PRELU; op++) {
 		Probe pr = {.fwd = binary_fwd, .op = op, .ny = 24};
 		pr.sh[0] = &sa;
 		pr.sh[1] = &sb;
@@ -1791,6 +1791,8 @@ static void test_binary_backward_fd(void **state)
 		pr.in[1] = rand_buf(&rng, 3);
 		for (int k = 0; k < 3; k++) /* |b| in [1, 2) */
 			pr.in[1][k] = pr.in[1][k] < 0 ? pr.in[1][k] - 1.0f : pr.in[1][k] + 1.0f;
+		for (int k = 0; k < 24 && op == RT_PRELU; k++) /* no step crosses PRelu's kink */
+			pr.in[0][k] += pr.in[0][k] < 0 ? -0.05f : 0.05f;
 		float *r = rand_buf(&rng, 24), y[24], tmp[24], da[24], db[3];
 		pr.r = r;
 		pr.y = malloc(sizeof(float) * 24);
