@@ -107,6 +107,11 @@ void rt_avgpool_backward_ref(const RtPool *p, const float *dy, float *dx);
 void rt_global_pool_backward_ref(int is_max, int64_t n, int64_t c, int64_t spatial,
                                  const float *x, const float *y, const float *dy, float *dx);
 
+/* Softmax (log = 0) or LogSoftmax (1) over the middle dim of [outer][len][inner], from its
+ * output y: dx = y (dy - sum dy y), or dy - exp(y) sum dy. */
+void rt_softmax_backward_ref(const float *y, const float *dy, float *dx, int64_t outer,
+                             int64_t len, int64_t inner, int log);
+
 /* ---- data movement -------------------------------------------------------------------- */
 /* Concat over axis of n operands of shapes sx: operand i's gradient is its slice of dy
  * (dx[i] may be NULL: not wanted). */

@@ -613,3 +613,22 @@ void rt_binary_backward_ref(RtBinary op, int j, const Shape *sa, const float *a,
 	}
 	rt_reduce_to_shape_ref(sy, src, j == 0 ? sa : sb, dx);
 }
+
+void rt_softmax_backward_ref(const float *y, const float *dy, float *dx, int64_t outer,
+                             int64_t len, int64_t inner, int log)
+{
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t i = 0; i < inner; i++) {
+			const int64_t base = o * len * inner + i;
+			double s = 0;
+			for (int64_t l = 0; l < len; l++) {
+				int64_t k = base + l * inner;
+				s += log ? (double)dy[k] : (double)dy[k] * y[k];
+			}
+			for (int64_t l = 0; l < len; l++) {
+				int64_t k = base + l * inner;
+				dx[k] = log ? (float)(dy[k] - exp((double)y[k]) * s)
+				            : (float)(y[k] * (dy[k] - s));
+			}
+		}
+}

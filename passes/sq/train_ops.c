@@ -504,6 +504,25 @@ static void train_bwd_pad(const TrainBwd *b)
 	give_dx(b);
 }
 
+/* ---- Softmax, LogSoftmax (a trailing one is skipped: the loss reads its input) ----------- */
+
+static void train_fwd_softmax(const TrainFwd *f)
+{
+	int64_t outer, len, inner;
+	rt_softmax_dims(f->t->g, f->n, &outer, &len, &inner);
+	rt_softmax_ref(f->x, f->y, outer, len, inner, f->n->op == OP_LOGSOFTMAX);
+}
+
+static void train_bwd_softmax(const TrainBwd *b)
+{
+	if (!b->dx)
+		return;
+	int64_t outer, len, inner;
+	rt_softmax_dims(b->t->g, b->n, &outer, &len, &inner);
+	rt_softmax_backward_ref(b->y, b->dy, b->dx, outer, len, inner, b->n->op == OP_LOGSOFTMAX);
+	give_dx(b);
+}
+
 static void train_fwd_copy(const TrainFwd *f)
 {
 	memcpy(f->y, f->x, sizeof(float) * (size_t)f->ny);
@@ -541,8 +560,8 @@ typedef struct {
 #define TRAIN_sigmoid            {train_fwd_unary, train_bwd_unary}
 #define TRAIN_tanh               {train_fwd_unary, train_bwd_unary}
 #define TRAIN_hardsigmoid        {train_fwd_unary, train_bwd_unary}
-#define TRAIN_softmax            {NULL, NULL} /* as the last node: skipped, the loss reads its input */
-#define TRAIN_logsoftmax         {NULL, NULL} /* (likewise) */
+#define TRAIN_softmax            {train_fwd_softmax, train_bwd_softmax}
+#define TRAIN_logsoftmax         {train_fwd_softmax, train_bwd_softmax}
 #define TRAIN_maxpool            {train_fwd_maxpool, train_bwd_maxpool}
 #define TRAIN_averagepool        {train_fwd_averagepool, train_bwd_averagepool}
 #define TRAIN_globalaveragepool  {train_fwd_globalpool, train_bwd_globalpool}
@@ -619,8 +638,7 @@ int sq_train_check_ops(Trainer *t)
 		       ir_op_name(bad[j]));
 	for (int op = 0; op < OP_COUNT; op++)
 		if (supported((Op)op))
-			append(sup, sizeof sup, &ls, "%s ", ir_op_name((Op)op));
-	append(sup, sizeof sup, &ls, "and, as the last node, Softmax or LogSoftmax");
+			append(sup, sizeof sup, &ls, "%s%s", ls ? " " : "", ir_op_name((Op)op));
 	if (nnodes == 1)
 		return diag_error(t->d, g->nodes[first].name, "%s is not supported in fine-tuning yet "
 		                  "(supported: %s)", what, sup);

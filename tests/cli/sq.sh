@@ -99,7 +99,7 @@ steps=$(grep -o '"steps": [0-9]*' "$tmp/fr.json" 2>/dev/null | awk '{print $2}')
 if [ $rc -eq 0 ] && [ "$steps" = 1536 ] && grep -q "does not run at batch 64" "$tmp/e"
 then ok "fixed-batch model that cannot change its batch: trains at 1, with a note"
 else bad "fixed batch, no change" "exit $rc, steps '$steps': $(grep -m2 'sq:' "$tmp/e")"; fi
-# Concat, Transpose, Pad, PRelu and Div fine-tune (two branches joined on channels, the first also feeding
+# Concat, Transpose, Pad, PRelu, Div and a mid-model Softmax fine-tune (two branches joined on channels, the first also feeding
 # the second, so its gradient sums both; a round trip through channels-last): the loss
 # falls from epoch 1 to epoch 2
 cat >"$tmp/cat.ir" <<'IR'
@@ -121,7 +121,9 @@ graph @cat opset 13 {
   %t: f32[?] = Transpose(%k) {perm=[0,2,3,1]} @"nhwc"
   %u: f32[?] = Transpose(%t) {perm=[0,3,1,2]} @"nchw"
   %g: f32[?] = GlobalAveragePool(%u) @"gap"
-  %h: f32[?] = Div(%g, %two) @"half"
+  %sm: f32[?] = Softmax(%g) {axis=1} @"attn"
+  %gs: f32[?] = Mul(%g, %sm) @"gate"
+  %h: f32[?] = Div(%gs, %two) @"half"
   %f: f32[?] = Flatten(%h) @"flat"
   %y: f32[?] = Gemm(%f, %w3) @"fc"
   output %y
@@ -137,7 +139,7 @@ grep -v 'Transpose' "$tmp/cat.ir" | sed 's/GlobalAveragePool(%u)/GlobalAveragePo
 m2=$(sed -n 's/^sq: epoch 2\/2 .* loss \([0-9.]*\) .*/\1/p' "$tmp/e0")
 if [ $rc -eq 0 ] && [ -n "$l1" ] && [ -n "$l2" ] && [ "$l2" = "$m2" ] &&
    awk -v a="$l1" -v b="$l2" 'BEGIN {exit !(b < a)}'
-then ok "Concat, Transpose, Pad, PRelu and Div fine-tune (loss $l1 -> $l2, the same without the transposes)"
+then ok "Concat, Transpose, Pad, PRelu, Div, Softmax fine-tune (loss $l1 -> $l2, the same without the transposes)"
 else bad "Concat/Transpose fine-tuning" "exit $rc, losses '$l1' '$l2' (without: '$m2'): $(tail -2 "$tmp/e")"; fi
 echo "sq: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

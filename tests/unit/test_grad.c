@@ -1810,6 +1810,34 @@ static void test_binary_backward_fd(void **state)
 	}
 }
 
+/* ---- Softmax, LogSoftmax in the middle of a model ----------------------------------------- */
+
+static void softmax_fwd(const Probe *pr, float *y)
+{
+	rt_softmax_ref(pr->in[0], y, pr->n, pr->c, pr->s, pr->op);
+}
+
+/* dx from the output, against finite differences, over the middle dim of [2][5][3]. */
+static void test_softmax_backward_fd(void **state)
+{
+	(void)state;
+	Rng rng = {0x50f7};
+	for (int log = 0; log < 2; log++) {
+		Probe pr = {.fwd = softmax_fwd, .n = 2, .c = 5, .s = 3, .op = log, .ny = 30};
+		pr.in[0] = rand_buf(&rng, 30);
+		float *r = rand_buf(&rng, 30), y[30], dx[30];
+		pr.r = r;
+		pr.y = malloc(sizeof(float) * 30);
+		rt_softmax_ref(pr.in[0], y, 2, 5, 3, log);
+		rt_softmax_backward_ref(y, r, dx, 2, 5, 3, log);
+		fd_against(log ? "logsoftmax dx" : "softmax dx", &pr, pr.in[0], 30, 1e-2f, 2e-3, dx,
+		           NULL);
+		free(pr.in[0]);
+		free(r);
+		free(pr.y);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1842,6 +1870,7 @@ int main(void)
 		cmocka_unit_test(test_transpose_backward_fd),
 		cmocka_unit_test(test_pad_backward_fd),
 		cmocka_unit_test(test_binary_backward_fd),
+		cmocka_unit_test(test_softmax_backward_fd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
