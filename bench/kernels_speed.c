@@ -1,17 +1,25 @@
 /* bench/kernels_speed.c: per-layer speed of the quantized kernels against the float
- * convolution on the same layer, in one process.
+ * convolution on the same layer and against a measured float FMA peak, in one process.
  *
- * Build by hand (not part of the CMake build; it is a benchmark, not a test):
- *   clang-19 -O2 -std=c11 -march=x86-64-v3 -I. bench/kernels_speed.c runtime/kernels/[a-z]*.c \
- *       -o /tmp/kernels_speed && /tmp/kernels_speed [ROUNDS]
- * AArch64 (qemu timings are meaningless; for a real Arm machine):
- *   clang-19 -O2 --target=aarch64-linux-gnu -march=armv8.2-a+dotprod ... -static
+ * Build and run with bench/kernels_speed.sh [ROUNDS] [PREFIXES] (it needs the kernel
+ * bitcode of a build: cmake --build build). It compiles
+ *   - the kernel library with runtime parameters: the bitcode sqc embeds
+ *     (build/backend/kernels_x86_64.bc: clang-19 -O2 -march=x86-64-v3 ..., see
+ *     backend/CMakeLists.txt), code-generated as it is (llc -O3 -mcpu=x86-64-v3);
+ *   - bench/kernels_spec.c: every layer x variant as generated code has it, the kernel
+ *     inlined into a wrapper with a constant parameter struct, after what backend/emit.c
+ *     does (internal + alwaysinline, default<O3>, llc -O3);
+ *   - this driver (clang-19 -O2 -march=x86-64-v3).
+ * AArch64 (qemu timings are meaningless; for a real Arm machine) is not scripted: the
+ * runtime-parameter part alone builds with
+ *   clang-19 -O2 --target=aarch64-linux-gnu -march=armv8.2-a+dotprod -DKS_NO_SPEC -I. \
+ *       bench/kernels_speed.c runtime/kernels/[a-z]*.c -static
  *
- * Per layer, every variant (float rtk_conv_f32; rtk_qconv and rtk_qconv_int8 for several
- * weight/activation widths) runs in rounds A B C ... then reversed, ROUNDS times (default
- * 9); each timing is the best of a few repetitions of enough calls to take ~5 ms; the
- * medians over rounds are printed in us per call with the ratio float / variant (> 1: the
- * variant is faster).
+ * Per layer, every case (each variant with runtime parameters "rt" and specialized
+ * "spec", and the FMA peak loop) runs in rounds A B C ... then reversed, ROUNDS times
+ * (default 9); each timing is the best of 3 repetitions of enough calls of that case to
+ * take ~5 ms. Medians over the rounds are printed as a Markdown table (columns: see
+ * bench/README.md). MACs per layer: m * c/group * kh * kw * oh * ow whatever the bits.
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
@@ -22,27 +30,19 @@
 
 #include "runtime/kernels/kernels.h"
 
+#if defined __AVX2__ && defined __FMA__
+#include <immintrin.h>
+#define KS_PEAK 1
+#endif
+#include "bench/kernels_layers.h"
+
 typedef struct {
 	const char *name;
 	int c, h, w, m, k, pad;
 } Layer;
 
-static const Layer layers[] = {
-	{"vgg 3->32 28x28 k27", 3, 28, 28, 32, 3, 1},
-	{"vgg 32->32 28x28 k288", 32, 28, 28, 32, 3, 1},
-	{"vgg 32->64 14x14 k288", 32, 14, 14, 64, 3, 1},
-	{"vgg 64->64 28x28 k576", 64, 28, 28, 64, 3, 1},
-	{"vgg 64->64 14x14 k576", 64, 14, 14, 64, 3, 1},
-	{"vgg 64->128 7x7 k576", 64, 7, 7, 128, 3, 1},
-	{"vgg 128->128 14x14 k1152", 128, 14, 14, 128, 3, 1},
-	{"vgg 128->128 7x7 k1152", 128, 7, 7, 128, 3, 1},
-	{"1x1 64->64 14x14 k64", 64, 14, 14, 64, 1, 0},
-	{"vgg fc 1152->256", 1152, 1, 1, 256, 1, 0},
-	{"lenet c1 1->6 28x28 k25", 1, 28, 28, 6, 5, 2},
-	{"lenet c2 6->16 14x14 k150", 6, 14, 14, 16, 5, 0},
-	{"lenet fc1 400->120", 400, 1, 1, 120, 1, 0},
-	{"lenet fc2 120->84", 120, 1, 1, 84, 1, 0},
-};
+#define KS_LAYER_ROW(lid, name, c, h, w, m, k, pad, ...) {name, c, h, w, m, k, pad},
+static const Layer layers[] = {KS_LAYERS(KS_LAYER_ROW, 0)};
 
 enum { V_F32, V_BITS, V_INT8, V_GEMM };
 typedef struct {
@@ -50,21 +50,48 @@ typedef struct {
 	int kind, binary, bits;
 } Variant;
 
-static const Variant variants[] = {
-	{"f32", V_F32, 0, 0},
-	{"bs W1A1", V_BITS, 1, 1},
-	{"bs W2A1", V_BITS, 0, 1},
-	{"bs W2A2", V_BITS, 0, 2},
-	{"bs W2A4", V_BITS, 0, 4},
-	{"bs W2A8", V_BITS, 0, 8},
-	{"i8 W2A2", V_INT8, 0, 2},
-	{"i8 W2A8", V_INT8, 0, 8},
-	{"i8 W1A8", V_INT8, 1, 8},
-	{"ss W2f32", V_BITS, 0, 32},
-	{"ss W1f32", V_BITS, 1, 32},
-	{"gemm b1", V_GEMM, 0, 0}, /* fc layers only: rtk_gemm_f32, one row */
-};
-#define NV ((int)(sizeof variants / sizeof variants[0]))
+#define KS_VARIANT_ROW(vid, name, KIND, binary, bits, ...) {name, V_##KIND, binary, bits},
+static const Variant variants[] = {KS_VARIANTS(KS_VARIANT_ROW, 0)};
+#define NV KS_NV
+
+#ifndef KS_NO_SPEC
+extern const KsSpecFn ks_spec[KS_NL][KS_NV];
+#endif
+
+#ifdef KS_PEAK
+/* The measured peak: n iterations of CH independent chains of 8-wide float FMAs (AVX2),
+ * 8 * CH MACs per iteration. A 4-cycle FMA latency on 2 FMA ports needs 8 chains in
+ * flight; 10, 12 and 14 are timed and the fastest counts, because the rate of one loop
+ * shape moves by up to 10% with code placement (56-63 GMAC/s for the same 12 chains in two
+ * binaries here). acc = acc * a + b converges (a < 1): no overflow or denormals. */
+#define PEAK_N 4096
+#define NPEAK 3
+static const int peak_chains[NPEAK] = {10, 12, 14};
+static volatile float peak_sink;
+#define FMA_PEAK(CH) \
+	__attribute__((noinline)) static void fma_peak##CH(long n) \
+	{ \
+		__m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-6f), r[CH]; \
+		for (int j = 0; j < CH; j++) \
+			r[j] = _mm256_set1_ps(0.1f * (float)(j + 1)); \
+		for (long i = 0; i < n; i++) { \
+			for (int j = 0; j < CH; j++) \
+				r[j] = _mm256_fmadd_ps(r[j], a, b); \
+			__asm__ volatile("" ::"x"(r[0])); \
+		} \
+		__m256 s = r[0]; \
+		for (int j = 1; j < CH; j++) \
+			s = _mm256_add_ps(s, r[j]); \
+		peak_sink = _mm256_cvtss_f32(s); \
+	}
+FMA_PEAK(10)
+FMA_PEAK(12)
+FMA_PEAK(14)
+static void (*const fma_peak[NPEAK])(long) = {fma_peak10, fma_peak12, fma_peak14};
+#else
+#define NPEAK 3
+#endif
+
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint32_t rnd(void)
@@ -89,18 +116,31 @@ static double now(void)
 	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* a timed case: a variant with runtime parameters (spec == NULL), the same variant
+ * specialized (spec: its wrapper from kernels_spec.c), or the FMA peak loop (v == NULL) */
 typedef struct {
 	RtkConv g;
 	RtkQConv q;
 	const Variant *v;
+	KsSpecFn spec;
 	float *x, *wf, *scale, *bias, *y;
 	uint64_t *wp;
 	void *scr;
+	int reps;
+	int peak; /* v == NULL: which FMA peak loop */
 } Case;
 
 static void run(const Case *c)
 {
-	if (c->v->kind == V_F32)
+#ifdef KS_PEAK
+	if (!c->v) {
+		fma_peak[c->peak](PEAK_N);
+		return;
+	}
+#endif
+	if (c->spec)
+		c->spec(c->x, c->wf, c->wp, c->scale, c->bias, c->y, c->scr);
+	else if (c->v->kind == V_F32)
 		rtk_conv_f32(&c->g, c->x, c->wf, c->bias, c->y, c->scr);
 	else if (c->v->kind == V_BITS)
 		rtk_qconv(&c->q, c->x, c->wp, c->scale, c->bias, c->y, c->scr);
@@ -118,18 +158,24 @@ static int cmpd(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* us per call: best of 3 repetitions of `reps` calls. */
-static double time_case(const Case *c, int reps)
+/* us per call: best of 3 repetitions of c->reps calls. */
+static double time_case(const Case *c)
 {
 	double best = 1e30;
 	for (int t = 0; t < 3; t++) {
 		double t0 = now();
-		for (int i = 0; i < reps; i++)
+		for (int i = 0; i < c->reps; i++)
 			run(c);
-		double dt = (now() - t0) / reps * 1e6;
+		double dt = (now() - t0) / c->reps * 1e6;
 		best = dt < best ? dt : best;
 	}
 	return best;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmpd);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 int main(int argc, char **argv)
@@ -150,13 +196,26 @@ int main(int argc, char **argv)
 			s += n + (s[n] == ',');
 		}
 	}
-	printf("# us per call (median of %d rounds, one thread); ratio = f32 / variant\n", rounds);
-	for (size_t li = 0; li < sizeof layers / sizeof layers[0]; li++) {
+#ifdef KS_NO_SPEC
+	const int nmode = 1;
+#else
+	const int nmode = 2;
+#endif
+	printf("# medians of %d alternating rounds, one thread; rt = runtime parameters, spec = "
+	       "specialized as generated code; x f32 = f32 / variant in the same mode\n",
+	       rounds);
+	printf("| layer (MMAC) | variant | rt us | spec us | rt/spec | rt GMAC/s | spec GMAC/s | "
+	       "spec MAC/cyc | rt x f32 | spec x f32 | rt %%peak | spec %%peak |\n");
+	printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	double *allpeak = calloc((size_t)rounds * KS_NL, sizeof(double));
+	int npeak = 0;
+	for (int li = 0; li < KS_NL; li++) {
 		const Layer *L = &layers[li];
 		int oh = L->h + 2 * L->pad - L->k + 1, ow = L->w + 2 * L->pad - L->k + 1;
 		RtkConv g = {L->c, L->h, L->w, L->m, oh, ow, L->k, L->k, 1, 1, 1, 1, L->pad, L->pad,
 		             1, 1};
 		int k = L->c * L->k * L->k, kwords = 4 * ((k + 255) / 256);
+		double macs = (double)L->m * L->c / g.group * L->k * L->k * oh * ow;
 		int nx = L->c * L->h * L->w;
 		float *x = alloc64((size_t)nx * 4), *wf = alloc64((size_t)L->m * k * 4);
 		float *scale = alloc64((size_t)L->m * 4), *bias = alloc64((size_t)L->m * 4);
@@ -176,51 +235,150 @@ int main(int argc, char **argv)
 					wp[(size_t)(2 * m + 1) * kwords + j / 64] |= 1ull << (j % 64);
 			}
 		}
-		Case cs[NV];
-		double med[NV];
-		double *tm = malloc(sizeof(double) * (size_t)rounds * NV);
-		for (int v = 0; v < NV; v++) {
-			Case *c = &cs[v];
-			const Variant *va = &variants[v];
-			c->g = g;
-			c->v = va;
-			c->x = x, c->wf = wf, c->scale = scale, c->bias = bias, c->y = y, c->wp = wp;
-			RtkQConv q = {.g = g, .k = k, .kwords = kwords, .binary = va->binary,
-			              .bits = va->bits, .qn = 0, .step = 0.05f};
-			if (va->bits && va->bits < 32)
-				q.qp = (1 << va->bits) - 1;
-			c->q = q;
-			size_t ss = va->kind == V_F32 || va->kind == V_GEMM ? rtk_conv_f32_scratch(&g)
-			            : va->kind == V_BITS ? rtk_qconv_scratch(&q) : rtk_qconv_int8_scratch(&q);
-			c->scr = alloc64(ss);
-		}
-		/* calls per timing: ~5 ms of the float kernel */
-		double tf = time_case(&cs[0], 1);
-		int reps = (int)(5000.0 / (tf > 0.1 ? tf : 0.1));
-		reps = reps < 1 ? 1 : reps;
 		int fc = L->h == 1 && L->w == 1 && L->k == 1;
+		/* cases: (variant, mode) at index 2 * v + mode, then the peak loops */
+		int nc = 2 * NV + NPEAK;
+		Case cs[2 * NV + NPEAK];
+		int use[2 * NV + NPEAK];
+		memset(cs, 0, sizeof cs);
 		for (int v = 0; v < NV; v++)
-			if (!on[v] || (variants[v].kind == V_GEMM && !fc))
-				for (int r = 0; r < rounds; r++)
-					tm[(size_t)v * rounds + r] = 0;
-		for (int r = 0; r < rounds; r++)
-			for (int i = 0; i < NV; i++) {
-				int v = r % 2 ? NV - 1 - i : i;
-				if (on[v] && (variants[v].kind != V_GEMM || fc))
-					tm[(size_t)v * rounds + r] = time_case(&cs[v], reps);
+			for (int mode = 0; mode < 2; mode++) {
+				Case *c = &cs[2 * v + mode];
+				const Variant *va = &variants[v];
+				use[2 * v + mode] = on[v] && mode < nmode && (va->kind != V_GEMM || fc);
+				c->g = g;
+				c->v = va;
+				c->x = x, c->wf = wf, c->scale = scale, c->bias = bias, c->y = y, c->wp = wp;
+				RtkQConv q = {.g = g, .k = k, .kwords = kwords, .binary = va->binary,
+				              .bits = va->bits, .qn = 0, .step = 0.05f};
+				if (va->bits && va->bits < 32)
+					q.qp = (1 << va->bits) - 1;
+				c->q = q;
+#ifndef KS_NO_SPEC
+				if (mode == 1)
+					c->spec = ks_spec[li][v];
+#endif
+				size_t ss = va->kind == V_F32 || va->kind == V_GEMM ? rtk_conv_f32_scratch(&g)
+				            : va->kind == V_BITS ? rtk_qconv_scratch(&q)
+				                                 : rtk_qconv_int8_scratch(&q);
+				c->scr = alloc64(ss);
 			}
-		printf("%-28s", L->name);
-		for (int v = 0; v < NV; v++) {
-			qsort(tm + (size_t)v * rounds, (size_t)rounds, sizeof(double), cmpd);
-			med[v] = tm[(size_t)v * rounds + rounds / 2];
+		for (int i = 0; i < NPEAK; i++) {
+			cs[2 * NV + i].peak = i;
+#ifdef KS_PEAK
+			use[2 * NV + i] = 1;
+#else
+			use[2 * NV + i] = 0;
+#endif
 		}
-		printf(" f32 %8.2f\n", med[0]);
-		for (int v = 1; v < NV; v++)
-			if (med[v] > 0)
-				printf("    %-10s %8.2f us  x%.2f\n", variants[v].name, med[v], med[0] / med[v]);
-		for (int v = 0; v < NV; v++)
-			free(cs[v].scr);
+		/* the specialized code must compute what the runtime-parameter code computes:
+		 * the same bitcode and float statements, so the outputs are bit-identical */
+		size_t ny = (size_t)L->m * oh * ow;
+		float *ref = alloc64(ny * 4);
+		int same[NV];
+		for (int v = 0; v < NV; v++) {
+			same[v] = 1;
+			if (!use[2 * v] || !use[2 * v + 1])
+				continue;
+			memset(y, 0xff, ny * 4);
+			run(&cs[2 * v]);
+			memcpy(ref, y, ny * 4);
+			memset(y, 0xff, ny * 4);
+			run(&cs[2 * v + 1]);
+			same[v] = memcmp(ref, y, ny * 4) == 0;
+		}
+		free(ref);
+		/* calls per timing: ~5 ms of each case (one warm-up call, then one timed) */
+		for (int i = 0; i < nc; i++)
+			if (use[i]) {
+				cs[i].reps = 1;
+				run(&cs[i]);
+				double t = time_case(&cs[i]);
+				int reps = (int)(5000.0 / (t > 0.1 ? t : 0.1));
+				cs[i].reps = reps < 1 ? 1 : reps;
+			}
+		double *tm = calloc((size_t)rounds * nc, sizeof(double));
+		for (int r = 0; r < rounds; r++)
+			for (int j = 0; j < nc; j++) {
+				int i = r % 2 ? nc - 1 - j : j;
+				if (use[i])
+					tm[(size_t)i * rounds + r] = time_case(&cs[i]);
+			}
+		double med[2 * NV + NPEAK];
+		for (int i = 0; i < nc; i++)
+			med[i] = use[i] ? median(tm + (size_t)i * rounds, rounds) : 0;
+		/* the peak in MAC/s, from this layer's rounds: the fastest loop's median, and
+		 * per round the fastest loop (for the overall median) */
+		double peak = 0;
+		int bp = 0;
+#ifdef KS_PEAK
+		for (int i = 0; i < NPEAK; i++) {
+			double p = 8.0 * peak_chains[i] * PEAK_N / (med[2 * NV + i] * 1e-6);
+			if (p > peak)
+				peak = p, bp = i;
+		}
+		for (int r = 0; r < rounds; r++) {
+			double best = 0;
+			for (int i = 0; i < NPEAK; i++) {
+				double p = 8.0 * peak_chains[i] * PEAK_N /
+				           (tm[(size_t)(2 * NV + i) * rounds + r] * 1e-6);
+				best = p > best ? p : best;
+			}
+			allpeak[npeak++] = best;
+		}
+#endif
+		for (int v = 0; v < NV; v++) {
+			double rt = med[2 * v], sp = med[2 * v + 1];
+			if (!use[2 * v])
+				continue;
+			char lname[64] = "";
+			if (v == 0)
+				snprintf(lname, sizeof lname, "%s (%.3g)", L->name, macs * 1e-6);
+			printf("| %s | %s | %.2f |", lname, variants[v].name, rt);
+			if (sp > 0)
+				printf(" %.2f | %.2f |", sp, rt / sp);
+			else
+				printf(" - | - |");
+			printf(" %.2f |", macs / rt * 1e-3);
+			if (sp > 0)
+				printf(" %.2f |", macs / sp * 1e-3);
+			else
+				printf(" - |");
+			if (sp > 0 && peak > 0)
+				printf(" %.2f |", 16.0 * (macs / (sp * 1e-6)) / peak);
+			else
+				printf(" - |");
+			printf(" %.2f |", med[0] / rt);
+			if (sp > 0 && med[1] > 0)
+				printf(" %.2f |", med[1] / sp);
+			else
+				printf(" - |");
+			if (peak > 0) {
+				printf(" %.1f |", 100.0 * macs / (rt * 1e-6) / peak);
+				if (sp > 0)
+					printf(" %.1f |", 100.0 * macs / (sp * 1e-6) / peak);
+				else
+					printf(" - |");
+			} else
+				printf(" - | - |");
+			printf("%s\n", same[v] ? "" : " SPEC OUTPUT DIFFERS");
+		}
+#ifdef KS_PEAK
+		if (peak > 0)
+			printf("| | fma peak (%d chains) | | %.2f | | | %.2f | 16 | | | | 100 |\n",
+			       peak_chains[bp], med[2 * NV + bp], peak * 1e-9);
+#endif
+		fflush(stdout);
+		for (int i = 0; i < nc; i++)
+			free(cs[i].scr);
 		free(tm); free(x); free(wf); free(scale); free(bias); free(y); free(wp);
 	}
+	if (npeak) {
+		double p = median(allpeak, npeak);
+		printf("\n# FMA peak (AVX2, 8-wide FMAs, fastest of 10/12/14 chains per round), median "
+		       "of %d rounds: %.2f GMAC/s = 16 MAC/cycle at %.2f GHz if 2 FMAs retire per "
+		       "cycle\n", npeak, p * 1e-9, p / 16 * 1e-9);
+	}
+	free(allpeak);
 	return 0;
 }

@@ -1,3 +1,5 @@
+# MACs per iteration: 96 (4 pixels x 24 channels x 1 tap: 3 weight vectors of 8 float channels, 4 broadcast pixel values, 12 FMAs x 8 lanes)
+# (the weight pointer step of 4 bytes is a placeholder: the loop loads 96 bytes of weights; llvm-mca's throughput does not depend on it)
 .L0:
 vmovups (%rsi), %ymm12
 vmovups 32(%rsi), %ymm13

@@ -1,3 +1,4 @@
+# MACs per iteration: 256 (2 positions x 4 channels x 32 taps: two 32-byte activation rows, four 32-byte weight rows, 8 vpmaddubsw x 32 byte products; i16 accumulators, widening not in the loop)
 .L0:
 vmovdqu (%rsi,%rax), %ymm0
 vmovdqu (%rdx,%rax), %ymm1

@@ -1,3 +1,4 @@
+# MACs per iteration: 1024 (ambiguous, read as: 4 pixels x 64 channels x 4 input channels. Each vbroadcasti128 is one 16-entry table of 4-input-channel code sums; the 4 tables share the same weight-nibble indices, so they are taken as 4 pixels; the 32 weight bytes give 64 nibbles (lo and hi, 8 accumulators = 4 x 2), taken as 64 output channels x the same 4 input channels. The table entries hold code sums, so the count does not depend on the activation bits (A2-A3 intended); byte accumulators overflow after a few iterations at A2, widening not in the loop)
 .L0:
 vmovdqu (%rdi), %ymm8
 vpsrlw $4, %ymm8, %ymm9

@@ -1,3 +1,4 @@
+# MACs per iteration: 1024 (ambiguous, read as avx2_lut_w1.s: 4 pixels x 64 channels x 4 input channels, with two weight planes (+0 and +32) per output looked up in the same table and added to the same accumulators; as written the second plane gets no sign or scale (no negated or doubled table), so it models the cost of 2-bit weights (2 lookups per output group), not a finished kernel)
 .L0:
 vmovdqu (%rdi), %ymm8
 vpsrlw $4, %ymm8, %ymm9

@@ -1,3 +1,4 @@
+# MACs per iteration: 2048 (2 pixels x 16 channels x 64 bits: one broadcast 64-bit activation word per pixel, 4 groups of 4 channels' pre-split weight nibbles (lo at +0, hi at +32), XOR + nibble-LUT popcount; binary weights, one activation plane: W1A1; for A_B divide by B; byte counters, vpsadbw widening not in the loop)
 .L0:
 vpbroadcastq (%rsi), %ymm0
 vpbroadcastq (%rdx), %ymm2

@@ -1,3 +1,4 @@
+# MACs per iteration: 2048 (2 pixels x 16 channels x 64 bits: ternary weights by select, (V and (T+ xor T-)) xor T-, 4 groups of 4 channels with the (T+ xor T-) nibbles at +0/+32 and the T- nibbles at +64/+96; one activation plane: W2A1; for A_B divide by B; byte counters, widening not in the loop)
 .L0:
 vpbroadcastq (%rsi), %ymm0
 vpbroadcastq (%rdx), %ymm2

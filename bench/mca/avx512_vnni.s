@@ -1,3 +1,4 @@
+# MACs per iteration: 1024 (8 pixels x 32 channels x 4 taps: 8 broadcast dwords of 4 activation bytes, 2 weight vectors of 16 channels x 4 bytes, 16 vpdpbusd x 64 byte products)
 .L0:
 vmovdqu64 (%rdi), %zmm16
 vmovdqu64 64(%rdi), %zmm17

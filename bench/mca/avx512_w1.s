@@ -1,3 +1,4 @@
+# MACs per iteration: 8192 (4 pixels x 32 channels x 64 bits: 4 broadcast 64-bit activation words, 4 weight vectors of 8 channel words, 16 XOR + vpopcntq; binary weights, one activation plane: W1A1; for A_B divide by B)
 .L0:
 vpbroadcastq 0(%rsi), %zmm24
 vpbroadcastq 8(%rsi), %zmm25

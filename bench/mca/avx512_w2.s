@@ -1,3 +1,4 @@
+# MACs per iteration: 8192 (4 pixels x 32 channels x 64 bits: ternary weights, 4 vector pairs (+0..192 and +256..448) of 8 channels, 16 vpternlogq + vpopcntq; one activation plane: W2A1; for A_B divide by B. Note: imm 0xe4 with these operands computes zmm16 ? zmm20 : activation (the selector is the weight at +0; checked on this CPU), not the plan's V ? T+ : T-, which is imm 0xe2 here (activation ? zmm20 : zmm16); same instruction and cost, so the count stands)
 .L0:
 vpbroadcastq 0(%rsi), %zmm24
 vpbroadcastq 8(%rsi), %zmm25

@@ -1,3 +1,5 @@
+# MACs per iteration: 96 (4 pixels x 24 channels x 1 tap: 6 weight vectors of 4 float channels, 4 ld1r pixel values, 24 fmla x 4 lanes)
+# (the weight pointer step of 4 bytes is a placeholder: the loop loads 96 bytes of weights; llvm-mca's throughput does not depend on it)
 .L0:
 ldr q24, [x1, #0]
 ldr q25, [x1, #16]

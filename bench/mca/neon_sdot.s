@@ -1,3 +1,4 @@
+# MACs per iteration: 512 (4 pixels x 16 channels x 8 taps: 8 activation bytes per pixel, 8 weight vectors of 4 channels x 4 bytes, 32 sdot x 16 byte products)
 .L0:
 ldr d16, [x1], #8
 ldr d17, [x2], #8

@@ -1,3 +1,4 @@
+# MACs per iteration: 128 (2 rows x 4 rows x 16 bytes, read as 2 positions (x1, x2) x 4 channels (x3..x6) x 16 taps as avx2_i8_today.s; 16 smlal/smlal2 x 8 products; i16 accumulators, widening not in the loop)
 .L0:
 ldr q16, [x1], #16
 ldr q17, [x2], #16

@@ -1,3 +1,4 @@
+# MACs per iteration: 2048 (4 pixels x 8 channels x 64 bits: 4 ld1r'd 64-bit activation words, 4 weight vectors of 2 channel words, 16 eor + cnt, addp/uadalp into one 8 x u16 counter per pixel; binary weights, one activation plane: W1A1; for A_B divide by B)
 .L0:
 eor v0.16b, v16.16b, v20.16b
 eor v1.16b, v17.16b, v20.16b

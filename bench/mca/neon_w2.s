@@ -1,3 +1,4 @@
+# MACs per iteration: 2048 (4 pixels x 8 channels x 64 bits: ternary weights by select, (V and (T+ xor T-)) xor T-, 4 vector pairs of 2 channel words; one activation plane: W2A1; for A_B divide by B)
 .L0:
 and v0.16b, v16.16b, v20.16b
 eor v0.16b, v0.16b, v24.16b
