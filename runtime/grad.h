@@ -120,11 +120,15 @@ void rt_concat_backward_ref(int n, const Shape *const *sx, int axis, const float
 /* Transpose of x (shape sx) by perm: dx is dy transposed back by the inverse permutation. */
 void rt_transpose_backward_ref(const Shape *sx, const int64_t *perm, const float *dy,
                                float *dx);
-/* Pad of x (shape sx) to sy, any mode: each element of dy goes back to the input element
- * the forward copied there (reflect and edge copy one input element to several outputs:
- * their gradients add), nothing for the constant; cropped input elements get 0. */
-void rt_pad_backward_ref(RtPadMode mode, const Shape *sx, const int64_t *pads,
-                         const Shape *sy, const float *dy, float *dx);
+/* Pad of x (shape sx) to sy, any mode. rt_pad_src_map gives, per output element, the input
+ * element the forward copies there (-1: the constant); it depends on the shapes and pads
+ * only, so training makes it once. rt_pad_backward_ref sends each element of dy back
+ * through it (reflect and edge copy one input element to several outputs: their
+ * gradients add); cropped input elements get 0. */
+void rt_pad_src_map(RtPadMode mode, const Shape *sx, const int64_t *pads, const Shape *sy,
+                    int64_t *src);
+void rt_pad_backward_ref(const int64_t *src, int64_t nx, int64_t ny, const float *dy,
+                         float *dx);
 
 /* ---- BatchNormalization -------------------------------------------------------------- *
  * Training forward over x [n, c, spatial] with batch statistics: per channel

@@ -561,22 +561,25 @@ void rt_transpose_backward_ref(const Shape *sx, const int64_t *perm, const float
 	rt_transpose_ref(sizeof(float), &sy, inv, dy, dx);
 }
 
-void rt_pad_backward_ref(RtPadMode mode, const Shape *sx, const int64_t *pads,
-                         const Shape *sy, const float *dy, float *dx)
+void rt_pad_src_map(RtPadMode mode, const Shape *sx, const int64_t *pads, const Shape *sy,
+                    int64_t *src)
 {
-	/* the forward's index map: Pad applied to the input's own element numbers */
-	int64_t nx = ir_shape_numel(sx), ny = ir_shape_numel(sy), none = -1;
+	/* Pad applied to the input's own element numbers */
+	int64_t nx = ir_shape_numel(sx), none = -1;
 	int64_t *iota = xmalloc(sizeof(int64_t) * (size_t)(nx ? nx : 1));
-	int64_t *src = xmalloc(sizeof(int64_t) * (size_t)(ny ? ny : 1));
 	for (int64_t i = 0; i < nx; i++)
 		iota[i] = i;
 	rt_pad_ref(sizeof(int64_t), mode, sx, iota, pads, &none, sy, src);
+	free(iota);
+}
+
+void rt_pad_backward_ref(const int64_t *src, int64_t nx, int64_t ny, const float *dy,
+                         float *dx)
+{
 	memset(dx, 0, sizeof(float) * (size_t)nx);
 	for (int64_t o = 0; o < ny; o++)
 		if (src[o] >= 0)
 			dx[src[o]] += dy[o];
-	free(iota);
-	free(src);
 }
 
 void rt_binary_backward_ref(RtBinary op, int j, const Shape *sa, const float *a,

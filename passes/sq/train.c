@@ -258,8 +258,11 @@ static int setup(Trainer *t)
 	t->tmp2 = xmalloc(sizeof(float) * (size_t)t->tmp_n);
 	for (int i = 0; i <= t->last_node; i++) {
 		const Node *n = &g->nodes[i];
-		if (n->op == OP_MAXPOOL)
+		if (n->op == OP_MAXPOOL || n->op == OP_PAD)
 			t->idx[i] = xmalloc(sizeof(int64_t) * (size_t)numel_v(t, n->out[0]));
+		if (n->op == OP_PAD) /* the backward's source map, fixed by shapes and pads */
+			rt_pad_src_map(sq_train_pad_mode(n), &g->values[n->in[0]].shape,
+			               g->values[n->in[1]].data, &g->values[n->out[0]].shape, t->idx[i]);
 		if (n->op == OP_BATCHNORMALIZATION) {
 			int64_t c = g->values[n->in[0]].shape.d[1];
 			t->bn_mean[i] = xmalloc(sizeof(float) * (size_t)c);

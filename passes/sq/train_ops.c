@@ -473,7 +473,7 @@ static void train_bwd_transpose(const TrainBwd *b)
 
 /* ---- Pad -------------------------------------------------------------------------------- */
 
-static RtPadMode pad_mode(const Node *n)
+RtPadMode sq_train_pad_mode(const Node *n)
 {
 	const char *mode = ir_attr_s(n, "mode", "constant");
 	return !strcmp(mode, "reflect") ? RT_PAD_REFLECT
@@ -488,19 +488,17 @@ static void train_fwd_pad(const TrainFwd *f)
 	const Node *n = f->n;
 	float zero = 0.0f;
 	const void *val = n->nin > 2 && n->in[2] >= 0 ? data_of(f->t, n->in[2]) : &zero;
-	rt_pad_ref(sizeof(float), pad_mode(n), &g->values[n->in[0]].shape, f->x,
+	rt_pad_ref(sizeof(float), sq_train_pad_mode(n), &g->values[n->in[0]].shape, f->x,
 	           g->values[n->in[1]].data, val, &g->values[n->out[0]].shape, f->y);
 }
 
-/* dx only: the pads are integers and the padding value is not trained */
+/* dx only (the pads are integers and the padding value is not trained), through the
+ * source map setup made (Trainer.idx) */
 static void train_bwd_pad(const TrainBwd *b)
 {
 	if (!b->dx)
 		return;
-	const Graph *g = b->t->g;
-	const Node *n = b->n;
-	rt_pad_backward_ref(pad_mode(n), &g->values[n->in[0]].shape, g->values[n->in[1]].data,
-	                    &g->values[n->out[0]].shape, b->dy, b->dx);
+	rt_pad_backward_ref(b->t->idx[b->i], b->nx, b->ny, b->dy, b->dx);
 	give_dx(b);
 }
 

@@ -14,6 +14,7 @@
 #include "optim.h"
 #include "quant.h"
 #include "train.h"
+#include "../../runtime/rt.h"
 
 /* A quantized (or kept-in-float) weighted layer. The quantizer sees the weights as
  * [C, per] (output channel major). Conv weights are already so; a Gemm with transB=0 or a
@@ -57,7 +58,7 @@ typedef struct {
 	                        * MaxPool): the TLayer whose activation quantizer reads its
 	                        * output and whose backward it runs fused with its own, or -1 */
 	float **pgrad;         /* per value: gradient of a float parameter */
-	int64_t **idx;         /* per node: MaxPool indices */
+	int64_t **idx;         /* per node: MaxPool indices; Pad's source map (rt_pad_src_map) */
 	float **bn_mean, **bn_invstd; /* per node (batch mode) */
 	int *layer_of;         /* per node: TLayer index or -1 */
 	TLayer *L;
@@ -101,6 +102,8 @@ static inline void transpose2(const float *a, int64_t rows, int64_t cols, float 
 /* Returns 0 when training has a row for every op of nodes 0..last_node, else -1 with one
  * diagnostic naming each op it lacks once (and the nodes) and the ops it supports. */
 int sq_train_check_ops(Trainer *t);
+/* The RtPadMode of a Pad node (its mode attribute). */
+RtPadMode sq_train_pad_mode(const Node *n);
 /* Node i's forward: its result from its operands (a layer's quantized weights and input),
  * with what the backward needs saved; a Relu fused into its producer does nothing. */
 void sq_train_forward_node(Trainer *t, int i);
