@@ -99,9 +99,9 @@ steps=$(grep -o '"steps": [0-9]*' "$tmp/fr.json" 2>/dev/null | awk '{print $2}')
 if [ $rc -eq 0 ] && [ "$steps" = 1536 ] && grep -q "does not run at batch 64" "$tmp/e"
 then ok "fixed-batch model that cannot change its batch: trains at 1, with a note"
 else bad "fixed batch, no change" "exit $rc, steps '$steps': $(grep -m2 'sq:' "$tmp/e")"; fi
-# Concat, Transpose, Pad, PRelu, Div and a mid-model Softmax fine-tune (two branches joined on channels, the first also feeding
-# the second, so its gradient sums both; a round trip through channels-last): the loss
-# falls from epoch 1 to epoch 2
+# Concat, Transpose, Pad, PRelu, Div and a mid-model Softmax fine-tune (two branches joined
+# on channels, the first also feeding the second, so its gradient sums both; a round trip
+# through channels-last): the loss falls from epoch 1 to epoch 2
 cat >"$tmp/cat.ir" <<'IR'
 graph @cat opset 13 {
   input %input: f32[1,1,28,28]

@@ -794,10 +794,12 @@ static const char *write_proto(const char *file, int64_t opset, Onnx__NodeProto 
 	return write_proto_n(file, opset, &node, 1, inits, ninit, ins, nins);
 }
 
-/* Relu(W) over the initializer W. */
-static const char *write_relu_of(const char *file, Onnx__TensorProto *w)
+/* A node "relu": Relu(input) -> Y. */
+static Onnx__NodeProto relu_node(const char *input)
 {
-	static char *in[] = {"W"}, *out[] = {"Y"};
+	static char *out[] = {"Y"};
+	static char *in[1];
+	in[0] = (char *)input;
 	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
 	np.name = "relu";
 	np.op_type = "Relu";
@@ -805,6 +807,13 @@ static const char *write_relu_of(const char *file, Onnx__TensorProto *w)
 	np.input = in;
 	np.n_output = 1;
 	np.output = out;
+	return np;
+}
+
+/* Relu(W) over the initializer W. */
+static const char *write_relu_of(const char *file, Onnx__TensorProto *w)
+{
+	Onnx__NodeProto np = relu_node("W");
 	return write_proto(file, 13, &np, &w, 1, NULL, 0);
 }
 
@@ -946,14 +955,7 @@ static void test_import_unsupported_ops(void **state)
 static void test_import_huge_input(void **state)
 {
 	(void)state;
-	static char *in[] = {"X"}, *out[] = {"Y"};
-	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
-	np.name = "relu";
-	np.op_type = "Relu";
-	np.n_input = 1;
-	np.input = in;
-	np.n_output = 1;
-	np.output = out;
+	Onnx__NodeProto np = relu_node("X");
 	ProtoIn x = {"X", 2, {1 << 20, 1 << 20}};
 	expect_load_error(write_proto("hx.onnx", 13, &np, NULL, 0, &x, 1),
 	                  "graph input 'X': tensor too large (1099511627776 elements; limit "
@@ -1027,14 +1029,7 @@ static void test_import_bad_opset(void **state)
 	Onnx__TensorProto w = float_tensor(dims);
 	w.has_raw_data = 1;
 	w.raw_data = (ProtobufCBinaryData){sizeof bytes, bytes};
-	static char *in[] = {"W"}, *out[] = {"Y"};
-	Onnx__NodeProto np = ONNX__NODE_PROTO__INIT;
-	np.name = "relu";
-	np.op_type = "Relu";
-	np.n_input = 1;
-	np.input = in;
-	np.n_output = 1;
-	np.output = out;
+	Onnx__NodeProto np = relu_node("W");
 	Onnx__TensorProto *pw = &w;
 	expect_load_error(write_proto("o1.onnx", -1, &np, &pw, 1, NULL, 0),
 	                  "opset -1 is not supported");
