@@ -6,7 +6,8 @@
  * KS_LAYERS(X, ...): X(id, name, c, h, w, m, k, pad, ...) - a k x k convolution, stride 1,
  *   dilation 1, one group, padding pad on every side, fused Relu; c -> m channels, h x w.
  * KS_VARIANTS(X, ...): X(id, name, KIND, binary, bits, ...) - KIND is F32 (rtk_conv_f32),
- *   BITS (rtk_qconv), INT8 (rtk_qconv_int8) or GEMM (rtk_gemm_f32, one row; fc layers only).
+ *   BITS (rtk_qconv), BCONV (rtk_bconv, x86's nibble layout: the weights are the repacked
+ *   ones), INT8 (rtk_qconv_int8) or GEMM (rtk_gemm_f32, one row; fc layers only).
  * The extra arguments are passed through to X. */
 #ifndef SQC_BENCH_KERNELS_LAYERS_H
 #define SQC_BENCH_KERNELS_LAYERS_H
@@ -37,6 +38,10 @@
 	X(i8w2a2, "i8 W2A2", INT8, 0, 2, __VA_ARGS__) \
 	X(i8w2a8, "i8 W2A8", INT8, 0, 8, __VA_ARGS__) \
 	X(i8w1a8, "i8 W1A8", INT8, 1, 8, __VA_ARGS__) \
+	X(bcw1a1, "bc W1A1", BCONV, 1, 1, __VA_ARGS__) \
+	X(bcw1a2, "bc W1A2", BCONV, 1, 2, __VA_ARGS__) \
+	X(bcw2a2, "bc W2A2", BCONV, 0, 2, __VA_ARGS__) \
+	X(bcw2a4, "bc W2A4", BCONV, 0, 4, __VA_ARGS__) \
 	X(ssw2, "ss W2f32", BITS, 0, 32, __VA_ARGS__) \
 	X(ssw1, "ss W1f32", BITS, 1, 32, __VA_ARGS__) \
 	X(gemm, "gemm b1", GEMM, 0, 0, __VA_ARGS__)
@@ -53,7 +58,7 @@
 #define KS_QCONV(c_, h_, w_, m_, k_, pad_, binary_, bits_) \
 	{.g = KS_CONV(c_, h_, w_, m_, k_, pad_), .k = (c_) * (k_) * (k_), \
 	 .kwords = 4 * (((c_) * (k_) * (k_) + 255) / 256), .binary = (binary_), .bits = (bits_), \
-	 .qn = 0, .qp = (bits_) && (bits_) < 32 ? (1 << (bits_)) - 1 : 0, .step = 0.05f}
+	 .qn = 0, .qp = (bits_) && (bits_) < 32 ? (1 << (bits_)) - 1 : 0, .step = 0.05f, .nib = 1}
 
 /* a specialized wrapper: x, wf (float weights), wp (packed), scale, bias, y, scratch */
 typedef void (*KsSpecFn)(const float *, const float *, const uint64_t *, const float *,

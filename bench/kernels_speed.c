@@ -44,7 +44,7 @@ typedef struct {
 #define KS_LAYER_ROW(lid, name, c, h, w, m, k, pad, ...) {name, c, h, w, m, k, pad},
 static const Layer layers[] = {KS_LAYERS(KS_LAYER_ROW, 0)};
 
-enum { V_F32, V_BITS, V_INT8, V_GEMM };
+enum { V_F32, V_BITS, V_BCONV, V_INT8, V_GEMM };
 typedef struct {
 	const char *name;
 	int kind, binary, bits;
@@ -144,6 +144,8 @@ static void run(const Case *c)
 		rtk_conv_f32(&c->g, c->x, c->wf, c->bias, c->y, c->scr);
 	else if (c->v->kind == V_BITS)
 		rtk_qconv(&c->q, c->x, c->wp, c->scale, c->bias, c->y, c->scr);
+	else if (c->v->kind == V_BCONV)
+		rtk_bconv(&c->q, c->x, c->wp, c->scale, c->bias, c->y, c->scr);
 	else if (c->v->kind == V_INT8)
 		rtk_qconv_int8(&c->q, c->x, c->wp, c->scale, c->bias, c->y, c->scr);
 	else {
@@ -250,16 +252,21 @@ int main(int argc, char **argv)
 				c->v = va;
 				c->x = x, c->wf = wf, c->scale = scale, c->bias = bias, c->y = y, c->wp = wp;
 				RtkQConv q = {.g = g, .k = k, .kwords = kwords, .binary = va->binary,
-				              .bits = va->bits, .qn = 0, .step = 0.05f};
+				              .bits = va->bits, .qn = 0, .step = 0.05f, .nib = 1};
 				if (va->bits && va->bits < 32)
 					q.qp = (1 << va->bits) - 1;
 				c->q = q;
+				if (va->kind == V_BCONV) { /* the compile-time repacking, here per case */
+					c->wp = alloc64((size_t)rtk_bconv_words(&q) * 8);
+					rtk_bconv_repack(&q, wp, c->wp);
+				}
 #ifndef KS_NO_SPEC
 				if (mode == 1)
 					c->spec = ks_spec[li][v];
 #endif
 				size_t ss = va->kind == V_F32 || va->kind == V_GEMM ? rtk_conv_f32_scratch(&g)
 				            : va->kind == V_BITS ? rtk_qconv_scratch(&q)
+				            : va->kind == V_BCONV ? rtk_bconv_scratch(&q)
 				                                 : rtk_qconv_int8_scratch(&q);
 				c->scr = alloc64(ss);
 			}

@@ -75,7 +75,8 @@ void rtk_conv_f32(const RtkConv *p, const float *x, const float *w, const float 
 	X(int32_t, binary)     /* 1: one plane (binary layer); 0: two planes (ternary) */ \
 	X(int32_t, bits)       /* activation bits 1..8, or 32 for float activations */ \
 	X(int32_t, qn) X(int32_t, qp)  /* activation integer range [-qn, qp] */ \
-	X(float, step)         /* activation step s (unused when bits == 32) */
+	X(float, step)         /* activation step s (unused when bits == 32) */ \
+	X(int32_t, nib)        /* rtk_bconv's layout: words split into nibbles (x86) */
 typedef RTK_STRUCT_OF_(RTK_QCONV_FIELDS) RtkQConv;
 /* kwords for k weights per row (the packers' and the backend's one formula). */
 static inline int64_t rtk_qconv_kwords(int64_t k)
@@ -102,6 +103,105 @@ void rtk_qconv_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
  *   workspace from it at compile time); bits 1..8 hold the quantized input and the bit
  *   planes of a block of patches, bits 32 the float patches (or the padded input for
  *   stride 1) and 4 unpacked weight rows. */
+
+/* ---- bconv.c: the bit-serial convolution on channels-last bit planes -------------------
+ *
+ * The same layer as rtk_qconv at activation bits 1..8 (same arguments but the weights, same
+ * exact integer S, same three float statements, so outputs are bit-identical to it), laid
+ * out for throughput:
+ * - activations: per call and group, the input's codes v = u + qn become bit planes along
+ *   the input channels, channels-last over the padded image (rtk_hwc_hp x rtk_hwc_wp):
+ *   pixel (y, x), plane b, channel word cw (channels 64cw.. 64cw+63) is word
+ *   ((y*wp + x)*bits + b)*cw_n + cw, times two with nib (below); padding pixels hold the
+ *   planes of v = qn, channel-padding bits are 0;
+ * - weights: repacked at compile time (rtk_bconv_repack, from pack's rows) into tiles of
+ *   RTK_BS_MT output channels of one group, per tap (r, s) and channel word: the words of the
+ *   tile's channels side by side (the vector lanes), binary T, ternary T- and T+ | T-;
+ *   preceded by a per-channel integer constant (corr);
+ * - one popcount per word and plane for both weight kinds:
+ *     binary:  P = sum_b 2^b pc(V_b xor T),             S = corr - P,
+ *              corr = (2^bits - 1) pc(T) - qn (2 pc(T) - k);
+ *     ternary: P = sum_b 2^b pc(T- xor (V_b & T+|T-)),  S = P + corr,
+ *              corr = -(2^bits - 1) pc(T-) - qn (pc(T+) - pc(T-))
+ *   (the select picks T+ where v_b = 1 and T- where it is 0: t v = sum_b 2^b sel_b -
+ *   (2^bits - 1)[t = -1]);
+ * - nib (x86: AVX2 has no byte popcount, it looks nibbles up with vpshufb): every activation
+ *   and weight word is stored as two, its low nibbles (w & 0x0f..) and its high nibbles
+ *   ((w >> 4) & 0x0f..), so the kernel's per-word work is two XORs and two lookups; the
+ *   popcount of a word is the sum of both halves' popcounts.
+ * The backend sets nib from the target (x86-64: 1, AArch64: 0); every build runs both
+ * layouts (the SIMD paths take their own, other layouts fall back to the scalar twin). */
+#define RTK_BS_MT 8 /* output channels per weight tile (two vectors of four 64-bit lanes) */
+static inline int32_t rtk_bs_cwn(const RtkQConv *p) /* channel words per pixel and plane */
+{
+	return (p->g.c / p->g.group + 63) / 64;
+}
+static inline int32_t rtk_bs_tiles(const RtkQConv *p) /* weight tiles per group */
+{
+	return (p->g.m / p->g.group + RTK_BS_MT - 1) / RTK_BS_MT;
+}
+static inline int32_t rtk_bs_tw(const RtkQConv *p) /* words per tile, tap and channel word */
+{
+	return RTK_BS_MT * (p->binary ? 1 : 2) * (p->nib ? 2 : 1);
+}
+/* Words of the repacked weights: corr (one int64 per padded channel), then the tiles
+ * [group][tile][r][s][cw][tw]. Within tw: [quad of 4 channels][T, or T- then T+|T-][low,
+ * high nibbles if nib][4 lanes]. */
+static inline int64_t rtk_bconv_words(const RtkQConv *p)
+{
+	int64_t nt = (int64_t)p->g.group * rtk_bs_tiles(p);
+	return nt * RTK_BS_MT +
+	       nt * p->g.kh * p->g.kw * rtk_bs_cwn(p) * rtk_bs_tw(p);
+}
+/* Repacks pack's rows w (the rtk_qconv layout above) into out[rtk_bconv_words(p)]. */
+static inline void rtk_bconv_repack(const RtkQConv *p, const uint64_t *w, uint64_t *out)
+{
+	const int32_t cg = p->g.c / p->g.group, mg = p->g.m / p->g.group, khw = p->g.kh * p->g.kw;
+	const int32_t cwn = rtk_bs_cwn(p), nt = rtk_bs_tiles(p), tw = rtk_bs_tw(p);
+	const int32_t halves = p->nib ? 2 : 1, kinds = p->binary ? 1 : 2;
+	int64_t *corr = (int64_t *)(void *)out;
+	uint64_t *wt = out + (int64_t)p->g.group * nt * RTK_BS_MT;
+	const int64_t vmax = ((int64_t)1 << p->bits) - 1;
+	for (int64_t i = 0; i < rtk_bconv_words(p); i++)
+		out[i] = 0;
+	for (int32_t grp = 0; grp < p->g.group; grp++)
+	for (int32_t mi = 0; mi < mg; mi++) {
+		const int32_t m = grp * mg + mi, tile = mi / RTK_BS_MT, lane = mi % RTK_BS_MT;
+		const uint64_t *tp = w + (int64_t)(p->binary ? m : 2 * m) * p->kwords;
+		const uint64_t *tm = p->binary ? tp : tp + p->kwords;
+		int64_t pcp = 0, pcm = 0;
+		uint64_t *tb = wt + ((int64_t)grp * nt + tile) * khw * cwn * tw;
+		for (int32_t ci = 0; ci < cg; ci++)
+		for (int32_t rs = 0; rs < khw; rs++) {
+			const int32_t j = ci * khw + rs; /* ONNX tap order */
+			const int bp = (int)((tp[j / 64] >> (j % 64)) & 1);
+			const int bm = p->binary ? !bp : (int)((tm[j / 64] >> (j % 64)) & 1);
+			pcp += bp;
+			pcm += bm;
+			/* the bits this tap sets: binary T; ternary T- and T+|T- */
+			const int set[2] = {p->binary ? bp : bm, bp | bm};
+			for (int32_t kd = 0; kd < kinds; kd++) {
+				if (!set[kd])
+					continue;
+				const int32_t bit = ci % 64;
+				const uint64_t v = 1ull << bit;
+				const int32_t hf = p->nib && (bit % 8) >= 4;
+				const uint64_t vv = p->nib && hf ? v >> 4 : v;
+				int64_t at = ((int64_t)rs * cwn + ci / 64) * tw +
+				             (((lane / 4) * kinds + kd) * halves + hf) * 4 + lane % 4;
+				tb[at] |= vv;
+			}
+		}
+		corr[(int64_t)grp * nt * RTK_BS_MT + mi] =
+			p->binary ? vmax * pcp - (int64_t)p->qn * (2 * pcp - p->k)
+			          : -vmax * pcm - (int64_t)p->qn * (pcp - pcm);
+	}
+}
+size_t rtk_bconv_scratch(const RtkQConv *p);
+void rtk_bconv(const RtkQConv *p, const float *x, const uint64_t *wr, const float *scale,
+               const float *bias, float *y, void *scratch);
+void rtk_bconv_scalar(const RtkQConv *p, const float *x, const uint64_t *wr,
+                      const float *scale, const float *bias, float *y, void *scratch);
 
 /* The same quantized convolution (activation bits 1..8 only) by 8-bit multiply-adds
  * (AVX2 vpmaddubsw, NEON SDOT with +dotprod, else SMLAL): same arguments, packed weights,
