@@ -16,6 +16,7 @@ typedef struct {
 	LLVMTypeRef i8, i32, i64, f32, ptr;
 	const Graph *g;
 	const CgOptions *o;
+	const CgTarget *t;
 	Diag *d;
 	LLVMValueRef fn_run;          /* NAME_run */
 	LLVMValueRef in, out, ws;     /* its arguments */

@@ -341,6 +341,7 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 	Cg c = {0};
 	c.g = g;
 	c.o = o;
+	c.t = t;
 	c.d = d;
 	c.ctx = LLVMContextCreate();
 	LLVMMemoryBufferRef mb = LLVMCreateMemoryBufferWithMemoryRange((const char *)t->bc,

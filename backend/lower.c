@@ -257,12 +257,28 @@ static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, 
 		return diag_error(c->d, n->name, "internal error: a quantized layer without the "
 		                  "packed weights of pass pack (%lld channels of %lld words)",
 		                  (long long)C, (long long)(planes * kw));
+	/* the integer sums S (|S| <= k * 255) and their float conversion stay in int32 */
+	if (act < 32 && per > INT32_MAX / 256)
+		return diag_error(c->d, n->name, "%lld weights per output channel: too many for the "
+		                  "quantized kernels (at most %d)", (long long)per, INT32_MAX / 256);
+	SqcKernel kern = ir_kernel_of(n);
+	/* bit-serial layers run rtk_bconv on weights repacked here, at compile time */
+	int bconv = kern == SQK_BITSERIAL && act < 32;
 	RtkQConv q = {.g = *geom, .k = (int32_t)per, .kwords = (int32_t)kw, .binary = bits == 1,
 	              .bits = act, .qn = act < 32 && sgn ? 1 << (act - 1) : 0,
 	              .qp = act >= 32 ? 0 : sgn ? (1 << (act - 1)) - 1 : (1 << act) - 1,
-	              .step = step};
+	              .step = step, .nib = bconv ? c->t->bs_nib : 0};
 	LLVMValueRef p = params(c, &q);
-	LLVMValueRef w = cg_const_bytes(c, "packed", pw->data, ir_value_nbytes(pw));
+	LLVMValueRef w;
+	if (bconv) {
+		int64_t nwr = rtk_bconv_words(&q);
+		uint64_t *wr = xmalloc(sizeof *wr * (size_t)nwr);
+		rtk_bconv_repack(&q, pw->data, wr);
+		w = cg_const_bytes(c, "bconv", wr, sizeof *wr * (size_t)nwr);
+		free(wr);
+	} else {
+		w = cg_const_bytes(c, "packed", pw->data, ir_value_nbytes(pw));
+	}
 	LLVMValueRef s = floats_global(c, "scales", ps->data, C);
 	LLVMValueRef bias;
 	if (bias_of(c, n, C, beta, &bias))
@@ -270,12 +286,14 @@ static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, 
 	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
 	if (!x || !y)
 		return -1;
-	int int8 = ir_kernel_of(n) == SQK_INT8;
-	add_scratch(c, int8 ? "rtk_qconv_int8_scratch" : "rtk_qconv_scratch", p);
+	const char *fn = kern == SQK_INT8 ? "rtk_qconv_int8" : bconv ? "rtk_bconv" : "rtk_qconv";
+	char sfn[48];
+	snprintf(sfn, sizeof sfn, "%s_scratch", fn);
+	add_scratch(c, sfn, p);
 	for (int64_t r = 0; r < rows; r++) {
 		LLVMValueRef a[7] = {p, fptr(c, x, r * row_in), w, s, bias, fptr(c, y, r * row_out),
 		                     scratch(c)};
-		cg_call(c, int8 ? "rtk_qconv_int8" : "rtk_qconv", a, 7);
+		cg_call(c, fn, a, 7);
 	}
 	return 0;
 }

@@ -12,13 +12,14 @@ typedef struct {
 	size_t bc_size;
 	void (*init)(void);         /* registers the LLVM target (info, MC, asm printer) */
 	const char *const *cpus;    /* the CPU names LLVM knows for it (NULL-terminated) */
+	int bs_nib;                 /* rtk_bconv's weight layout its SIMD path reads (kernels.h) */
 } CgTarget;
 
 extern const char *const cg_cpus_x86_64[], *const cg_cpus_aarch64[];
 
 /* Defines cg_target_ID(): the target's bitcode embedded from the file SQC_KERNELS_BC (a C
  * string literal, from CMakeLists.txt) and its description. One line per target file. */
-#define CG_DEFINE_TARGET(ID, TRIPLE, CPU, INIT)                                             \
+#define CG_DEFINE_TARGET(ID, TRIPLE, CPU, INIT, NIB)                                        \
 	__asm__(".section .rodata\n.balign 16\nsqc_kernels_" #ID "_bc:\n"                       \
 	        ".incbin \"" SQC_KERNELS_BC "\"\nsqc_kernels_" #ID "_bc_end:\n.previous\n");     \
 	extern const unsigned char sqc_kernels_##ID##_bc[] __asm__("sqc_kernels_" #ID "_bc");     \
@@ -28,7 +29,7 @@ extern const char *const cg_cpus_x86_64[], *const cg_cpus_aarch64[];
 		static CgTarget t;                                                              \
 		t = (CgTarget){TRIPLE, CPU, NULL, sqc_kernels_##ID##_bc,                        \
 		               (size_t)(sqc_kernels_##ID##_bc_end - sqc_kernels_##ID##_bc), INIT, \
-		               cg_cpus_##ID};                                                   \
+		               cg_cpus_##ID, NIB};                                              \
 		return &t;                                                                      \
 	}
 

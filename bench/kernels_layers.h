@@ -41,6 +41,8 @@
 	X(bcw1a1, "bc W1A1", BCONV, 1, 1, __VA_ARGS__) \
 	X(bcw1a2, "bc W1A2", BCONV, 1, 2, __VA_ARGS__) \
 	X(bcw2a2, "bc W2A2", BCONV, 0, 2, __VA_ARGS__) \
+	X(bcw1a4, "bc W1A4", BCONV, 1, 4, __VA_ARGS__) \
+	X(bcw2a3, "bc W2A3", BCONV, 0, 3, __VA_ARGS__) \
 	X(bcw2a4, "bc W2A4", BCONV, 0, 4, __VA_ARGS__) \
 	X(ssw2, "ss W2f32", BITS, 0, 32, __VA_ARGS__) \
 	X(ssw1, "ss W1f32", BITS, 1, 32, __VA_ARGS__) \

@@ -217,7 +217,9 @@ int pass_pack(Graph *g, const PassEnv *env, Diag *d)
 		n = &g->nodes[i];
 		int act = (int)ir_dec_i(n, SQCA_ACT_BITS);
 		int64_t np = ir_shape_numel(&g->values[n->out[0]].shape) / (C ? C : 1);
-		ir_kernel_set(g, i, act < 32 ? t->qkernel(bits, act, per, np) : SQK_SIGNSELECT);
+		const Value *wv = &g->values[n->in[1]];
+		int64_t cg = n->op == OP_CONV && wv->shape.rank >= 2 ? wv->shape.d[1] : per;
+		ir_kernel_set(g, i, act < 32 ? t->qkernel(bits, act, per, cg, np) : SQK_SIGNSELECT);
 		int64_t bytes = C * (bits == 1 ? 1 : 2) * pack_kwords(per) * 8 + 4 * C;
 		if (n->nin > 2 && n->in[2] >= 0)
 			bytes += 4 * C;

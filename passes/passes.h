@@ -23,9 +23,10 @@
 typedef struct {
 	const char *triple;  /* as given to --target */
 	/* The kernel for a quantized layer with wbits-bit weights and abits-bit activations
-	 * (1..8), k weights per output channel and np output positions (SQK_BITSERIAL or
-	 * SQK_INT8; both give the same exact integer sums). */
-	SqcKernel (*qkernel)(int wbits, int abits, int64_t k, int64_t np);
+	 * (1..8), k weights per output channel of which cg input channels (k = cg * kh * kw;
+	 * Gemm: cg = k) and np output positions (SQK_BITSERIAL or SQK_INT8; both give the
+	 * same exact integer sums). */
+	SqcKernel (*qkernel)(int wbits, int abits, int64_t k, int64_t cg, int64_t np);
 } PassTarget;
 
 /* The target named by triple, or NULL when the passes know no such target; NULL triple:

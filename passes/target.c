@@ -5,25 +5,30 @@
 
 #include <string.h>
 
-/* The rules come from timing both kernels on one thread (bench/kernels_speed.c,
- * bench/README.md; AArch64 from llvm-mca -mcpu=neoverse-n1). On every target the int8
- * kernel unpacks the codes on every call, which costs more than it saves for Gemm-like
- * layers (np <= 4: bit-serial is 3-15x faster than float there). */
+/* The rules come from timing both kernels on one thread (bench/kernels_speed.sh,
+ * bench/README.md; AArch64 from llvm-mca -mcpu=neoverse-n1). The int8 kernel unpacks the
+ * weights on every call, which costs more than it saves for Gemm-like layers (np <= 4:
+ * bit-serial is 3-30x faster than float there). */
 
-/* x86-64: for convolutions AVX2's vpmaddubsw beats bit-serial at 2..8 activation bits
- * (2.6-3x float vs 1-1.4x); bit-serial keeps 1-bit activations on long rows. */
-static SqcKernel qkernel_x86_64(int wbits, int abits, int64_t k, int64_t np)
+/* x86-64: rtk_bconv's time grows with the activation planes, by about 1.25 for ternary
+ * weights (select) and with the unused bits of part-filled 64-channel words; int8's time
+ * does not depend on the widths. bench/kernels_speed.sh 3 on the VGG 3x3 layers (64 and 128
+ * channels): bit-serial W1A1..A3 and W2A2 beat int8 (W1A2 1.5-2.8x, W2A2 1.2-2x), W1A4
+ * and W2A3 tie or lose; at 32 channels W1A2 still wins and W2A2 ties; at 6 channels (LeNet
+ * c2) int8 wins even W1A1. 1x1 convolutions (short rows): bit-serial wins up to W2A4. */
+static SqcKernel qkernel_x86_64(int wbits, int abits, int64_t k, int64_t cg, int64_t np)
 {
 	if (np <= 4)
 		return SQK_BITSERIAL;
-	if (abits == 1 && k >= 1024 && np <= 64)
-		return SQK_BITSERIAL;
-	return SQK_INT8;
+	double fill = cg > 0 ? 64.0 * (double)((cg + 63) / 64) / (double)cg : 64.0;
+	double units = abits * (wbits == 1 ? 1.0 : 1.25) * (1.0 + 0.25 * (fill - 1.0));
+	return units <= (k == cg ? 6.0 : 3.2) ? SQK_BITSERIAL : SQK_INT8;
 }
 
 /* AArch64: plain armv8-a NEON (no SDOT) does 8 byte MACs per cycle, so bit-serial wins
- * except for 2-bit weights with 5..8-bit activations. */
-static SqcKernel qkernel_aarch64(int wbits, int abits, int64_t k, int64_t np)
+ * except for 2-bit weights with 5..8-bit activations. (Not re-measured for rtk_bconv,
+ * which replaced the bit-serial kernel: llvm-mca only, no AArch64 machine here.) */
+static SqcKernel qkernel_aarch64(int wbits, int abits, int64_t k, int64_t cg, int64_t np)
 {
 	if (np <= 4)
 		return SQK_BITSERIAL;

@@ -13,4 +13,4 @@ static void init(void)
 	LLVMInitializeAArch64AsmParser();
 }
 
-CG_DEFINE_TARGET(aarch64, "aarch64-linux-gnu", "generic", init)
+CG_DEFINE_TARGET(aarch64, "aarch64-linux-gnu", "generic", init, 0)

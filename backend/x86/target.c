@@ -13,4 +13,4 @@ static void init(void)
 	LLVMInitializeX86AsmParser();
 }
 
-CG_DEFINE_TARGET(x86_64, "x86_64-linux-gnu", "x86-64-v3", init)
+CG_DEFINE_TARGET(x86_64, "x86_64-linux-gnu", "x86-64-v3", init, 1)

@@ -233,6 +233,28 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 		for (int i = 0; i < ny; i++)
 			CHECK(same_bits(yi[i], y[i]), "int8 scalar case %d bits %d: [%d] %.9g != %.9g",
 			      iter, bits, i, (double)yi[i], (double)y[i]);
+		/* rtk_bconv in both weight layouts (NEON reads nib = 0), SIMD and scalar */
+		for (int nib = 0; nib <= 1; nib++) {
+			RtkQConv qb = q;
+			qb.nib = nib;
+			uint64_t *wr = alloc64((size_t)rtk_bconv_words(&qb) * 8);
+			rtk_bconv_repack(&qb, w, wr);
+			size_t sb = rtk_bconv_scratch(&qb);
+			void *sba = alloc64(sb);
+			memset(sba, 0xa5, sb);
+			for (int v = 0; v < 2; v++) {
+				if (v == 0)
+					rtk_bconv(&qb, x, wr, scale, bias, yi, sba);
+				else
+					rtk_bconv_scalar(&qb, x, wr, scale, bias, yi, sba);
+				for (int i = 0; i < ny; i++)
+					CHECK(same_bits(yi[i], y[i]), "bconv nib %d %s case %d bits %d: [%d] "
+					      "%.9g != %.9g", nib, v ? "scalar" : "simd", iter, bits, i,
+					      (double)yi[i], (double)y[i]);
+			}
+			free(wr);
+			free(sba);
+		}
 	}
 	for (int i = 0; i < ny; i++) {
 		int m = i / (g.oh * g.ow);

@@ -1480,8 +1480,8 @@ static void test_pack_kernels_and_codes(void **state)
 	assert_string_equal(ir_attr_s(&g->nodes[0], "sqc.kernel", ""), "bitserial");
 }
 
-/* The passes' target records: the default, both targets by triple, and their cost rules,
- * which differ for a W1A2 convolution (x86: vpmaddubsw int8; plain NEON: bit-serial). */
+/* The passes' target records: the default, both targets by triple, and their cost rules
+ * (passes/target.c) on VGG-like 3x3 layers of 64 channels (k = 576) and LeNet's 6. */
 static void test_pass_targets(void **state)
 {
 	(void)state;
@@ -1491,12 +1491,19 @@ static void test_pass_targets(void **state)
 	assert_non_null(arm);
 	assert_ptr_equal(pass_target_find(NULL), x86);
 	assert_null(pass_target_find("sparc-sun"));
-	assert_int_equal(x86->qkernel(1, 2, 576, 100), SQK_INT8);
-	assert_int_equal(arm->qkernel(1, 2, 576, 100), SQK_BITSERIAL);
-	assert_int_equal(arm->qkernel(2, 8, 576, 100), SQK_INT8);
+	/* x86: few planes on full channel words bit-serial, many planes or part-filled words
+	 * int8 */
+	assert_int_equal(x86->qkernel(1, 2, 576, 64, 100), SQK_BITSERIAL);
+	assert_int_equal(x86->qkernel(2, 2, 576, 64, 100), SQK_BITSERIAL);
+	assert_int_equal(x86->qkernel(2, 3, 576, 64, 100), SQK_INT8);
+	assert_int_equal(x86->qkernel(1, 8, 576, 64, 100), SQK_INT8);
+	assert_int_equal(x86->qkernel(1, 1, 150, 6, 100), SQK_INT8);
+	assert_int_equal(x86->qkernel(2, 4, 64, 64, 196), SQK_BITSERIAL); /* 1x1 */
+	assert_int_equal(arm->qkernel(1, 2, 576, 64, 100), SQK_BITSERIAL);
+	assert_int_equal(arm->qkernel(2, 8, 576, 64, 100), SQK_INT8);
 	/* Gemm-like layers: bit-serial everywhere */
-	assert_int_equal(x86->qkernel(2, 8, 576, 1), SQK_BITSERIAL);
-	assert_int_equal(arm->qkernel(2, 8, 576, 1), SQK_BITSERIAL);
+	assert_int_equal(x86->qkernel(2, 8, 576, 576, 1), SQK_BITSERIAL);
+	assert_int_equal(arm->qkernel(2, 8, 576, 576, 1), SQK_BITSERIAL);
 }
 
 int main(void)
