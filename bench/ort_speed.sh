@@ -19,7 +19,7 @@ fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cc -O2 -o "$tmp/so_speed" "$root/bench/so_speed.c" -ldl
 model=$root/models/vgg7s.onnx; tiny=$root/tests/configs/sq_tiny.yaml
-variants="float twn_a8 twn_a2 sq_a8 sq_a2 bwn_a2 bwn_a1"
+variants="float twn_a8 twn_a2 twn_a1 sq_a8 sq_a2 bwn_a2 bwn_a1"
 for v in $variants; do
 	case $v in
 	float) "$sqc" "$model" -o "$tmp/$v.so" -q ;;

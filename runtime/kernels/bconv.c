@@ -204,69 +204,61 @@ static inline __m256i bs_ld(const uint64_t *w)
 }
 
 /* The AVX2 register tile (nib layout): NP positions x 8 channels; acc[q][pi] gets the
- * 64-bit lane sums P of quad q (lanes = its 4 channels) at position pi. */
+ * 64-bit lane sums P of quad q (lanes = its 4 channels) at position pi. The steps (tap,
+ * channel word) run in chunks of at most 31 with only the byte counters live (8 of the 16
+ * ymm registers), widened into acc after each chunk. */
 static inline __attribute__((always_inline)) void
 bs_tile_avx2(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap, const int NP,
              __m256i acc[2][BS_NP])
 {
 	const RtkConv *g = &p->g;
 	const int32_t cwn = rtk_bs_cwn(p), tw = rtk_bs_tw(p), wp = rtk_hwc_wp(g), pw = bs_pw(p);
+	const int32_t nsteps = g->kh * g->kw * cwn;
 	const __m256i z = _mm256_setzero_si256();
 	for (int32_t q = 0; q < 2; q++)
 		for (int32_t pi = 0; pi < NP; pi++)
 			acc[q][pi] = z;
 	for (int32_t b = 0; b < p->bits; b++) {
-		__m256i tot[2][BS_NP], cnt[2][BS_NP];
-		for (int32_t q = 0; q < 2; q++)
-			for (int32_t pi = 0; pi < NP; pi++)
-				tot[q][pi] = cnt[q][pi] = z;
-		int32_t steps = 0;
+		const __m128i sb = _mm_cvtsi32_si128(b);
 		const uint64_t *w = wt;
-		for (int32_t r = 0; r < g->kh; r++)
-		for (int32_t s = 0; s < g->kw; s++) {
-			const size_t off = ((size_t)r * g->dh * wp + (size_t)s * g->dw) * pw +
-			                   (size_t)b * cwn * 2;
-			for (int32_t cw = 0; cw < cwn; cw++, w += tw) {
-				__m256i al[BS_NP], ah[BS_NP];
+		int32_t r = 0, s = 0, cw = 0;
+		for (int32_t s0 = 0; s0 < nsteps; s0 += 31) {
+			const int32_t s1 = RTK_MIN(nsteps, s0 + 31); /* bytes hold 31 steps of <= 8 */
+			__m256i cnt[2][BS_NP];
+			for (int32_t q = 0; q < 2; q++)
+				for (int32_t pi = 0; pi < NP; pi++)
+					cnt[q][pi] = z;
+			for (int32_t st = s0; st < s1; st++, w += tw) {
+				const size_t off = ((size_t)r * g->dh * wp + (size_t)s * g->dw) * pw +
+				                   ((size_t)b * cwn + cw) * 2;
 				for (int32_t pi = 0; pi < NP; pi++) {
-					al[pi] = bs_bcast(ap[pi] + off + 2 * cw);
-					ah[pi] = bs_bcast(ap[pi] + off + 2 * cw + 1);
-				}
-				for (int32_t q = 0; q < 2; q++) {
-					if (p->binary) {
-						const __m256i wl = bs_ld(w + q * 8), wh = bs_ld(w + q * 8 + 4);
-						for (int32_t pi = 0; pi < NP; pi++)
-							cnt[q][pi] = _mm256_add_epi8(
-								cnt[q][pi],
-								_mm256_add_epi8(bs_lut(_mm256_xor_si256(al[pi], wl)),
-								                bs_lut(_mm256_xor_si256(ah[pi], wh))));
-					} else {
-						const __m256i ml = bs_ld(w + q * 16), mh = bs_ld(w + q * 16 + 4);
-						const __m256i sl = bs_ld(w + q * 16 + 8), sh = bs_ld(w + q * 16 + 12);
-						for (int32_t pi = 0; pi < NP; pi++)
-							cnt[q][pi] = _mm256_add_epi8(
-								cnt[q][pi],
-								_mm256_add_epi8(
-									bs_lut(_mm256_xor_si256(ml, _mm256_and_si256(al[pi], sl))),
-									bs_lut(_mm256_xor_si256(mh, _mm256_and_si256(ah[pi], sh)))));
+					const __m256i al = bs_bcast(ap[pi] + off), ah = bs_bcast(ap[pi] + off + 1);
+					for (int32_t q = 0; q < 2; q++) {
+						__m256i xl, xh;
+						if (p->binary) {
+							xl = _mm256_xor_si256(al, bs_ld(w + q * 8));
+							xh = _mm256_xor_si256(ah, bs_ld(w + q * 8 + 4));
+						} else {
+							xl = _mm256_xor_si256(bs_ld(w + q * 16),
+							                      _mm256_and_si256(al, bs_ld(w + q * 16 + 8)));
+							xh = _mm256_xor_si256(bs_ld(w + q * 16 + 4),
+							                      _mm256_and_si256(ah, bs_ld(w + q * 16 + 12)));
+						}
+						cnt[q][pi] = _mm256_add_epi8(cnt[q][pi],
+						                             _mm256_add_epi8(bs_lut(xl), bs_lut(xh)));
 					}
 				}
-				if (++steps == 31) { /* bytes hold 31 steps of at most 8 */
-					steps = 0;
-					for (int32_t q = 0; q < 2; q++)
-						for (int32_t pi = 0; pi < NP; pi++) {
-							tot[q][pi] = _mm256_add_epi64(tot[q][pi], _mm256_sad_epu8(cnt[q][pi], z));
-							cnt[q][pi] = z;
-						}
+				if (++cw == cwn) {
+					cw = 0;
+					if (++s == g->kw)
+						s = 0, r++;
 				}
 			}
+			for (int32_t q = 0; q < 2; q++)
+				for (int32_t pi = 0; pi < NP; pi++)
+					acc[q][pi] = _mm256_add_epi64(
+						acc[q][pi], _mm256_sll_epi64(_mm256_sad_epu8(cnt[q][pi], z), sb));
 		}
-		const __m128i sb = _mm_cvtsi32_si128(b);
-		for (int32_t q = 0; q < 2; q++)
-			for (int32_t pi = 0; pi < NP; pi++) {
-				__m256i t = _mm256_add_epi64(tot[q][pi], _mm256_sad_epu8(cnt[q][pi], z));
-				acc[q][pi] = _mm256_add_epi64(acc[q][pi], _mm256_sll_epi64(t, sb));
-			}
 	}
 }
 
