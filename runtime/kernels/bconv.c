@@ -99,55 +99,12 @@ bs_pack(const RtkQConv *p, const float *x, int32_t grp, uint8_t *codes, uint64_t
 		}
 		const uint8_t *src = codes + ((size_t)iy * g->w + ix) * cp;
 		for (int32_t cw = 0; cw < cwn; cw++) {
-			const uint8_t *row = src + cw * 64;
-#if defined(__AVX2__)
-			if (simd) {
-				/* shifting 16-bit lanes left by 7-b moves bit b of every byte to the byte's
-				 * top bit; movemask gathers the top bits */
-				__m256i l = _mm256_loadu_si256((const __m256i *)(const void *)row);
-				__m256i h = _mm256_loadu_si256((const __m256i *)(const void *)(row + 32));
-				for (int32_t b = 0; b < bits; b++) {
-					__m128i sh = _mm_cvtsi32_si128(7 - b);
-					uint32_t ml = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(l, sh));
-					uint32_t mh = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(h, sh));
-					bs_store(p, dst, b, cw, ml | (uint64_t)mh << 32);
-				}
-				continue;
-			}
-#elif defined(BS_NEON)
-			if (simd) {
-				/* eight codes at a time: bit b of each byte isolated at bit 0, then one
-				 * multiply gathers the eight bits into the top byte */
-				uint64_t wd[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-				for (int32_t q = 0; q < 8; q++) {
-					uint64_t v8;
-					__builtin_memcpy(&v8, row + q * 8, 8);
-					for (int32_t b = 0; b < bits; b++)
-						wd[b] |= ((((v8 >> b) & 0x0101010101010101ull) * 0x0102040810204080ull) >>
-						          56) << (8 * q);
-				}
-				for (int32_t b = 0; b < bits; b++)
-					bs_store(p, dst, b, cw, wd[b]);
-				continue;
-			}
-#endif
-			for (int32_t b = 0; b < bits; b++) {
-				uint64_t wd = 0;
-				for (int32_t j = 0; j < 64; j++)
-					wd |= (uint64_t)((row[j] >> b) & 1) << j;
-				bs_store(p, dst, b, cw, wd);
-			}
+			uint64_t wd[8];
+			rtk_planes64(src + cw * 64, bits, wd, simd);
+			for (int32_t b = 0; b < bits; b++)
+				bs_store(p, dst, b, cw, wd[b]);
 		}
 	}
-	(void)simd;
-}
-
-/* The float statements of every output: o = fl(fl(a * fl(S)) + b), relu. */
-static inline float bs_out(int64_t s, float a, float b, int32_t relu)
-{
-	float o = a * (float)s;
-	o = o + b;
-	return relu && o < 0.0f ? 0.0f : o;
 }
 
 /* The scalar twin of one tile: np positions with pixel word pointers ap[], nc channels. */
@@ -180,7 +137,7 @@ static void bs_tile_scalar(const RtkQConv *p, const uint64_t *wt, const int64_t 
 			acc += pb << b;
 		}
 		int64_t sv = p->binary ? corr[l] - acc : acc + corr[l];
-		y[(size_t)l * npos + pi] = bs_out(sv, a8[l], b8[l], g->relu);
+		y[(size_t)l * npos + pi] = rtk_qout(sv, a8[l], b8[l], g->relu);
 	}
 }
 

@@ -186,7 +186,7 @@ static inline void rtk_bconv_repack(const RtkQConv *p, const uint64_t *w, uint64
 				const int32_t bit = ci % 64;
 				const uint64_t v = 1ull << bit;
 				const int32_t hf = p->nib && (bit % 8) >= 4;
-				const uint64_t vv = p->nib && hf ? v >> 4 : v;
+				const uint64_t vv = hf ? v >> 4 : v;
 				int64_t at = ((int64_t)rs * cwn + ci / 64) * tw +
 				             (((lane / 4) * kinds + kd) * halves + hf) * 4 + lane % 4;
 				tb[at] |= vv;

@@ -228,59 +228,17 @@ int32_t rtk_popcount_and(const uint64_t *a, const uint64_t *b, int32_t n)
 
 /* ---- bit planes ---------------------------------------------------------------------------
  * A patch row of n*64 code bytes becomes `bits` planes of n words: bit j of plane b
- * (bit j % 64 of word b*n + j/64) is bit b of code j. */
-
-/* The scalar twin: one bit at a time. */
-static inline void pack_scalar(const uint8_t *row, int32_t n, int32_t bits, uint64_t *planes)
-{
-	for (int32_t b = 0; b < bits; b++)
-	for (int32_t i = 0; i < n; i++) {
-		uint64_t wd = 0;
-		for (int32_t j = 0; j < 64; j++)
-			wd |= (uint64_t)((row[i * 64 + j] >> b) & 1) << j;
-		planes[(size_t)b * n + i] = wd;
-	}
-}
-
-#if defined(__AVX2__)
-/* Shifting 16-bit lanes left by 7-b moves bit b of every byte to the byte's top bit
- * (bits shifted in from the lower byte land below it); movemask gathers the top bits. */
-static inline void pack_simd(const uint8_t *row, int32_t n, int32_t bits, uint64_t *planes)
+ * (bit j % 64 of word b*n + j/64) is bit b of code j (rtk_planes64 per 64 codes). */
+static inline __attribute__((always_inline)) void
+pack_planes(const uint8_t *row, int32_t n, int32_t bits, uint64_t *planes, int simd)
 {
 	for (int32_t i = 0; i < n; i++) {
-		__m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(row + i * 64));
-		__m256i hi = _mm256_loadu_si256((const __m256i *)(const void *)(row + i * 64 + 32));
-		for (int32_t b = 0; b < bits; b++) {
-			__m128i sh = _mm_cvtsi32_si128(7 - b);
-			uint32_t ml = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(lo, sh));
-			uint32_t mh = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(hi, sh));
-			planes[(size_t)b * n + i] = ml | (uint64_t)mh << 32;
-		}
-	}
-}
-#elif RTK_SIMD
-/* Eight codes at a time: with the bits b of the eight bytes isolated at bit 0 of each
- * byte, multiplying by 0x0102040810204080 sends byte t's bit to bit 56 + t and nothing
- * else into bits 56..63 (no carries: every partial product lands on its own bit). */
-static inline void pack_simd(const uint8_t *row, int32_t n, int32_t bits, uint64_t *planes)
-{
-	for (int32_t i = 0; i < n; i++) {
-		uint64_t wd[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-		for (int32_t q = 0; q < 8; q++) {
-			const uint8_t *r8 = row + i * 64 + q * 8;
-			uint64_t x = 0;
-			for (int32_t t = 0; t < 8; t++)
-				x |= (uint64_t)r8[t] << (8 * t);
-			for (int32_t b = 0; b < bits; b++) {
-				uint64_t m = (((x >> b) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
-				wd[b] |= m << (8 * q);
-			}
-		}
+		uint64_t wd[8];
+		rtk_planes64(row + (size_t)i * 64, bits, wd, simd);
 		for (int32_t b = 0; b < bits; b++)
 			planes[(size_t)b * n + i] = wd[b];
 	}
 }
-#endif
 
 /* ---- the kernels ---------------------------------------------------------------------- */
 
@@ -331,7 +289,6 @@ qconv_bits(const RtkQConv *p, const float *x, const uint64_t *w, const float *sc
 		codes[i] = rtk_quant_code(x[i], inv, lo, hi, qn);
 	for (int32_t j = k; j < n * 64; j++)
 		patch[j] = 0;
-	(void)simd;
 
 	for (int32_t grp = 0; grp < g->group; grp++) {
 		const uint8_t *cgrp = codes + (size_t)grp * cg * hw;
@@ -340,12 +297,7 @@ qconv_bits(const RtkQConv *p, const float *x, const uint64_t *w, const float *sc
 			for (int32_t pi = 0; pi < np; pi++) {
 				rtk_gather_patch(g, cgrp, cg, q0 + pi, (uint8_t)qn, patch);
 				uint64_t *pl = planes + (size_t)pi * pstride;
-#if RTK_SIMD
-				if (simd)
-					pack_simd(patch, n, bits, pl);
-				else
-#endif
-					pack_scalar(patch, n, bits, pl);
+				pack_planes(patch, n, bits, pl, simd);
 				if (p->binary) { /* sum of the codes over the k taps */
 					int32_t sv = 0;
 					for (int32_t b = 0; b < bits; b++)
@@ -380,9 +332,7 @@ qconv_bits(const RtkQConv *p, const float *x, const uint64_t *w, const float *sc
 #endif
 						s = d - corr;
 					}
-					float o = a * (float)s;
-					o = o + b;
-					ym[pi] = g->relu && o < 0.0f ? 0.0f : o;
+					ym[pi] = rtk_qout(s, a, b, g->relu);
 				}
 			}
 		}

@@ -307,10 +307,7 @@ qconv_int8(const RtkQConv *p, const float *x, const uint64_t *w, const float *sc
 						const float a = scale[m] * p->step, b = bias ? bias[m] : 0.0f;
 						float *ym = y + (size_t)m * npos + q0 + pi;
 						for (int32_t i = 0; i < 2 && pi + i < np; i++) {
-							int32_t s = d[2 * r + i] - z * sumt[m];
-							float o = a * (float)s;
-							o = o + b;
-							ym[i] = g->relu && o < 0.0f ? 0.0f : o;
+							ym[i] = rtk_qout(d[2 * r + i] - z * sumt[m], a, b, g->relu);
 						}
 					}
 				}

@@ -7,6 +7,12 @@
 
 #include "kernels.h"
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
 #define RTK_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define RTK_MAX(a, b) ((a) > (b) ? (a) : (b))
 
@@ -29,6 +35,64 @@ static inline uint8_t rtk_quant_code(float x, float inv, float lo, float hi, int
 	float r = v + magic;
 	r = r - magic;
 	return (uint8_t)((int32_t)r + z);
+}
+
+/* The output of a quantized layer from its exact integer sum S (rtk_qconv, rtk_bconv,
+ * rtk_qconv_int8): y = fl(fl(a * fl(S)) + b) with a = fl(scale * step), three roundings as
+ * separate statements (no FMA contraction), then relu as `o < 0 ? 0 : o` (-0.0 and NaN
+ * pass). Every scalar path uses this; vector epilogues write the same operations. */
+static inline float rtk_qout(int64_t s, float a, float b, int32_t relu)
+{
+	float o = a * (float)s;
+	o = o + b;
+	return relu && o < 0.0f ? 0.0f : o;
+}
+
+/* The bit planes of 64 code bytes: bit j of wd[b] is bit b of row[j], b < bits (<= 8).
+ * simd = 0 is the scalar twin (one bit at a time); the SIMD paths give the same words. */
+static inline __attribute__((always_inline)) void
+rtk_planes64(const uint8_t *row, int32_t bits, uint64_t wd[8], int simd)
+{
+#if defined(__AVX2__)
+	if (simd) {
+		/* shifting 16-bit lanes left by 7-b moves bit b of every byte to the byte's top
+		 * bit (bits shifted in from the lower byte land below it); movemask gathers the
+		 * top bits */
+		__m256i l = _mm256_loadu_si256((const __m256i *)(const void *)row);
+		__m256i h = _mm256_loadu_si256((const __m256i *)(const void *)(row + 32));
+		for (int32_t b = 0; b < bits; b++) {
+			__m128i sh = _mm_cvtsi32_si128(7 - b);
+			uint32_t ml = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(l, sh));
+			uint32_t mh = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(h, sh));
+			wd[b] = ml | (uint64_t)mh << 32;
+		}
+		return;
+	}
+#elif defined(__ARM_NEON) && defined(__aarch64__)
+	if (simd) {
+		/* eight codes at a time: with bit b of the eight bytes isolated at bit 0 of each
+		 * byte, multiplying by 0x0102040810204080 sends byte t's bit to bit 56 + t and
+		 * nothing else into bits 56..63 (every partial product lands on its own bit) */
+		for (int32_t b = 0; b < bits; b++)
+			wd[b] = 0;
+		for (int32_t q = 0; q < 8; q++) {
+			uint64_t x = 0;
+			for (int32_t t = 0; t < 8; t++)
+				x |= (uint64_t)row[q * 8 + t] << (8 * t);
+			for (int32_t b = 0; b < bits; b++)
+				wd[b] |= ((((x >> b) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56)
+				         << (8 * q);
+		}
+		return;
+	}
+#endif
+	(void)simd;
+	for (int32_t b = 0; b < bits; b++) {
+		uint64_t w = 0;
+		for (int32_t j = 0; j < 64; j++)
+			w |= (uint64_t)((row[j] >> b) & 1) << j;
+		wd[b] = w;
+	}
 }
 
 /* Gathers the k = cg*kh*kw code bytes of output position q's patch (ONNX tap order
