@@ -28,7 +28,8 @@ typedef enum {
 
 typedef struct {
 	const char *target;   /* "x86_64-linux-gnu" (default) or "aarch64-linux-gnu" */
-	const char *mcpu;     /* NULL: the target's default (x86-64-v3; generic+neon) */
+	const char *mcpu;     /* NULL: the target's default (x86-64-v3; generic+neon); a CPU
+	                         LLVM knows, or "native" (cg_level) */
 	const char *name;     /* symbol prefix, a C identifier */
 	CgKind kind;
 	const char *output;   /* output file */
@@ -43,6 +44,11 @@ typedef struct {
 } CgInfo;
 
 int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d);
+/* The kernel level --mcpu=mcpu selects on triple (NULL: the defaults), by name:
+ * "x86-64-v3" (the default) or "avx512"; "armv8-a" (the default) or "armv8.2-a+dotprod".
+ * mcpu is a CPU LLVM knows or "native" (the host, when it is of the triple's architecture).
+ * NULL after an error (unknown target or CPU). */
+const char *cg_level(const char *triple, const char *mcpu, Diag *d);
 /* "x86_64-linux-gnu" etc. -> 0 if known; the list of targets for messages. */
 int cg_target_known(const char *triple);
 const char *cg_target_list(void);

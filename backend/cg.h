@@ -17,6 +17,7 @@ typedef struct {
 	const Graph *g;
 	const CgOptions *o;
 	const CgTarget *t;
+	const CgLevel *lv;     /* the kernel level --mcpu chose */
 	Diag *d;
 	LLVMValueRef fn_run;          /* NAME_run */
 	LLVMValueRef in, out, ws;     /* its arguments */

@@ -37,6 +37,98 @@ static const CgTarget *find_target(const char *triple)
 	return NULL;
 }
 
+/* Does the comma-separated LLVM feature list have every "+feature" of need? */
+static int has_features(const char *list, const char *need)
+{
+	while (*need) {
+		const char *e = strchr(need, ',');
+		size_t n = e ? (size_t)(e - need) : strlen(need);
+		int found = 0;
+		for (const char *f = list; f && *f && !found;) {
+			const char *fe = strchr(f, ',');
+			size_t fn = fe ? (size_t)(fe - f) : strlen(f);
+			found = fn == n && !strncmp(f, need, n);
+			f = fe ? fe + 1 : NULL;
+		}
+		if (!found)
+			return 0;
+		need += n + (e ? 1 : 0);
+	}
+	return 1;
+}
+
+/* What --mcpu means on t: the CPU LLVM tunes for, extra features (native: the host's), and
+ * the kernel level. */
+typedef struct {
+	char *cpu, *features;
+	int level;
+} CpuChoice;
+
+static char *xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(xmalloc(n), s, n);
+}
+
+static void cpu_choice_free(CpuChoice *ch)
+{
+	free(ch->cpu);
+	free(ch->features);
+}
+
+static int choose_cpu(const CgTarget *t, const char *mcpu, CpuChoice *ch, Diag *d)
+{
+	memset(ch, 0, sizeof *ch);
+	if (!mcpu) {
+		ch->cpu = xstrdup(t->cpu);
+		return 0;
+	}
+	if (!strcmp(mcpu, "native")) {
+		char *host = LLVMGetDefaultTargetTriple();
+		size_t an = strcspn(t->triple, "-");
+		int same = !strncmp(host, t->triple, an) && host[an] == '-';
+		if (!same) {
+			diag_error(d, NULL, "--mcpu=native: this machine is %s, the target %s; name a "
+			           "CPU of the target instead", host, t->triple);
+			LLVMDisposeMessage(host);
+			return -1;
+		}
+		LLVMDisposeMessage(host);
+		char *name = LLVMGetHostCPUName(), *feat = LLVMGetHostCPUFeatures();
+		ch->cpu = xstrdup(name);
+		ch->features = xstrdup(feat ? feat : "");
+		LLVMDisposeMessage(name);
+		LLVMDisposeMessage(feat);
+		for (int l = CG_NLEVELS - 1; l > 0 && !ch->level; l--)
+			if (has_features(ch->features, t->levels[l].need))
+				ch->level = l;
+		return 0;
+	}
+	for (const CgCpu *c = t->cpus; c->name; c++)
+		if (!strcmp(c->name, mcpu)) {
+			ch->cpu = xstrdup(mcpu);
+			ch->level = c->level;
+			return 0;
+		}
+	return diag_error(d, NULL, "--mcpu=%s: not a CPU LLVM knows for %s (e.g. native, %s)", mcpu,
+	                  t->triple, !strcmp(t->triple, "x86_64-linux-gnu")
+	                  ? "x86-64-v3, skylake, znver4" : "generic, cortex-a72, neoverse-n1");
+}
+
+const char *cg_level(const char *triple, const char *mcpu, Diag *d)
+{
+	const CgTarget *t = find_target(triple);
+	if (!t) {
+		diag_error(d, NULL, "unknown target '%s' (targets: %s)", triple, cg_target_list());
+		return NULL;
+	}
+	CpuChoice ch;
+	if (choose_cpu(t, mcpu, &ch, d))
+		return NULL;
+	cpu_choice_free(&ch);
+	return t->levels[ch.level].name;
+}
+
 int cg_target_known(const char *triple)
 {
 	return find_target(triple) ? 0 : -1;
@@ -140,9 +232,10 @@ static void run_batch_fn(Cg *c, int64_t insz, int64_t outsz)
 	LLVMBuildRet(c->b, rc);
 }
 
-/* Gives every function the target CPU and the kernels' features, so the glue inlines
- * the kernels; --mcpu overrides the CPU of all of them. */
-static void set_target_attrs(Cg *c, const char *cpu)
+/* Gives every function the target CPU and the kernels' features (then extra, the host's
+ * for --mcpu=native), so the glue inlines the kernels; --mcpu overrides the CPU of all of
+ * them. */
+static void set_target_attrs(Cg *c, const char *cpu, const char *extra)
 {
 	LLVMValueRef ref = cg_kernel(c, "rtk_relu");
 	unsigned fl = 0;
@@ -151,9 +244,15 @@ static void set_target_attrs(Cg *c, const char *cpu)
 	                                                    "target-features", 15);
 	if (fa)
 		feat = LLVMGetStringAttributeValue(fa, &fl);
-	char *features = xmalloc(fl + 1);
+	size_t xl = extra ? strlen(extra) : 0;
+	char *features = xmalloc(fl + xl + 2);
 	memcpy(features, feat, fl);
 	features[fl] = 0;
+	if (xl) {
+		if (fl)
+			strcat(features, ",");
+		strcat(features, extra);
+	}
 	for (LLVMValueRef f = LLVMGetFirstFunction(c->mod); f; f = LLVMGetNextFunction(f)) {
 		if (LLVMIsDeclaration(f))
 			continue;
@@ -328,24 +427,22 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 		return -1;
 	if (o->header && !strcmp(o->header, o->output))
 		return diag_error(d, NULL, "--emit-header and -o name the same file %s", o->output);
-	if (o->mcpu) {
-		int known = 0;
-		for (const char *const *c = t->cpus; *c && !known; c++)
-			known = !strcmp(*c, o->mcpu);
-		if (!known)
-			return diag_error(d, NULL, "--mcpu=%s: not a CPU LLVM knows for %s (e.g. %s)",
-			                  o->mcpu, t->triple, !strcmp(t->triple, "x86_64-linux-gnu")
-			                  ? "x86-64-v3, skylake, znver3" : "generic, cortex-a72, neoverse-n1");
-	}
+	CpuChoice ch;
+	if (choose_cpu(t, o->mcpu, &ch, d))
+		return -1;
+	const CgLevel *lv = &t->levels[ch.level];
+	if (o->verbose)
+		fprintf(stderr, "sqc: cpu %s, kernels %s (%s)\n", ch.cpu, lv->name, lv->what);
 	t->init();
 	Cg c = {0};
 	c.g = g;
 	c.o = o;
 	c.t = t;
+	c.lv = lv;
 	c.d = d;
 	c.ctx = LLVMContextCreate();
-	LLVMMemoryBufferRef mb = LLVMCreateMemoryBufferWithMemoryRange((const char *)t->bc,
-	                                                               t->bc_size, "kernels", 0);
+	LLVMMemoryBufferRef mb = LLVMCreateMemoryBufferWithMemoryRange((const char *)lv->bc,
+	                                                               lv->bc_size, "kernels", 0);
 	int rc = -1;
 	OutFile hf = {0};   /* --emit-header: open before the output is written */
 	LLVMTargetMachineRef tm = NULL;
@@ -391,8 +488,8 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 	const_fn(&c, "output_size", outsz);
 	LLVMValueRef wsf = workspace_fn(&c);
 	run_batch_fn(&c, insz, outsz);
-	const char *cpu = o->mcpu ? o->mcpu : t->cpu;
-	set_target_attrs(&c, cpu);
+	const char *cpu = ch.cpu;
+	set_target_attrs(&c, cpu, ch.features);
 	/* internalize the kernels, and inline them into the glue: every call is specialized
 	 * for its layer's constant parameters */
 	unsigned always = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
@@ -423,7 +520,8 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 		diag_error(d, NULL, "LLVM has no target %s: %s", triple, err);
 		goto out;
 	}
-	tm = LLVMCreateTargetMachine(target, triple, cpu, "", LLVMCodeGenLevelAggressive,
+	tm = LLVMCreateTargetMachine(target, triple, cpu, ch.features ? ch.features : "",
+	                             LLVMCodeGenLevelAggressive,
 	                             LLVMRelocPIC, LLVMCodeModelDefault);
 	if (!tm) {
 		diag_error(d, NULL, "LLVM cannot make a target machine for %s, cpu %s", triple, cpu);
@@ -507,5 +605,6 @@ out:
 	free(c.cglobal);
 	free(c.scratch_fn);
 	free(c.scratch_arg);
+	cpu_choice_free(&ch);
 	return rc;
 }

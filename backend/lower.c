@@ -267,7 +267,7 @@ static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, 
 	RtkQConv q = {.g = *geom, .k = (int32_t)per, .kwords = (int32_t)kw, .binary = bits == 1,
 	              .bits = act, .qn = act < 32 && sgn ? 1 << (act - 1) : 0,
 	              .qp = act >= 32 ? 0 : sgn ? (1 << (act - 1)) - 1 : (1 << act) - 1,
-	              .step = step, .nib = bconv ? c->t->bs_nib : 0};
+	              .step = step, .nib = bconv ? c->lv->bs_nib : 0};
 	LLVMValueRef p = params(c, &q);
 	LLVMValueRef w;
 	if (bconv) {

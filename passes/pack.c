@@ -175,7 +175,7 @@ static void attach_packed(Graph *g, int i, uint64_t *rows, float *scales, int64_
 
 int pass_pack(Graph *g, const PassEnv *env, Diag *d)
 {
-	const PassTarget *t = env && env->target ? env->target : pass_target_find(NULL);
+	const PassTarget *t = env && env->target ? env->target : pass_target_find(NULL, NULL);
 	int fused = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = &g->nodes[i];

@@ -22,6 +22,7 @@
  * cost rule. The backend's own record (LLVM target, kernel bitcode) is backend/target.h. */
 typedef struct {
 	const char *triple;  /* as given to --target */
+	const char *level;   /* the backend's kernel level (cg_level): the kernels differ */
 	/* The kernel for a quantized layer with wbits-bit weights and abits-bit activations
 	 * (1..8), k weights per output channel of which cg input channels (k = cg * kh * kw;
 	 * Gemm: cg = k) and np output positions (SQK_BITSERIAL or SQK_INT8; both give the
@@ -29,9 +30,9 @@ typedef struct {
 	SqcKernel (*qkernel)(int wbits, int abits, int64_t k, int64_t cg, int64_t np);
 } PassTarget;
 
-/* The target named by triple, or NULL when the passes know no such target; NULL triple:
- * x86_64-linux-gnu (the default target). */
-const PassTarget *pass_target_find(const char *triple);
+/* The target named by triple at kernel level level, or NULL when the passes know no such
+ * target; NULL triple: x86_64-linux-gnu (the default target); NULL level: its default. */
+const PassTarget *pass_target_find(const char *triple, const char *level);
 
 /* Options of the sq pass (passes/sq/sq.h). */
 typedef struct SqPassContext SqPassContext;

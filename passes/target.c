@@ -25,6 +25,13 @@ static SqcKernel qkernel_x86_64(int wbits, int abits, int64_t k, int64_t cg, int
 	return units <= (k == cg ? 6.0 : 3.2) ? SQK_BITSERIAL : SQK_INT8;
 }
 
+/* x86-64 with AVX-512 VPOPCNTDQ and VNNI (the avx512 level): not measured yet, the
+ * x86-64-v3 rule. */
+static SqcKernel qkernel_x86_64_avx512(int wbits, int abits, int64_t k, int64_t cg, int64_t np)
+{
+	return qkernel_x86_64(wbits, abits, k, cg, np);
+}
+
 /* AArch64: plain armv8-a NEON (no SDOT) does 8 byte MACs per cycle, so bit-serial wins
  * except for 2-bit weights with 5..8-bit activations. (Not re-measured for rtk_bconv,
  * which replaced the bit-serial kernel: llvm-mca only, no AArch64 machine here.) */
@@ -35,17 +42,21 @@ static SqcKernel qkernel_aarch64(int wbits, int abits, int64_t k, int64_t cg, in
 	return wbits == 2 && abits >= 5 ? SQK_INT8 : SQK_BITSERIAL;
 }
 
+/* One record per target and kernel level (backend/<target>/target.c), the default level
+ * first. */
 static const PassTarget targets[] = {
-	{"x86_64-linux-gnu", qkernel_x86_64},
-	{"aarch64-linux-gnu", qkernel_aarch64},
+	{"x86_64-linux-gnu", "x86-64-v3", qkernel_x86_64},
+	{"x86_64-linux-gnu", "avx512", qkernel_x86_64_avx512},
+	{"aarch64-linux-gnu", "armv8-a", qkernel_aarch64},
+	{"aarch64-linux-gnu", "armv8.2-a+dotprod", qkernel_aarch64},
 };
 
-const PassTarget *pass_target_find(const char *triple)
+const PassTarget *pass_target_find(const char *triple, const char *level)
 {
 	if (!triple)
-		return &targets[0];
+		triple = targets[0].triple;
 	for (size_t i = 0; i < countof(targets); i++)
-		if (!strcmp(triple, targets[i].triple))
+		if (!strcmp(triple, targets[i].triple) && (!level || !strcmp(level, targets[i].level)))
 			return &targets[i];
 	return NULL;
 }

@@ -32,6 +32,7 @@ typedef struct {
 	const char *report;       /* --report FILE.json */
 	const char *save_onnx;    /* --save-onnx FILE: the fine-tuned model as ONNX */
 	const char *target, *mcpu; /* --target, --mcpu */
+	const char *level;         /* the kernel level of --target/--mcpu (cg_level) */
 	const char *name;         /* --name: API prefix of the generated code */
 	const char *header;       /* --emit-header FILE */
 	int obj, asm_out;         /* -c, -S */

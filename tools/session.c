@@ -11,8 +11,8 @@
 /* The passes' environment: the target of --target and, for the sq pass, sq (may be NULL). */
 PassEnv drv_pass_env(const Args *a, const SqPassContext *sq)
 {
-	const PassTarget *t = pass_target_find(a->target);
-	PassEnv env = {t ? t : pass_target_find(NULL), sq, a->verbose};
+	const PassTarget *t = pass_target_find(a->target, a->level);
+	PassEnv env = {t ? t : pass_target_find(NULL, NULL), sq, a->verbose};
 	return env;
 }
 

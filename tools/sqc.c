@@ -36,7 +36,10 @@ static void usage(FILE *f)
 	        "  --name NAME               the API's symbol prefix (default: the output's stem)\n"
 	        "  --target TRIPLE           x86_64-linux-gnu (default) or aarch64-linux-gnu\n"
 	        "  --mcpu CPU                the CPU to tune for (default x86-64-v3; aarch64:\n"
-	        "                            generic with NEON; e.g. neoverse-n1, cortex-a72)\n"
+	        "                            generic with NEON; e.g. neoverse-n1, cortex-a72), or\n"
+	        "                            native (this machine's); a CPU with AVX-512 VNNI and\n"
+	        "                            VPOPCNTDQ (x86) or dotprod (aarch64) gets kernels for\n"
+	        "                            them, the .so then needs such a CPU\n"
 	        "\n"
 	        "fine-tuning:\n"
 	        "  --config FILE.yaml        data set, normalization, fine-tuning (sq:) settings\n"
@@ -307,6 +310,9 @@ static int compile_native(Args *a, Diag *d)
 	if (a->header && !strcmp(a->header, out))
 		return diag_error(d, NULL, "--emit-header and -o name the same file %s", out);
 	if (check_out_dir(out, d) || (a->header && check_out_dir(a->header, d)))
+		return -1;
+	a->level = cg_level(a->target, a->mcpu, d); /* a bad --mcpu is found before fine-tuning */
+	if (!a->level)
 		return -1;
 	Session s = {0};
 	a->po.native = 1;

@@ -1,5 +1,7 @@
-/* backend/aarch64/target.c: AArch64 with NEON (armv8-a). The kernel library's bitcode for this
- * target (clang-19 -march=armv8-a, see backend/CMakeLists.txt) is embedded here. */
+/* backend/aarch64/target.c: AArch64 with NEON. Two kernel levels, their bitcode embedded
+ * here (clang-19, see backend/CMakeLists.txt): armv8-a (the default) and armv8.2-a+dotprod
+ * (SDOT in the int8 kernel), which --mcpu selects when the CPU has it (neoverse-n1,
+ * cortex-a76, ...). */
 #include "../target.h"
 
 #include <llvm-c/Target.h>
@@ -13,4 +15,14 @@ static void init(void)
 	LLVMInitializeAArch64AsmParser();
 }
 
-CG_DEFINE_TARGET(aarch64, "aarch64-linux-gnu", "generic", init, 0)
+CG_EMBED(aarch64_v8, SQC_KERNELS_BC0)
+CG_EMBED(aarch64_dotprod, SQC_KERNELS_BC1)
+
+const CgTarget *cg_target_aarch64(void)
+{
+	static CgTarget t;
+	t = (CgTarget){"aarch64-linux-gnu", "generic", init, cg_cpus_aarch64,
+	               {{"armv8-a", "NEON", "", CG_BC(aarch64_v8), 0},
+	                {"armv8.2-a+dotprod", "NEON, SDOT", "+dotprod", CG_BC(aarch64_dotprod), 0}}};
+	return &t;
+}

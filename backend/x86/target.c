@@ -1,5 +1,7 @@
-/* backend/x86/target.c: x86-64 with AVX2 (x86-64-v3). The kernel library's bitcode for this
- * target (clang-19 -march=x86-64-v3, see backend/CMakeLists.txt) is embedded here. */
+/* backend/x86/target.c: x86-64. Two kernel levels, their bitcode embedded here (clang-19,
+ * see backend/CMakeLists.txt): x86-64-v3 (AVX2, FMA: the default; the .so runs on any AVX2
+ * CPU) and avx512 (x86-64-v4 with VNNI and VPOPCNTDQ: Ice Lake, Zen 4 and later), which
+ * --mcpu selects when the CPU has it. */
 #include "../target.h"
 
 #include <llvm-c/Target.h>
@@ -13,4 +15,16 @@ static void init(void)
 	LLVMInitializeX86AsmParser();
 }
 
-CG_DEFINE_TARGET(x86_64, "x86_64-linux-gnu", "x86-64-v3", init, 1)
+CG_EMBED(x86_64_v3, SQC_KERNELS_BC0)
+CG_EMBED(x86_64_avx512, SQC_KERNELS_BC1)
+
+const CgTarget *cg_target_x86_64(void)
+{
+	static CgTarget t;
+	t = (CgTarget){"x86_64-linux-gnu", "x86-64-v3", init, cg_cpus_x86_64,
+	               {{"x86-64-v3", "AVX2, FMA", "", CG_BC(x86_64_v3), 1},
+	                {"avx512", "AVX-512 F/BW/DQ/VL, VNNI, VPOPCNTDQ",
+	                 "+avx512f,+avx512bw,+avx512dq,+avx512vl,+avx512vnni,+avx512vpopcntdq",
+	                 CG_BC(x86_64_avx512), 0}}};
+	return &t;
+}

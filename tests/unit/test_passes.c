@@ -1485,12 +1485,20 @@ static void test_pack_kernels_and_codes(void **state)
 static void test_pass_targets(void **state)
 {
 	(void)state;
-	const PassTarget *x86 = pass_target_find("x86_64-linux-gnu");
-	const PassTarget *arm = pass_target_find("aarch64-linux-gnu");
+	const PassTarget *x86 = pass_target_find("x86_64-linux-gnu", NULL);
+	const PassTarget *arm = pass_target_find("aarch64-linux-gnu", NULL);
 	assert_non_null(x86);
 	assert_non_null(arm);
-	assert_ptr_equal(pass_target_find(NULL), x86);
-	assert_null(pass_target_find("sparc-sun"));
+	assert_ptr_equal(pass_target_find(NULL, NULL), x86);
+	assert_ptr_equal(pass_target_find("x86_64-linux-gnu", "x86-64-v3"), x86);
+	assert_string_equal(x86->level, "x86-64-v3");
+	assert_string_equal(arm->level, "armv8-a");
+	const PassTarget *x512 = pass_target_find(NULL, "avx512");
+	assert_non_null(x512);
+	assert_ptr_not_equal(x512, x86);
+	assert_non_null(pass_target_find("aarch64-linux-gnu", "armv8.2-a+dotprod"));
+	assert_null(pass_target_find("aarch64-linux-gnu", "avx512"));
+	assert_null(pass_target_find("sparc-sun", NULL));
 	/* x86: few planes on full channel words bit-serial, many planes or part-filled words
 	 * int8 */
 	assert_int_equal(x86->qkernel(1, 2, 576, 64, 100), SQK_BITSERIAL);
