@@ -44,6 +44,8 @@
 	X(bcw1a4, "bc W1A4", BCONV, 1, 4, __VA_ARGS__) \
 	X(bcw2a3, "bc W2A3", BCONV, 0, 3, __VA_ARGS__) \
 	X(bcw2a4, "bc W2A4", BCONV, 0, 4, __VA_ARGS__) \
+	X(bcw1a8, "bc W1A8", BCONV, 1, 8, __VA_ARGS__) \
+	X(bcw2a8, "bc W2A8", BCONV, 0, 8, __VA_ARGS__) \
 	X(ssw2, "ss W2f32", BITS, 0, 32, __VA_ARGS__) \
 	X(ssw1, "ss W1f32", BITS, 1, 32, __VA_ARGS__) \
 	X(gemm, "gemm b1", GEMM, 0, 0, __VA_ARGS__)
@@ -57,10 +59,13 @@
 #define KS_CONV(c_, h_, w_, m_, k_, pad_) \
 	{(c_), (h_), (w_), (m_), KS_OUT(h_, k_, pad_), KS_OUT(w_, k_, pad_), (k_), (k_), 1, 1, 1, 1, \
 	 (pad_), (pad_), 1, 1}
+#ifndef KS_NIB
+#define KS_NIB 1 /* rtk_bconv's layout: 1 at x86-64-v3, 0 at avx512 (kernels_speed.sh) */
+#endif
 #define KS_QCONV(c_, h_, w_, m_, k_, pad_, binary_, bits_) \
 	{.g = KS_CONV(c_, h_, w_, m_, k_, pad_), .k = (c_) * (k_) * (k_), \
 	 .kwords = 4 * (((c_) * (k_) * (k_) + 255) / 256), .binary = (binary_), .bits = (bits_), \
-	 .qn = 0, .qp = (bits_) && (bits_) < 32 ? (1 << (bits_)) - 1 : 0, .step = 0.05f, .nib = 1}
+	 .qn = 0, .qp = (bits_) && (bits_) < 32 ? (1 << (bits_)) - 1 : 0, .step = 0.05f, .nib = KS_NIB}
 
 /* a specialized wrapper: x, wf (float weights), wp (packed), scale, bias, y, scratch */
 typedef void (*KsSpecFn)(const float *, const float *, const uint64_t *, const float *,

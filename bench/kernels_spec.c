@@ -1,9 +1,9 @@
 /* bench/kernels_spec.c: every benchmark layer x kernel variant of bench/kernels_speed.c
  * as generated code runs it: a wrapper that calls the kernel with a pointer to a constant
  * parameter struct. bench/kernels_speed.sh compiles this file to bitcode, links it with the
- * kernel library bitcode sqc embeds (build/backend/kernels_x86_64.bc), and then does what
+ * kernel library bitcode sqc embeds (build/backend/kernels_x86_64_LEVEL.bc), and then does what
  * backend/emit.c does to a model: every kernel function internal and alwaysinline,
- * default<O3>, code generation at -O3 for x86-64-v3. So each wrapper holds its own copy
+ * default<O3>, code generation at -O3 for the level. So each wrapper holds its own copy
  * of the kernel with every shape, stride and padding folded to a constant.
  * (In generated code the weights, scales and biases are constant globals too and x, y,
  * scratch are constant offsets into the workspace; here they are arguments.) */

@@ -252,7 +252,7 @@ int main(int argc, char **argv)
 				c->v = va;
 				c->x = x, c->wf = wf, c->scale = scale, c->bias = bias, c->y = y, c->wp = wp;
 				RtkQConv q = {.g = g, .k = k, .kwords = kwords, .binary = va->binary,
-				              .bits = va->bits, .qn = 0, .step = 0.05f, .nib = 1};
+				              .bits = va->bits, .qn = 0, .step = 0.05f, .nib = KS_NIB};
 				if (va->bits && va->bits < 32)
 					q.qp = (1 << va->bits) - 1;
 				c->q = q;

@@ -25,11 +25,21 @@ static SqcKernel qkernel_x86_64(int wbits, int abits, int64_t k, int64_t cg, int
 	return units <= (k == cg ? 6.0 : 3.2) ? SQK_BITSERIAL : SQK_INT8;
 }
 
-/* x86-64 with AVX-512 VPOPCNTDQ and VNNI (the avx512 level): not measured yet, the
- * x86-64-v3 rule. */
+/* x86-64 with AVX-512 VPOPCNTDQ and VNNI (the avx512 level): rtk_bconv counts 8 channels'
+ * words per vpopcntq (ternary: one vpternlogq more), so its time per plane is a fraction
+ * of x86-64-v3's while the int8 kernel (vpdpbusd) gains less. LEVEL=avx512
+ * bench/kernels_speed.sh 3: on the VGG 3x3 layers of 64 and 128 channels bit-serial beats
+ * int8 even at W2A8 (1.5-2.6x) and W1A8; at 32 channels W2A8 ties; at 6 channels (LeNet c2)
+ * W1A1 wins (2.3x) and W2A2 loses a little; at 3 channels int8 wins even W1A1 (the packing
+ * of 3-channel pixels costs more than the counting). 1x1 64 channels: bit-serial 2.4x at
+ * W2A8. */
 static SqcKernel qkernel_x86_64_avx512(int wbits, int abits, int64_t k, int64_t cg, int64_t np)
 {
-	return qkernel_x86_64(wbits, abits, k, cg, np);
+	if (np <= 4)
+		return SQK_BITSERIAL;
+	double fill = cg > 0 ? 64.0 * (double)((cg + 63) / 64) / (double)cg : 64.0;
+	double units = abits * (wbits == 1 ? 1.0 : 1.15) * (1.0 + 0.75 * (fill - 1.0));
+	return units <= (k == cg ? 20.0 : 12.0) ? SQK_BITSERIAL : SQK_INT8;
 }
 
 /* AArch64: plain armv8-a NEON (no SDOT) does 8 byte MACs per cycle, so bit-serial wins

@@ -24,6 +24,9 @@
 
 #if defined(__AVX2__)
 #include <immintrin.h>
+#if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
+#define BS_AVX512 1
+#endif
 #elif defined(__ARM_NEON) && defined(__aarch64__)
 #include <arm_neon.h>
 #define BS_NEON 1
@@ -114,10 +117,10 @@ static void bs_tile_scalar(const RtkQConv *p, const uint64_t *wt, const int64_t 
 {
 	const RtkConv *g = &p->g;
 	const int32_t cwn = rtk_bs_cwn(p), H = bs_halves(p), tw = rtk_bs_tw(p);
-	const int32_t kinds = p->binary ? 1 : 2, wp = rtk_hwc_wp(g), pw = bs_pw(p);
+	const int32_t kinds = p->binary ? 1 : 2, wp = rtk_hwc_wp(g), pw = bs_pw(p), lg = rtk_bs_lg(p);
 	for (int32_t pi = 0; pi < np; pi++)
 	for (int32_t l = 0; l < nc; l++) {
-		const int32_t q = l / 4, lane = l % 4;
+		const int32_t q = l / lg, lane = l % lg;
 		int64_t acc = 0;
 		for (int32_t b = 0; b < p->bits; b++) {
 			int64_t pb = 0;
@@ -129,8 +132,8 @@ static void bs_tile_scalar(const RtkQConv *p, const uint64_t *wt, const int64_t 
 				for (int32_t cw = 0; cw < cwn; cw++, w += tw)
 					for (int32_t hf = 0; hf < H; hf++) {
 						uint64_t v = av[cw * H + hf];
-						const uint64_t *wq = w + (q * kinds * H + hf) * 4 + lane;
-						uint64_t t = p->binary ? v ^ wq[0] : wq[0] ^ (v & wq[H * 4]);
+						const uint64_t *wq = w + (q * kinds * H + hf) * lg + lane;
+						uint64_t t = p->binary ? v ^ wq[0] : wq[0] ^ (v & wq[H * lg]);
 						pb += __builtin_popcountll(t);
 					}
 			}
@@ -219,6 +222,27 @@ bs_tile_avx2(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap, c
 	}
 }
 
+/* Stores o[pi] (nl <= 4 channels in the lanes) at y[l * npos + pi], pi < NP. */
+static inline __attribute__((always_inline)) void
+bs_store4(const __m128 o[BS_NP], const int NP, int32_t nl, float *yq, int32_t npos)
+{
+	if (NP == 4 && nl == 4) {
+		__m128 t0 = _mm_unpacklo_ps(o[0], o[1]), t1 = _mm_unpackhi_ps(o[0], o[1]);
+		__m128 t2 = _mm_unpacklo_ps(o[2], o[3]), t3 = _mm_unpackhi_ps(o[2], o[3]);
+		_mm_storeu_ps(yq, _mm_movelh_ps(t0, t2));
+		_mm_storeu_ps(yq + npos, _mm_movehl_ps(t2, t0));
+		_mm_storeu_ps(yq + 2 * (size_t)npos, _mm_movelh_ps(t1, t3));
+		_mm_storeu_ps(yq + 3 * (size_t)npos, _mm_movehl_ps(t3, t1));
+	} else {
+		for (int32_t pi = 0; pi < NP; pi++) {
+			float t[4];
+			_mm_storeu_ps(t, o[pi]);
+			for (int32_t l = 0; l < nl; l++)
+				yq[(size_t)l * npos + pi] = t[l];
+		}
+	}
+}
+
 /* Outputs of one tile: S from acc and corr, the float statements, stores. */
 static inline __attribute__((always_inline)) void
 bs_out_avx2(const RtkQConv *p, __m256i acc[2][BS_NP], const int NP, const int64_t *corr,
@@ -240,30 +264,81 @@ bs_out_avx2(const RtkQConv *p, __m256i acc[2][BS_NP], const int NP, const int64_
 				f = _mm_andnot_ps(_mm_cmplt_ps(f, zero), f);
 			o[pi] = f;
 		}
-		const int32_t nl = RTK_MIN(4, nc - q * 4);
-		float *yq = y + (size_t)q * 4 * npos;
-		if (NP == 4 && nl == 4) {
-			__m128 t0 = _mm_unpacklo_ps(o[0], o[1]), t1 = _mm_unpackhi_ps(o[0], o[1]);
-			__m128 t2 = _mm_unpacklo_ps(o[2], o[3]), t3 = _mm_unpackhi_ps(o[2], o[3]);
-			_mm_storeu_ps(yq, _mm_movelh_ps(t0, t2));
-			_mm_storeu_ps(yq + npos, _mm_movehl_ps(t2, t0));
-			_mm_storeu_ps(yq + 2 * (size_t)npos, _mm_movelh_ps(t1, t3));
-			_mm_storeu_ps(yq + 3 * (size_t)npos, _mm_movehl_ps(t3, t1));
-		} else {
-			for (int32_t pi = 0; pi < NP; pi++) {
-				float t[4];
-				_mm_storeu_ps(t, o[pi]);
-				for (int32_t l = 0; l < nl; l++)
-					yq[(size_t)l * npos + pi] = t[l];
-			}
-		}
+		bs_store4(o, NP, RTK_MIN(4, nc - q * 4), y + (size_t)q * 4 * npos, npos);
 	}
 }
+
+#if defined(BS_AVX512)
+/* The AVX-512 register tile (plain layout, 8 lanes = the tile's 8 channels): NP positions;
+ * per step one broadcast activation word per position, XOR (binary) or one vpternlogq
+ * T- ^ (V & (T+|T-)) (ternary), VPOPCNTQ straight into 64-bit lanes. */
+static inline __attribute__((always_inline)) void
+bs_tile_avx512(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap, const int NP,
+               __m512i acc[BS_NP])
+{
+	const RtkConv *g = &p->g;
+	const int32_t cwn = rtk_bs_cwn(p), tw = rtk_bs_tw(p), wp = rtk_hwc_wp(g), pw = bs_pw(p);
+	for (int32_t pi = 0; pi < NP; pi++)
+		acc[pi] = _mm512_setzero_si512();
+	for (int32_t b = 0; b < p->bits; b++) {
+		__m512i cnt[BS_NP];
+		for (int32_t pi = 0; pi < NP; pi++)
+			cnt[pi] = _mm512_setzero_si512();
+		const uint64_t *w = wt;
+		for (int32_t r = 0; r < g->kh; r++)
+		for (int32_t s = 0; s < g->kw; s++) {
+			const size_t off = ((size_t)r * g->dh * wp + (size_t)s * g->dw) * pw +
+			                   (size_t)b * cwn;
+			for (int32_t cw = 0; cw < cwn; cw++, w += tw) {
+				const __m512i t0 = _mm512_loadu_si512((const void *)w);
+				if (p->binary) {
+					for (int32_t pi = 0; pi < NP; pi++) {
+						__m512i a = _mm512_set1_epi64((long long)ap[pi][off + cw]);
+						cnt[pi] = _mm512_add_epi64(cnt[pi],
+						                           _mm512_popcnt_epi64(_mm512_xor_si512(a, t0)));
+					}
+				} else {
+					const __m512i t1 = _mm512_loadu_si512((const void *)(w + 8));
+					for (int32_t pi = 0; pi < NP; pi++) {
+						__m512i a = _mm512_set1_epi64((long long)ap[pi][off + cw]);
+						/* 0x78: t0 ^ (a & t1) */
+						cnt[pi] = _mm512_add_epi64(
+							cnt[pi], _mm512_popcnt_epi64(_mm512_ternarylogic_epi64(t0, a, t1, 0x78)));
+					}
+				}
+			}
+		}
+		for (int32_t pi = 0; pi < NP; pi++)
+			acc[pi] = _mm512_add_epi64(acc[pi], _mm512_sll_epi64(cnt[pi], _mm_cvtsi32_si128(b)));
+	}
+}
+
+static inline __attribute__((always_inline)) void
+bs_out_avx512(const RtkQConv *p, __m512i acc[BS_NP], const int NP, const int64_t *corr,
+              int32_t nc, const float *a8, const float *b8, float *y, int32_t npos)
+{
+	const __m512i cv = _mm512_loadu_si512((const void *)corr);
+	const __m256 av = _mm256_loadu_ps(a8), bv = _mm256_loadu_ps(b8), zero = _mm256_setzero_ps();
+	__m128 lo[BS_NP], hi[BS_NP];
+	for (int32_t pi = 0; pi < NP; pi++) {
+		__m512i s = p->binary ? _mm512_sub_epi64(cv, acc[pi]) : _mm512_add_epi64(acc[pi], cv);
+		__m256 f = _mm256_mul_ps(av, _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(s)));
+		f = _mm256_add_ps(f, bv);
+		if (p->g.relu)
+			f = _mm256_andnot_ps(_mm256_cmp_ps(f, zero, _CMP_LT_OQ), f);
+		lo[pi] = _mm256_castps256_ps128(f);
+		hi[pi] = _mm256_extractf128_ps(f, 1);
+	}
+	bs_store4(lo, NP, RTK_MIN(4, nc), y, npos);
+	if (nc > 4)
+		bs_store4(hi, NP, nc - 4, y + (size_t)4 * npos, npos);
+}
+#endif
 #endif
 
 #if defined(BS_NEON)
-/* The NEON register tile (plain layout): NP positions x 8 channels as 4 vectors of two
- * 64-bit lanes; CNT per byte, widened by UADDLP/UADALP every 31 steps and per plane. */
+/* The NEON register tile (plain layout, one group of 8 lanes): NP positions x 8 channels
+ * as 4 vectors of two 64-bit lanes; CNT per byte, widened by UADDLP/UADALP every 31 steps and per plane. */
 static inline __attribute__((always_inline)) void
 bs_tile_neon(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap, const int NP,
              uint64x2_t acc[4][BS_NP])
@@ -291,15 +366,15 @@ bs_tile_neon(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap, c
 				uint8x16_t a[BS_NP];
 				for (int32_t pi = 0; pi < NP; pi++)
 					a[pi] = vreinterpretq_u8_u64(vld1q_dup_u64(ap[pi] + off + cw));
-				for (int32_t v = 0; v < 4; v++) { /* v: quad v/2, lanes 2(v%2).. */
-					const int32_t base = (v / 2) * (p->binary ? 4 : 8) + (v % 2) * 2;
+				for (int32_t v = 0; v < 4; v++) { /* v: lanes 2v, 2v+1 */
+					const int32_t base = 2 * v;
 					if (p->binary) {
 						const uint8x16_t wv = vreinterpretq_u8_u64(vld1q_u64(w + base));
 						for (int32_t pi = 0; pi < NP; pi++)
 							cnt[v][pi] = vaddq_u8(cnt[v][pi], vcntq_u8(veorq_u8(a[pi], wv)));
 					} else {
 						const uint8x16_t mv = vreinterpretq_u8_u64(vld1q_u64(w + base));
-						const uint8x16_t sv = vreinterpretq_u8_u64(vld1q_u64(w + base + 4));
+						const uint8x16_t sv = vreinterpretq_u8_u64(vld1q_u64(w + base + 8));
 						for (int32_t pi = 0; pi < NP; pi++)
 							cnt[v][pi] = vaddq_u8(cnt[v][pi],
 							                      vcntq_u8(veorq_u8(mv, vandq_u8(a[pi], sv))));
@@ -365,6 +440,21 @@ bs_tile(const RtkQConv *p, const uint64_t *wt, const int64_t *corr, const uint64
         int32_t np, int32_t nc, const float *a8, const float *b8, float *y, int32_t npos,
         int simd)
 {
+#if defined(BS_AVX512)
+	if (simd && !p->nib) {
+		__m512i acc[BS_NP];
+		if (np == BS_NP) {
+			bs_tile_avx512(p, wt, ap, BS_NP, acc);
+			bs_out_avx512(p, acc, BS_NP, corr, nc, a8, b8, y, npos);
+		} else {
+			for (int32_t pi = 0; pi < np; pi++) {
+				bs_tile_avx512(p, wt, ap + pi, 1, acc);
+				bs_out_avx512(p, acc, 1, corr, nc, a8, b8, y + pi, npos);
+			}
+		}
+		return;
+	}
+#endif
 #if defined(__AVX2__)
 	if (simd && p->nib) {
 		__m256i acc[2][BS_NP];

@@ -125,13 +125,20 @@ void rtk_qconv_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
  *              corr = -(2^bits - 1) pc(T-) - qn (pc(T+) - pc(T-))
  *   (the select picks T+ where v_b = 1 and T- where it is 0: t v = sum_b 2^b sel_b -
  *   (2^bits - 1)[t = -1]);
- * - nib (x86: AVX2 has no byte popcount, it looks nibbles up with vpshufb): every activation
- *   and weight word is stored as two, its low nibbles (w & 0x0f..) and its high nibbles
- *   ((w >> 4) & 0x0f..), so the kernel's per-word work is two XORs and two lookups; the
- *   popcount of a word is the sum of both halves' popcounts.
- * The backend sets nib from the target (x86-64: 1, AArch64: 0); every build runs both
- * layouts (the SIMD paths take their own, other layouts fall back to the scalar twin). */
-#define RTK_BS_MT 8 /* output channels per weight tile (two vectors of four 64-bit lanes) */
+ * - nib (x86-64-v3: AVX2 has no byte popcount, it looks nibbles up with vpshufb): every
+ *   activation and weight word is stored as two, its low nibbles (w & 0x0f..) and its high
+ *   nibbles ((w >> 4) & 0x0f..), so the kernel's per-word work is two XORs and two lookups;
+ *   the popcount of a word is the sum of both halves' popcounts. The lanes of a tile come in
+ *   groups of rtk_bs_lg(p) channels: 4 with nib (a ymm of 64-bit lanes), 8 without (a zmm;
+ *   NEON reads them two by two).
+ * The backend sets nib from the kernel level (x86-64-v3: 1; avx512 and AArch64: 0); every
+ * build runs both layouts (the SIMD paths take theirs, other layouts fall back to the
+ * scalar twin). */
+#define RTK_BS_MT 8 /* output channels per weight tile */
+static inline int32_t rtk_bs_lg(const RtkQConv *p) /* channels per lane group */
+{
+	return p->nib ? 4 : 8;
+}
 static inline int32_t rtk_bs_cwn(const RtkQConv *p) /* channel words per pixel and plane */
 {
 	return (p->g.c / p->g.group + 63) / 64;
@@ -145,8 +152,8 @@ static inline int32_t rtk_bs_tw(const RtkQConv *p) /* words per tile, tap and ch
 	return RTK_BS_MT * (p->binary ? 1 : 2) * (p->nib ? 2 : 1);
 }
 /* Words of the repacked weights: corr (one int64 per padded channel), then the tiles
- * [group][tile][r][s][cw][tw]. Within tw: [quad of 4 channels][T, or T- then T+|T-][low,
- * high nibbles if nib][4 lanes]. */
+ * [group][tile][r][s][cw][tw]. Within tw: [group of rtk_bs_lg channels][T, or T- then
+ * T+|T-][low, high nibbles if nib][rtk_bs_lg lanes]. */
 static inline int64_t rtk_bconv_words(const RtkQConv *p)
 {
 	int64_t nt = (int64_t)p->g.group * rtk_bs_tiles(p);
@@ -158,7 +165,7 @@ static inline void rtk_bconv_repack(const RtkQConv *p, const uint64_t *w, uint64
 {
 	const int32_t cg = p->g.c / p->g.group, mg = p->g.m / p->g.group, khw = p->g.kh * p->g.kw;
 	const int32_t cwn = rtk_bs_cwn(p), nt = rtk_bs_tiles(p), tw = rtk_bs_tw(p);
-	const int32_t halves = p->nib ? 2 : 1, kinds = p->binary ? 1 : 2;
+	const int32_t halves = p->nib ? 2 : 1, kinds = p->binary ? 1 : 2, lg = rtk_bs_lg(p);
 	int64_t *corr = (int64_t *)(void *)out;
 	uint64_t *wt = out + (int64_t)p->g.group * nt * RTK_BS_MT;
 	const int64_t vmax = ((int64_t)1 << p->bits) - 1;
@@ -188,7 +195,7 @@ static inline void rtk_bconv_repack(const RtkQConv *p, const uint64_t *w, uint64
 				const int32_t hf = p->nib && (bit % 8) >= 4;
 				const uint64_t vv = hf ? v >> 4 : v;
 				int64_t at = ((int64_t)rs * cwn + ci / 64) * tw +
-				             (((lane / 4) * kinds + kd) * halves + hf) * 4 + lane % 4;
+				             (((lane / lg) * kinds + kd) * halves + hf) * lg + lane % lg;
 				tb[at] |= vv;
 			}
 		}

@@ -17,6 +17,7 @@
  *        AVX2:  vpmaddubsw (u8 x s8 -> pairs in s16, |pair| <= 510, no saturation) added
  *               in 16-bit lanes for at most I8_KB taps (32 steps, |lane| <= 16320), then
  *               widened with vpmaddwd and added in 32-bit lanes;
+ *        AVX-512 VNNI (the avx512 kernel level): vpdpbusd straight into 32-bit lanes;
  *        NEON + dotprod: SDOT into 32-bit lanes;
  *        NEON:  SMLAL/SMLAL2 (s8 x s8 -> s16, |product| <= 128, 64 steps of 16 bytes per
  *               I8_KB, |lane| <= 16384), widened with SADALP;
@@ -154,6 +155,33 @@ static inline __m128i hsum4(__m256i v0, __m256i v1, __m256i v2, __m256i v3)
 	return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
 
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+/* VNNI: vpdpbusd (u8 x s8, four products summed into 32-bit lanes, exact). */
+static inline void dot_simd(const uint8_t *a0, const uint8_t *a1, const int8_t *const wr[4],
+                            int32_t kp, int32_t d[8])
+{
+	const int8_t *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];
+	__m256i s00 = _mm256_setzero_si256(), s01 = s00, s10 = s00, s11 = s00;
+	__m256i s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+	for (int32_t j = 0; j < kp; j += 32) {
+		__m256i x0 = ldu(a0 + j), x1 = ldu(a1 + j), t;
+		t = ldu(w0 + j);
+		s00 = _mm256_dpbusd_epi32(s00, x0, t);
+		s01 = _mm256_dpbusd_epi32(s01, x1, t);
+		t = ldu(w1 + j);
+		s10 = _mm256_dpbusd_epi32(s10, x0, t);
+		s11 = _mm256_dpbusd_epi32(s11, x1, t);
+		t = ldu(w2 + j);
+		s20 = _mm256_dpbusd_epi32(s20, x0, t);
+		s21 = _mm256_dpbusd_epi32(s21, x1, t);
+		t = ldu(w3 + j);
+		s30 = _mm256_dpbusd_epi32(s30, x0, t);
+		s31 = _mm256_dpbusd_epi32(s31, x1, t);
+	}
+	_mm_storeu_si128((__m128i *)(void *)d, hsum4(s00, s01, s10, s11));
+	_mm_storeu_si128((__m128i *)(void *)(d + 4), hsum4(s20, s21, s30, s31));
+}
+#else
 static inline void dot_simd(const uint8_t *a0, const uint8_t *a1, const int8_t *const wr[4],
                             int32_t kp, int32_t d[8])
 {
@@ -192,6 +220,7 @@ static inline void dot_simd(const uint8_t *a0, const uint8_t *a1, const int8_t *
 	_mm_storeu_si128((__m128i *)(void *)d, hsum4(s00, s01, s10, s11));
 	_mm_storeu_si128((__m128i *)(void *)(d + 4), hsum4(s20, s21, s30, s31));
 }
+#endif
 
 #elif I8_SIMD /* NEON */
 

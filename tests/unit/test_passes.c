@@ -1507,6 +1507,12 @@ static void test_pass_targets(void **state)
 	assert_int_equal(x86->qkernel(1, 8, 576, 64, 100), SQK_INT8);
 	assert_int_equal(x86->qkernel(1, 1, 150, 6, 100), SQK_INT8);
 	assert_int_equal(x86->qkernel(2, 4, 64, 64, 196), SQK_BITSERIAL); /* 1x1 */
+	/* avx512 (vpopcntq): bit-serial up to 8 planes on full words, int8 on 3 channels */
+	assert_int_equal(x512->qkernel(2, 8, 576, 64, 100), SQK_BITSERIAL);
+	assert_int_equal(x512->qkernel(2, 8, 288, 32, 100), SQK_INT8);
+	assert_int_equal(x512->qkernel(2, 4, 288, 32, 100), SQK_BITSERIAL);
+	assert_int_equal(x512->qkernel(1, 1, 150, 6, 100), SQK_BITSERIAL);
+	assert_int_equal(x512->qkernel(1, 1, 27, 3, 784), SQK_INT8);
 	assert_int_equal(arm->qkernel(1, 2, 576, 64, 100), SQK_BITSERIAL);
 	assert_int_equal(arm->qkernel(2, 8, 576, 64, 100), SQK_INT8);
 	/* Gemm-like layers: bit-serial everywhere */

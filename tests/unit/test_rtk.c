@@ -1000,6 +1000,16 @@ static void test_softmax(void **state)
 
 int main(void)
 {
+#if defined(RTK_TEST_AVX512)
+	/* the kernels are built for the avx512 level (tests/CMakeLists.txt) */
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+	    !__builtin_cpu_supports("avx512dq") || !__builtin_cpu_supports("avx512vl") ||
+	    !__builtin_cpu_supports("avx512vnni") || !__builtin_cpu_supports("avx512vpopcntdq")) {
+		printf("skip: this CPU has not the avx512 kernel level\n");
+		return 77;
+	}
+#endif
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_popcount_and),
 		cmocka_unit_test(test_qconv_rounding),
