@@ -262,8 +262,9 @@ static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, 
 		return diag_error(c->d, n->name, "%lld weights per output channel: too many for the "
 		                  "quantized kernels (at most %d)", (long long)per, INT32_MAX / 256);
 	SqcKernel kern = ir_kernel_of(n);
-	/* bit-serial layers run rtk_bconv on weights repacked here, at compile time */
-	int bconv = kern == SQK_BITSERIAL && act < 32;
+	/* bit-serial layers run rtk_bconv, int8 layers rtk_iconv, on weights repacked here, at
+	 * compile time */
+	int bconv = kern == SQK_BITSERIAL && act < 32, iconv = kern == SQK_INT8 && act < 32;
 	RtkQConv q = {.g = *geom, .k = (int32_t)per, .kwords = (int32_t)kw, .binary = bits == 1,
 	              .bits = act, .qn = act < 32 && sgn ? 1 << (act - 1) : 0,
 	              .qp = act >= 32 ? 0 : sgn ? (1 << (act - 1)) - 1 : (1 << act) - 1,
@@ -276,6 +277,12 @@ static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, 
 		rtk_bconv_repack(&q, pw->data, wr);
 		w = cg_const_bytes(c, "bconv", wr, sizeof *wr * (size_t)nwr);
 		free(wr);
+	} else if (iconv) {
+		int64_t nwr = rtk_iconv_words(&q);
+		int32_t *wr = xmalloc(sizeof *wr * (size_t)nwr);
+		rtk_iconv_repack(&q, pw->data, wr);
+		w = cg_const_bytes(c, "iconv", wr, sizeof *wr * (size_t)nwr);
+		free(wr);
 	} else {
 		w = cg_const_bytes(c, "packed", pw->data, ir_value_nbytes(pw));
 	}
@@ -286,7 +293,7 @@ static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, 
 	LLVMValueRef x = buf(c, n->in[0]), y = buf(c, n->out[0]);
 	if (!x || !y)
 		return -1;
-	const char *fn = kern == SQK_INT8 ? "rtk_qconv_int8" : bconv ? "rtk_bconv" : "rtk_qconv";
+	const char *fn = iconv ? "rtk_iconv" : bconv ? "rtk_bconv" : "rtk_qconv";
 	char sfn[48];
 	snprintf(sfn, sizeof sfn, "%s_scratch", fn);
 	add_scratch(c, sfn, p);

@@ -38,6 +38,8 @@
 	X(i8w2a2, "i8 W2A2", INT8, 0, 2, __VA_ARGS__) \
 	X(i8w2a8, "i8 W2A8", INT8, 0, 8, __VA_ARGS__) \
 	X(i8w1a8, "i8 W1A8", INT8, 1, 8, __VA_ARGS__) \
+	X(icw2a8, "ic W2A8", ICONV, 0, 8, __VA_ARGS__) \
+	X(icw1a8, "ic W1A8", ICONV, 1, 8, __VA_ARGS__) \
 	X(bcw1a1, "bc W1A1", BCONV, 1, 1, __VA_ARGS__) \
 	X(bcw1a2, "bc W1A2", BCONV, 1, 2, __VA_ARGS__) \
 	X(bcw2a2, "bc W2A2", BCONV, 0, 2, __VA_ARGS__) \

@@ -16,6 +16,8 @@
 #define KS_CALL_BITS(q_, c_, m_) rtk_qconv(&(q_), x, wp, s, b, y, scr)
 #define KS_CALL_BCONV(q_, c_, m_) rtk_bconv(&(q_), x, wp, s, b, y, scr)
 #define KS_CALL_INT8(q_, c_, m_) rtk_qconv_int8(&(q_), x, wp, s, b, y, scr)
+#define KS_CALL_ICONV(q_, c_, m_) \
+	rtk_iconv(&(q_), x, (const int32_t *)(const void *)wp, s, b, y, scr)
 #define KS_CALL_GEMM(q_, c_, m_) \
 	do { \
 		static const RtkGemm gp = {1, (m_), (c_), 0}; \

@@ -5,41 +5,42 @@
 
 #include <string.h>
 
-/* The rules come from timing both kernels on one thread (bench/kernels_speed.sh,
- * bench/README.md; AArch64 from llvm-mca -mcpu=neoverse-n1). The int8 kernel unpacks the
- * weights on every call, which costs more than it saves for Gemm-like layers (np <= 4:
- * bit-serial is 3-30x faster than float there). */
+/* The rules come from timing the kernels on one thread, specialized as generated code
+ * (bench/kernels_speed.sh [LEVEL=avx512], bench/README.md; AArch64 from llvm-mca
+ * -mcpu=neoverse-n1). rtk_bconv's time grows with the activation planes, by about 1.15-1.25
+ * for ternary weights (select) and with the unused bits of part-filled 64-channel words;
+ * rtk_iconv's does not depend on the widths. Gemm-like layers (np <= 4) are bit-serial:
+ * iconv's lanes are output positions, there are too few of them. */
+static double bs_units(int wbits, int abits, int64_t cg, double ternary, double perfill)
+{
+	double fill = cg > 0 ? 64.0 * (double)((cg + 63) / 64) / (double)cg : 64.0;
+	return abits * (wbits == 1 ? 1.0 : ternary) * (1.0 + perfill * (fill - 1.0));
+}
 
-/* x86-64: rtk_bconv's time grows with the activation planes, by about 1.25 for ternary
- * weights (select) and with the unused bits of part-filled 64-channel words; int8's time
- * does not depend on the widths. bench/kernels_speed.sh 3 on the VGG 3x3 layers (64 and 128
- * channels): bit-serial W1A1..A3 and W2A2 beat int8 (W1A2 1.5-2.8x, W2A2 1.2-2x), W1A4
- * and W2A3 tie or lose; at 32 channels W1A2 still wins and W2A2 ties; at 6 channels (LeNet
- * c2) int8 wins even W1A1. 1x1 convolutions (short rows): bit-serial wins up to W2A4. */
+/* x86-64-v3 (AVX2): bench/kernels_speed.sh 3 on the VGG 3x3 layers of 64 and 128 channels:
+ * bit-serial W1A2 and W2A2 beat iconv (1.0-1.9x), W2A3 and W1A4 lose; at 32 channels
+ * iconv beats W1A2; at 6 (LeNet c2) and 3 channels (a first layer) iconv wins everything;
+ * 1x1 convolutions of 64 channels: iconv beats W1A2. */
 static SqcKernel qkernel_x86_64(int wbits, int abits, int64_t k, int64_t cg, int64_t np)
 {
 	if (np <= 4)
 		return SQK_BITSERIAL;
-	double fill = cg > 0 ? 64.0 * (double)((cg + 63) / 64) / (double)cg : 64.0;
-	double units = abits * (wbits == 1 ? 1.0 : 1.25) * (1.0 + 0.25 * (fill - 1.0));
-	return units <= (k == cg ? 6.0 : 3.2) ? SQK_BITSERIAL : SQK_INT8;
+	double units = bs_units(wbits, abits, cg, 1.25, 1.0);
+	return units <= (k == cg ? 1.5 : 2.5) ? SQK_BITSERIAL : SQK_INT8;
 }
 
 /* x86-64 with AVX-512 VPOPCNTDQ and VNNI (the avx512 level): rtk_bconv counts 8 channels'
- * words per vpopcntq (ternary: one vpternlogq more), so its time per plane is a fraction
- * of x86-64-v3's while the int8 kernel (vpdpbusd) gains less. LEVEL=avx512
- * bench/kernels_speed.sh 3: on the VGG 3x3 layers of 64 and 128 channels bit-serial beats
- * int8 even at W2A8 (1.5-2.6x) and W1A8; at 32 channels W2A8 ties; at 6 channels (LeNet c2)
- * W1A1 wins (2.3x) and W2A2 loses a little; at 3 channels int8 wins even W1A1 (the packing
- * of 3-channel pixels costs more than the counting). 1x1 64 channels: bit-serial 2.4x at
- * W2A8. */
+ * words per vpopcntq (ternary: one vpternlogq more, about 1.1x), rtk_iconv does 64 multiply-adds per
+ * vpdpbusd. LEVEL=avx512 bench/kernels_speed.sh 3: on the VGG 3x3 layers of 64 and 128
+ * channels W2A4 ties with iconv (faster at 7x7, slower at 28x28), W2A8 loses 1.5-2x; at
+ * 32 channels W2A2 wins (1.5x) and W2A4 loses; at 6 channels W1A1 ties; 1x1 layers of 64
+ * channels: iconv beats W2A4. */
 static SqcKernel qkernel_x86_64_avx512(int wbits, int abits, int64_t k, int64_t cg, int64_t np)
 {
 	if (np <= 4)
 		return SQK_BITSERIAL;
-	double fill = cg > 0 ? 64.0 * (double)((cg + 63) / 64) / (double)cg : 64.0;
-	double units = abits * (wbits == 1 ? 1.0 : 1.15) * (1.0 + 0.75 * (fill - 1.0));
-	return units <= (k == cg ? 20.0 : 12.0) ? SQK_BITSERIAL : SQK_INT8;
+	double units = bs_units(wbits, abits, cg, 1.1, 0.75);
+	return units <= (k == cg ? 2.5 : 4.0) ? SQK_BITSERIAL : SQK_INT8;
 }
 
 /* AArch64: plain armv8-a NEON (no SDOT) does 8 byte MACs per cycle, so bit-serial wins

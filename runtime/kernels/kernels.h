@@ -222,6 +222,72 @@ void rtk_qconv_int8(const RtkQConv *p, const float *x, const uint64_t *w, const 
 void rtk_qconv_int8_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
                            const float *scale, const float *bias, float *y, void *scratch);
 
+/* ---- iconv.c: the 8-bit convolution with positions in the vector lanes -----------------
+ *
+ * The same layer as rtk_qconv at activation bits 1..8 (same arguments but the weights, same
+ * exact integer S, same three float statements, so outputs are bit-identical to it), by
+ * 8-bit multiply-adds of four taps at a time (AVX-512 VNNI vpdpbusd; AVX2 vpmaddubsw;
+ * NEON SDOT by element, or SMLAL):
+ * - activations: per call and group, codes a = u + z (one byte; z in iconv.c) of four
+ *   input channels side by side in one 32-bit word (channels 4*c4 .. 4*c4 + 3, missing ones
+ *   z), in the padded image split into its sh x sw stride phases, so that every tap of a
+ *   run of consecutive output positions is a run of consecutive words: one vector load;
+ * - weights: repacked at compile time (rtk_iconv_repack, from pack's rows) into tiles of
+ *   RTK_IC_NC output channels; per tap (r, s) and channel quad c4 ("step"
+ *   (r*kw + s)*c4n + c4) one word per channel, the four signed bytes of its taps (0 for
+ *   missing channels), broadcast by the kernel; preceded by sum_j t_j per channel (int32);
+ * - S = sum over steps of the 4-byte dot products - z * sum_j t_j. */
+#define RTK_IC_NC 8 /* output channels per weight tile */
+static inline int32_t rtk_ic_c4n(const RtkQConv *p) /* channel quads per group */
+{
+	return (p->g.c / p->g.group + 3) / 4;
+}
+static inline int32_t rtk_ic_tiles(const RtkQConv *p) /* weight tiles per group */
+{
+	return (p->g.m / p->g.group + RTK_IC_NC - 1) / RTK_IC_NC;
+}
+/* 32-bit words of the repacked weights: sumt (one per padded channel), then the tiles
+ * [group][tile][step][RTK_IC_NC]. */
+static inline int64_t rtk_iconv_words(const RtkQConv *p)
+{
+	int64_t nt = (int64_t)p->g.group * rtk_ic_tiles(p);
+	return nt * RTK_IC_NC * (1 + (int64_t)p->g.kh * p->g.kw * rtk_ic_c4n(p));
+}
+/* Repacks pack's rows w (the rtk_qconv layout) into out[rtk_iconv_words(p)]. */
+static inline void rtk_iconv_repack(const RtkQConv *p, const uint64_t *w, int32_t *out)
+{
+	const int32_t cg = p->g.c / p->g.group, mg = p->g.m / p->g.group, khw = p->g.kh * p->g.kw;
+	const int32_t c4n = rtk_ic_c4n(p), nt = rtk_ic_tiles(p);
+	int32_t *sumt = out;
+	uint32_t *wt = (uint32_t *)(void *)(out + (int64_t)p->g.group * nt * RTK_IC_NC);
+	for (int64_t i = 0; i < rtk_iconv_words(p); i++)
+		out[i] = 0;
+	for (int32_t grp = 0; grp < p->g.group; grp++)
+	for (int32_t mi = 0; mi < mg; mi++) {
+		const int32_t m = grp * mg + mi, tile = mi / RTK_IC_NC, lane = mi % RTK_IC_NC;
+		const uint64_t *tp = w + (int64_t)(p->binary ? m : 2 * m) * p->kwords;
+		const uint64_t *tm = tp + p->kwords;
+		uint32_t *tb = wt + ((int64_t)grp * nt + tile) * khw * c4n * RTK_IC_NC;
+		int32_t sum = 0;
+		for (int32_t ci = 0; ci < cg; ci++)
+		for (int32_t rs = 0; rs < khw; rs++) {
+			const int32_t j = ci * khw + rs; /* ONNX tap order */
+			const int bp = (int)((tp[j / 64] >> (j % 64)) & 1);
+			const int t = p->binary ? (bp ? 1 : -1)
+			                        : bp - (int)((tm[j / 64] >> (j % 64)) & 1);
+			sum += t;
+			tb[((int64_t)rs * c4n + ci / 4) * RTK_IC_NC + lane] |=
+				(uint32_t)(uint8_t)(int8_t)t << (8 * (ci % 4));
+		}
+		sumt[(int64_t)grp * nt * RTK_IC_NC + mi] = sum;
+	}
+}
+size_t rtk_iconv_scratch(const RtkQConv *p);
+void rtk_iconv(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
+               const float *bias, float *y, void *scratch);
+void rtk_iconv_scalar(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
+                      const float *bias, float *y, void *scratch);
+
 /* Popcount of the AND of two bit rows of n 64-bit words (n a multiple of 4): the inner
  * product of the bit-serial kernels. AVX2: nibble LUT with pshufb; NEON: CNT. */
 int32_t rtk_popcount_and(const uint64_t *a, const uint64_t *b, int32_t n);

@@ -255,6 +255,25 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 			free(wr);
 			free(sba);
 		}
+		/* rtk_iconv (SDOT with +dotprod, else SMLAL), SIMD and scalar */
+		{
+			int32_t *wr = alloc64((size_t)rtk_iconv_words(&q) * 4);
+			rtk_iconv_repack(&q, w, wr);
+			size_t si = rtk_iconv_scratch(&q);
+			void *sia = alloc64(si);
+			memset(sia, 0xa5, si);
+			for (int v = 0; v < 2; v++) {
+				if (v == 0)
+					rtk_iconv(&q, x, wr, scale, bias, yi, sia);
+				else
+					rtk_iconv_scalar(&q, x, wr, scale, bias, yi, sia);
+				for (int i = 0; i < ny; i++)
+					CHECK(same_bits(yi[i], y[i]), "iconv %s case %d bits %d: [%d] %.9g != %.9g",
+					      v ? "scalar" : "simd", iter, bits, i, (double)yi[i], (double)y[i]);
+			}
+			free(wr);
+			free(sia);
+		}
 	}
 	for (int i = 0; i < ny; i++) {
 		int m = i / (g.oh * g.ow);

@@ -1499,20 +1499,24 @@ static void test_pass_targets(void **state)
 	assert_non_null(pass_target_find("aarch64-linux-gnu", "armv8.2-a+dotprod"));
 	assert_null(pass_target_find("aarch64-linux-gnu", "avx512"));
 	assert_null(pass_target_find("sparc-sun", NULL));
-	/* x86: few planes on full channel words bit-serial, many planes or part-filled words
-	 * int8 */
+	/* x86-64-v3: one or two planes on full channel words bit-serial, more planes or
+	 * part-filled words int8 */
 	assert_int_equal(x86->qkernel(1, 2, 576, 64, 100), SQK_BITSERIAL);
 	assert_int_equal(x86->qkernel(2, 2, 576, 64, 100), SQK_BITSERIAL);
 	assert_int_equal(x86->qkernel(2, 3, 576, 64, 100), SQK_INT8);
+	assert_int_equal(x86->qkernel(1, 2, 288, 32, 100), SQK_INT8);
 	assert_int_equal(x86->qkernel(1, 8, 576, 64, 100), SQK_INT8);
 	assert_int_equal(x86->qkernel(1, 1, 150, 6, 100), SQK_INT8);
-	assert_int_equal(x86->qkernel(2, 4, 64, 64, 196), SQK_BITSERIAL); /* 1x1 */
-	/* avx512 (vpopcntq): bit-serial up to 8 planes on full words, int8 on 3 channels */
-	assert_int_equal(x512->qkernel(2, 8, 576, 64, 100), SQK_BITSERIAL);
-	assert_int_equal(x512->qkernel(2, 8, 288, 32, 100), SQK_INT8);
-	assert_int_equal(x512->qkernel(2, 4, 288, 32, 100), SQK_BITSERIAL);
-	assert_int_equal(x512->qkernel(1, 1, 150, 6, 100), SQK_BITSERIAL);
-	assert_int_equal(x512->qkernel(1, 1, 27, 3, 784), SQK_INT8);
+	assert_int_equal(x86->qkernel(1, 2, 64, 64, 196), SQK_INT8); /* 1x1 */
+	assert_int_equal(x86->qkernel(1, 1, 64, 64, 196), SQK_BITSERIAL);
+	/* avx512: up to 3-4 planes on full words, int8 on few channels */
+	assert_int_equal(x512->qkernel(2, 3, 576, 64, 100), SQK_BITSERIAL);
+	assert_int_equal(x512->qkernel(1, 4, 576, 64, 100), SQK_BITSERIAL);
+	assert_int_equal(x512->qkernel(2, 4, 576, 64, 100), SQK_INT8);
+	assert_int_equal(x512->qkernel(2, 2, 288, 32, 100), SQK_BITSERIAL);
+	assert_int_equal(x512->qkernel(2, 4, 288, 32, 100), SQK_INT8);
+	assert_int_equal(x512->qkernel(1, 1, 150, 6, 100), SQK_INT8);
+	assert_int_equal(x512->qkernel(2, 4, 64, 64, 196), SQK_INT8); /* 1x1 */
 	assert_int_equal(arm->qkernel(1, 2, 576, 64, 100), SQK_BITSERIAL);
 	assert_int_equal(arm->qkernel(2, 8, 576, 64, 100), SQK_INT8);
 	/* Gemm-like layers: bit-serial everywhere */

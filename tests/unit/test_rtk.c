@@ -232,6 +232,29 @@ static void check_bconv(const char *what, int iter, RtkQConv q, const uint64_t *
 	}
 }
 
+/* rtk_iconv on weights repacked by rtk_iconv_repack, SIMD entry and scalar twin, each with
+ * dirty scratch: outputs bit-identical to want (rtk_qconv's). */
+static void check_iconv(const char *what, int iter, RtkQConv q, const uint64_t *w,
+                        const float *x, const float *scale, const float *bias,
+                        const float *want, int64_t ny)
+{
+	int32_t *wr = alloc64((size_t)rtk_iconv_words(&q) * sizeof *wr);
+	rtk_iconv_repack(&q, w, wr);
+	size_t ss = rtk_iconv_scratch(&q);
+	void *s1 = alloc64(ss), *s2 = alloc64(ss);
+	memset(s1, 0xa5, ss);
+	memset(s2, 0x5a, ss);
+	float *y1 = alloc64((size_t)ny * 4), *y2 = alloc64((size_t)ny * 4);
+	rtk_iconv(&q, x, wr, scale, bias, y1, s1);
+	rtk_iconv_scalar(&q, x, wr, scale, bias, y2, s2);
+	char name[96];
+	snprintf(name, sizeof name, "%s: iconv simd vs rtk_qconv", what);
+	check_same(name, iter, y1, want, ny);
+	snprintf(name, sizeof name, "%s: iconv scalar vs rtk_qconv", what);
+	check_same(name, iter, y2, want, ny);
+	free(wr); free(s1); free(s2); free(y1); free(y2);
+}
+
 /* One quantized case (see the file comment); bits == 32 runs only the float comparison. */
 static void run_qcase(Rng *r, RtkQConv q, int iter)
 {
@@ -287,6 +310,7 @@ static void run_qcase(Rng *r, RtkQConv q, int iter)
 		check_same("qconv_int8 simd vs rtk_qconv", iter, yi, y, ny);
 		check_same("qconv_int8 scalar vs rtk_qconv", iter, yis, y, ny);
 		check_bconv("random", iter, q, w, x, scale, bias, y, ny);
+		check_iconv("random", iter, q, w, x, scale, bias, y, ny);
 	}
 	rt_conv_ref(&rc, xq, wq, bias, yr);
 	rt_conv_ref(&rc, xa, wa, babs, yb);
@@ -323,6 +347,7 @@ static void run_qcase(Rng *r, RtkQConv q, int iter)
 				         "want %lld", iter, (long long)i, (double)yi[i], (double)yis[i],
 				         (long long)s[i]);
 		check_bconv("integer sum", iter, q1, w, x, scale, NULL, y, ny);
+		check_iconv("integer sum", iter, q1, w, x, scale, NULL, y, ny);
 		free(u);
 		free(s);
 	}
@@ -482,6 +507,7 @@ static void test_qconv_extremes(void **state)
 			free(scr);
 		}
 		check_bconv("extremes", iter, q, w, x, one, NULL, ys[0], ny);
+		check_iconv("extremes", iter, q, w, x, one, NULL, ys[0], ny);
 		for (int64_t i = 0; i < ny; i++)
 			for (int v = 0; v < 4; v++)
 				if (ys[v][i] != (float)s[i])
