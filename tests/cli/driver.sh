@@ -103,6 +103,20 @@ check_error "unknown --emit" "--emit=obj: expected ir or llvm" "$op11" --emit=ob
 check_error "unknown --target" "unknown target 'mips'" "$op11" --target=mips -o m.so
 check_error "bad --name" "not a C identifier" "$op11" --name=a-b -o m.so
 check_error "unknown --mcpu" "--mcpu=pentium9: not a CPU LLVM knows" "$op11" --mcpu=pentium9 -o m.so
+case $(uname -m) in
+x86_64) check_error "--mcpu=native for another architecture" "--mcpu=native: this machine is" \
+	"$op11" --target=aarch64-linux-gnu --mcpu=native -o m.o ;;
+esac
+# --mcpu=native: this machine's CPU and the highest kernel level it has
+run "$op11" --mcpu=native -o "$tmp/native.so" -v
+if [ "$rc" -eq 0 ] && grep -q '^sqc: cpu .*, kernels \(x86-64-v3\|avx512\|armv8-a\|armv8.2-a+dotprod\) ' "$tmp/err" &&
+   [ -s "$tmp/native.so" ]
+then ok "--mcpu=native: $(grep -o 'cpu [^,]*, kernels [^ ]*' "$tmp/err")"
+else bad "--mcpu=native" "exit status $rc"; fi
+run "$op11" --target=aarch64-linux-gnu --mcpu=cortex-a72 -c -o "$tmp/a72.o" -v
+if [ "$rc" -eq 0 ] && grep -q 'kernels armv8-a ' "$tmp/err"
+then ok "--mcpu=cortex-a72: armv8-a kernels"
+else bad "--mcpu=cortex-a72" "exit status $rc or not armv8-a"; fi
 check_error "-c and -S" "only one of" "$op11" -c -S -o m.o
 check_error "native output to stdout" "stdout" "$op11" -o -
 check_error "no model" "no model" --emit=ir

@@ -4,7 +4,10 @@
 # fine-tuned briefly with 1-bit (BWN) and 2-bit (TWN) weights at activation bits 1..8;
 # each .so's scores on 200 test images equal the interpreter's bit for bit, and two of
 # the combinations also as AArch64 objects under qemu (the example app). Then VGG-7-small
-# (bit-serial 3x3 convolutions) with W1/W2 x A1/A2, one of them also on AArch64.
+# (bit-serial 3x3 convolutions) with W1/W2 x A1/A2, one of them also on AArch64. The
+# kernel levels: some combinations again with --mcpu=znver4 (AVX-512 VNNI/VPOPCNTDQ kernels;
+# run when this CPU has them) and, on AArch64, --mcpu=neoverse-n1 (SDOT); the default
+# x86-64-v3 .so holds no AVX-512 instruction.
 #   matrix.sh SQC DATASET NPYCMP SOURCE_DIR
 set -euo pipefail
 sqc=$1 dataset=$2 npycmp=$3 src=$4
@@ -19,14 +22,38 @@ command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/nul
 # NAME.onnx as an AArch64 object in the example app under qemu: scores on INPUT equal
 # NAME.ref.npy bit for bit
 arm_check() {
-	local name=$1 input=$2
-	"$sqc" "$name.onnx" --target aarch64-linux-gnu -c -o "$name.arm.o" \
+	local name=$1 input=$2 mcpu=${3:-generic}
+	"$sqc" "$name.onnx" --target aarch64-linux-gnu --mcpu="$mcpu" -c -o "$name.arm.o" \
 		--emit-header "$name.arm.h" --name "$name" -q
 	aarch64-linux-gnu-gcc -O2 -std=c11 -static -DMODEL="$name" -include "$name.arm.h" \
 		"$src/examples/classify.c" "$name.arm.o" -o "$name.arm"
 	qemu-aarch64 -cpu neoverse-n1 "./$name.arm" "$input" -o "$name.arm.npy"
 	"$npycmp" -m 0 "$name.arm.npy" "$name.ref.npy" >/dev/null ||
 		{ echo "FAIL: $name: aarch64 scores differ"; exit 1; }
+}
+avx512=1
+for f in avx512bw avx512vl avx512dq avx512_vnni avx512_vpopcntdq; do
+	grep -qw "$f" /proc/cpuinfo || avx512=0
+done
+# NAME.onnx at the avx512 kernel level: AVX-512 code, and when this CPU runs it, scores
+# on INPUT equal NAME.ref.npy bit for bit
+avx512_check() {
+	local name=$1 input=$2
+	"$sqc" "$name.onnx" --mcpu=znver4 -o "$name.512.so" -v 2>"$name.512.log"
+	grep -q 'kernels avx512' "$name.512.log" ||
+		{ echo "FAIL: $name: --mcpu=znver4 did not choose the avx512 kernels"; exit 1; }
+	# (grep reads everything: with -q, pipefail would see the disassembler's SIGPIPE)
+	[ "$(llvm-objdump-19 -d "$name.512.so" | grep -c zmm)" -gt 0 ] ||
+		{ echo "FAIL: $name: no AVX-512 code at the avx512 level"; exit 1; }
+	if [ $avx512 = 1 ]; then
+		"$sqc" run "$name.512.so" --input "$input" -o "$name.512.npy" -q
+		"$npycmp" -m 0 "$name.512.npy" "$name.ref.npy" >/dev/null ||
+			{ echo "FAIL: $name: avx512 .so scores differ from the interpreter's"; exit 1; }
+	fi
+	if [ "$(llvm-objdump-19 -d "$name.so" | grep -c zmm)" -ne 0 ]; then
+		echo "FAIL: $name: the x86-64-v3 .so has AVX-512 code"
+		exit 1
+	fi
 }
 n=0
 for q in bwn twn; do
@@ -41,8 +68,14 @@ for q in bwn twn; do
 		"$sqc" run "$name.so" --input x.npy -o "$name.got.npy" -q
 		"$npycmp" -m 0 "$name.got.npy" "$name.ref.npy" >/dev/null ||
 			{ echo "FAIL: $name: .so scores differ from the interpreter's"; exit 1; }
-		if [ $cross = 1 ] && { [ $name = bwn_a1 ] || [ $name = twn_a5 ]; }; then
+		if [ $cross = 1 ] && [ $name = bwn_a1 ]; then
 			arm_check "$name" x.npy
+		fi
+		if [ $cross = 1 ] && [ $name = twn_a5 ]; then
+			arm_check "$name" x.npy neoverse-n1
+		fi
+		if [ $name = twn_a8 ] || [ $name = bwn_a3 ]; then
+			avx512_check "$name" x.npy
 		fi
 		n=$((n + 1))
 	done
@@ -66,6 +99,7 @@ for q in bwn twn; do
 		if [ $cross = 1 ] && [ $name = vgg_twn_a2 ]; then
 			arm_check "$name" xv.npy
 		fi
+		avx512_check "$name" xv.npy
 		n=$((n + 1))
 	done
 done
