@@ -37,8 +37,51 @@ static inline int32_t taps_in(int32_t o, int32_t k, int32_t s, int32_t d, int32_
 	return t1 - t0;
 }
 
+/* Every window inside the input (no padding reached): the taps of all outputs of a row are
+ * then the same strided runs, and the loops below are plain enough for the vectorizer.
+ * Same order of taps (row-major, the first tap first) and the same statements as the
+ * general loop: max as `v > acc ? v : acc` (maxps keeps acc when v is NaN or equal), the
+ * sum from 0 in window order divided by the count. */
+static inline int all_inside(const RtkPool *p)
+{
+	return p->pt == 0 && p->pl == 0 &&
+	       (int64_t)(p->oh - 1) * p->sh + (int64_t)(p->kh - 1) * p->dh < p->h &&
+	       (int64_t)(p->ow - 1) * p->sw + (int64_t)(p->kw - 1) * p->dw < p->w && p->kh > 0 &&
+	       p->kw > 0;
+}
+
+static void pool_inside(const RtkPool *p, const float *restrict x, float *restrict y)
+{
+	const float cnt = (float)(p->kh * p->kw);
+	for (int32_t ch = 0; ch < p->c; ch++) {
+		const float *xc = x + (size_t)ch * p->h * p->w;
+		float *yc = y + (size_t)ch * p->oh * p->ow;
+		for (int32_t oy = 0; oy < p->oh; oy++) {
+			float *restrict yr = yc + (size_t)oy * p->ow;
+			const float *restrict x0 = xc + (size_t)oy * p->sh * p->w;
+			for (int32_t ox = 0; ox < p->ow; ox++) {
+				const float *xo = x0 + (size_t)ox * p->sw;
+				float acc = p->is_max ? xo[0] : 0.0f + xo[0];
+				for (int32_t r = 0; r < p->kh; r++)
+					for (int32_t s = r ? 0 : 1; s < p->kw; s++) {
+						float v = xo[(size_t)r * p->dh * p->w + (size_t)s * p->dw];
+						if (p->is_max)
+							acc = v > acc ? v : acc;
+						else
+							acc += v;
+					}
+				yr[ox] = p->is_max ? acc : acc / cnt;
+			}
+		}
+	}
+}
+
 void rtk_pool(const RtkPool *p, const float *x, float *y)
 {
+	if (all_inside(p)) {
+		pool_inside(p, x, y);
+		return;
+	}
 	for (int32_t ch = 0; ch < p->c; ch++) {
 		const float *xc = x + (size_t)ch * p->h * p->w;
 		float *yc = y + (size_t)ch * p->oh * p->ow;

@@ -798,6 +798,43 @@ static void test_pool(void **state)
 
 /* A window of 2^20 taps with SAME padding over a 4x4 input: the kernel clips the window
  * to the input in closed form (max 16, mean 8.5; exactly the reference's result). */
+/* Windows that never reach the padding (rtk_pool's vectorizable path): ties, signed zeros
+ * and NaN in the taps, windows of 1..9 taps, strides and dilations; bit-identical to the
+ * reference. */
+static void test_pool_inside(void **state)
+{
+	(void)state;
+	Rng r = {0x9002u};
+	static const float special[6] = {-1.0f, -0.0f, 0.0f, 1.0f, 3.0f, NAN};
+	for (int iter = 0; iter < 200; iter++) {
+		RtkPool p = {.c = (int32_t)rng_int(&r, 1, 3), .kh = (int32_t)rng_int(&r, 1, 3),
+		             .kw = (int32_t)rng_int(&r, 1, 3), .sh = (int32_t)rng_int(&r, 1, 3),
+		             .sw = (int32_t)rng_int(&r, 1, 3), .dh = (int32_t)rng_int(&r, 1, 2),
+		             .dw = (int32_t)rng_int(&r, 1, 2), .is_max = iter % 2,
+		             .count_include_pad = (iter / 2) % 2};
+		p.h = p.dh * (p.kh - 1) + 1 + (int32_t)rng_int(&r, 0, 20);
+		p.w = p.dw * (p.kw - 1) + 1 + (int32_t)rng_int(&r, 0, 40);
+		p.oh = (p.h - p.dh * (p.kh - 1) - 1) / p.sh + 1;
+		p.ow = (p.w - p.dw * (p.kw - 1) - 1) / p.sw + 1;
+		RtPool rp = {.nsp = 2, .n = 1, .c = p.c, .count_include_pad = p.count_include_pad};
+		rp.in[0] = p.h, rp.in[1] = p.w, rp.out[0] = p.oh, rp.out[1] = p.ow;
+		rp.k[0] = p.kh, rp.k[1] = p.kw, rp.stride[0] = p.sh, rp.stride[1] = p.sw;
+		rp.dil[0] = p.dh, rp.dil[1] = p.dw;
+		int64_t nx = (int64_t)p.c * p.h * p.w, ny = (int64_t)p.c * p.oh * p.ow;
+		float *x = rand_buf(&r, nx), *y = alloc64((size_t)ny * 4), *yr = alloc64((size_t)ny * 4);
+		for (int64_t i = 0; i < nx; i++)
+			if (rng_int(&r, 0, 2) == 0)
+				x[i] = special[rng_int(&r, 0, 5)];
+		rtk_pool(&p, x, y);
+		if (p.is_max)
+			rt_maxpool_ref(&rp, x, yr, NULL);
+		else
+			rt_avgpool_ref(&rp, x, yr);
+		check_same(p.is_max ? "maxpool inside" : "avgpool inside", iter, y, yr, ny);
+		free(x); free(y); free(yr);
+	}
+}
+
 static void test_pool_huge_window(void **state)
 {
 	(void)state;
@@ -1051,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_global_pool),
 		cmocka_unit_test(test_pool_huge_window),
+		cmocka_unit_test(test_pool_inside),
 		cmocka_unit_test(test_elementwise),
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_exp_log),
