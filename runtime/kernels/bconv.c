@@ -45,16 +45,23 @@ static inline int32_t bs_pw(const RtkQConv *p)
 	return p->bits * rtk_bs_cwn(p) * bs_halves(p);
 }
 
-/* Scratch: codes [h*w][cwn*64] bytes, then the planes [hp][wp][pw] words. */
+/* Scratch: codes [h*w][cwn*64] bytes, the planes [hp][wp][pw] words, then the codes of
+ * the group's channels one after the other [cg][h*w] (quantized in order, then
+ * transposed). */
 static inline size_t bs_codes_bytes(const RtkQConv *p)
 {
 	return rtk_align64((size_t)p->g.h * p->g.w * rtk_bs_cwn(p) * 64);
 }
 
+static inline size_t bs_planes_bytes(const RtkQConv *p)
+{
+	return rtk_align64((size_t)rtk_hwc_hp(&p->g) * rtk_hwc_wp(&p->g) * bs_pw(p) * 8);
+}
+
 size_t rtk_bconv_scratch(const RtkQConv *p)
 {
-	return bs_codes_bytes(p) +
-	       rtk_align64((size_t)rtk_hwc_hp(&p->g) * rtk_hwc_wp(&p->g) * bs_pw(p) * 8);
+	return bs_codes_bytes(p) + bs_planes_bytes(p) +
+	       rtk_align64((size_t)(p->g.c / p->g.group) * p->g.h * p->g.w);
 }
 
 /* Stores plane word wd of plane b, channel word cw at pixel words dst. */
@@ -72,7 +79,8 @@ static inline void bs_store(const RtkQConv *p, uint64_t *dst, int32_t b, int32_t
 
 /* Step 1 for group grp (see the file comment). */
 static inline __attribute__((always_inline)) void
-bs_pack(const RtkQConv *p, const float *x, int32_t grp, uint8_t *codes, uint64_t *a, int simd)
+bs_pack(const RtkQConv *p, const float *x, int32_t grp, uint8_t *codes, uint64_t *a,
+        uint8_t *chw, int simd)
 {
 	const RtkConv *g = &p->g;
 	const int32_t cg = g->c / g->group, cwn = rtk_bs_cwn(p), cp = cwn * 64;
@@ -82,10 +90,23 @@ bs_pack(const RtkQConv *p, const float *x, int32_t grp, uint8_t *codes, uint64_t
 	if (cg < cp)
 		for (int32_t i = 0; i < hw; i++)
 			__builtin_memset(codes + (size_t)i * cp + cg, 0, (size_t)(cp - cg));
+	/* quantized channel by channel (contiguous: vector code), then transposed eight
+	 * channels at a time, one 8-byte store per pixel (bytes past cg are 0) */
 	for (int32_t ci = 0; ci < cg; ci++) {
 		const float *xc = x + (size_t)(grp * cg + ci) * hw;
+		uint8_t *t = chw + (size_t)ci * hw;
 		for (int32_t i = 0; i < hw; i++)
-			codes[(size_t)i * cp + ci] = rtk_quant_code(xc[i], inv, lo, hi, qn);
+			t[i] = rtk_quant_code(xc[i], inv, lo, hi, qn);
+	}
+	for (int32_t c8 = 0; c8 < cg; c8 += 8) {
+		const int32_t nq = RTK_MIN(8, cg - c8);
+		const uint8_t *t = chw + (size_t)c8 * hw;
+		for (int32_t i = 0; i < hw; i++) {
+			uint64_t wd = 0;
+			for (int32_t q = 0; q < nq; q++)
+				wd |= (uint64_t)t[(size_t)q * hw + i] << (8 * q);
+			__builtin_memcpy(codes + (size_t)i * cp + c8, &wd, 8);
+		}
 	}
 	for (int32_t yy = 0; yy < hp; yy++)
 	for (int32_t xx = 0; xx < wp; xx++) {
@@ -498,10 +519,11 @@ bconv(const RtkQConv *p, const float *x, const uint64_t *wr, const float *scale,
 	const int64_t tile_words = (int64_t)khw * rtk_bs_cwn(p) * rtk_bs_tw(p);
 	uint8_t *codes = scratch;
 	uint64_t *a = (uint64_t *)(void *)((char *)scratch + bs_codes_bytes(p));
+	uint8_t *chw = (uint8_t *)scratch + bs_codes_bytes(p) + bs_planes_bytes(p);
 	const int64_t *corr0 = (const int64_t *)(const void *)wr;
 	const uint64_t *w0 = wr + (int64_t)g->group * nt * RTK_BS_MT;
 	for (int32_t grp = 0; grp < g->group; grp++) {
-		bs_pack(p, x, grp, codes, a, simd);
+		bs_pack(p, x, grp, codes, a, chw, simd);
 		for (int32_t t = 0; t < nt; t++) {
 			const int32_t m0 = grp * mg + t * RTK_BS_MT, nc = RTK_MIN(RTK_BS_MT, mg - t * RTK_BS_MT);
 			const uint64_t *wt = w0 + ((int64_t)grp * nt + t) * tile_words;
