@@ -461,50 +461,33 @@ bs_tile(const RtkQConv *p, const uint64_t *wt, const int64_t *corr, const uint64
         int32_t np, int32_t nc, const float *a8, const float *b8, float *y, int32_t npos,
         int simd)
 {
+/* A SIMD register tile of np positions: all at once when np == BS_NP, else one by one. */
+#define BS_RUN(ACC, TILE, OUT)                                                          \
+	do {                                                                            \
+		ACC;                                                                    \
+		if (np == BS_NP) {                                                      \
+			TILE(p, wt, ap, BS_NP, acc);                                    \
+			OUT(p, acc, BS_NP, corr, nc, a8, b8, y, npos);                  \
+		} else {                                                                \
+			for (int32_t pi = 0; pi < np; pi++) {                           \
+				TILE(p, wt, ap + pi, 1, acc);                           \
+				OUT(p, acc, 1, corr, nc, a8, b8, y + pi, npos);         \
+			}                                                               \
+		}                                                                       \
+		return;                                                                 \
+	} while (0)
 #if defined(BS_AVX512)
-	if (simd && !p->nib) {
-		__m512i acc[BS_NP];
-		if (np == BS_NP) {
-			bs_tile_avx512(p, wt, ap, BS_NP, acc);
-			bs_out_avx512(p, acc, BS_NP, corr, nc, a8, b8, y, npos);
-		} else {
-			for (int32_t pi = 0; pi < np; pi++) {
-				bs_tile_avx512(p, wt, ap + pi, 1, acc);
-				bs_out_avx512(p, acc, 1, corr, nc, a8, b8, y + pi, npos);
-			}
-		}
-		return;
-	}
+	if (simd && !p->nib)
+		BS_RUN(__m512i acc[BS_NP], bs_tile_avx512, bs_out_avx512);
 #endif
 #if defined(__AVX2__)
-	if (simd && p->nib) {
-		__m256i acc[2][BS_NP];
-		if (np == BS_NP) {
-			bs_tile_avx2(p, wt, ap, BS_NP, acc);
-			bs_out_avx2(p, acc, BS_NP, corr, nc, a8, b8, y, npos);
-		} else {
-			for (int32_t pi = 0; pi < np; pi++) {
-				bs_tile_avx2(p, wt, ap + pi, 1, acc);
-				bs_out_avx2(p, acc, 1, corr, nc, a8, b8, y + pi, npos);
-			}
-		}
-		return;
-	}
+	if (simd && p->nib)
+		BS_RUN(__m256i acc[2][BS_NP], bs_tile_avx2, bs_out_avx2);
 #elif defined(BS_NEON)
-	if (simd && !p->nib) {
-		uint64x2_t acc[4][BS_NP];
-		if (np == BS_NP) {
-			bs_tile_neon(p, wt, ap, BS_NP, acc);
-			bs_out_neon(p, acc, BS_NP, corr, nc, a8, b8, y, npos);
-		} else {
-			for (int32_t pi = 0; pi < np; pi++) {
-				bs_tile_neon(p, wt, ap + pi, 1, acc);
-				bs_out_neon(p, acc, 1, corr, nc, a8, b8, y + pi, npos);
-			}
-		}
-		return;
-	}
+	if (simd && !p->nib)
+		BS_RUN(uint64x2_t acc[4][BS_NP], bs_tile_neon, bs_out_neon);
 #endif
+#undef BS_RUN
 	(void)simd;
 	bs_tile_scalar(p, wt, corr, ap, np, nc, a8, b8, y, npos);
 }
@@ -529,10 +512,7 @@ bconv(const RtkQConv *p, const float *x, const uint64_t *wr, const float *scale,
 			const uint64_t *wt = w0 + ((int64_t)grp * nt + t) * tile_words;
 			const int64_t *corr = corr0 + ((int64_t)grp * nt + t) * RTK_BS_MT;
 			float a8[RTK_BS_MT], b8[RTK_BS_MT];
-			for (int32_t l = 0; l < RTK_BS_MT; l++) {
-				a8[l] = l < nc ? scale[m0 + l] * p->step : 0.0f;
-				b8[l] = l < nc && bias ? bias[m0 + l] : 0.0f;
-			}
+			rtk_tile_ab(scale, bias, p->step, m0, nc, RTK_BS_MT, a8, b8);
 			float *ym = y + (size_t)m0 * npos;
 			for (int32_t q0 = 0; q0 < npos; q0 += BS_NP) {
 				const int32_t np = RTK_MIN(BS_NP, npos - q0);

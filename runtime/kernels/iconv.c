@@ -424,10 +424,7 @@ iconv(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
 			const uint32_t *wt = w0 + ((size_t)grp * nt + t) * tile_words;
 			const int32_t *sumt = sumt0 + ((size_t)grp * nt + t) * IC_NC;
 			float a8[IC_NC], b8[IC_NC];
-			for (int32_t l = 0; l < IC_NC; l++) {
-				a8[l] = l < nc ? scale[m0 + l] * p->step : 0.0f;
-				b8[l] = l < nc && bias ? bias[m0 + l] : 0.0f;
-			}
+			rtk_tile_ab(scale, bias, p->step, m0, nc, IC_NC, a8, b8);
 			float *ym = y + (size_t)m0 * npos;
 			int32_t oy = 0, ox = 0;
 			for (int32_t t0 = 0; t0 < G.npos; t0 += IC_PB) {

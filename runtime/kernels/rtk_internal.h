@@ -48,6 +48,17 @@ static inline float rtk_qout(int64_t s, float a, float b, int32_t relu)
 	return relu && o < 0.0f ? 0.0f : o;
 }
 
+/* The epilogue constants of channels m0 .. m0 + n - 1 of a tile of nt: a8 = fl(scale * step)
+ * and b8 = bias (0 past nc or without a bias). */
+static inline void rtk_tile_ab(const float *scale, const float *bias, float step, int32_t m0,
+                               int32_t nc, int32_t nt, float *a8, float *b8)
+{
+	for (int32_t l = 0; l < nt; l++) {
+		a8[l] = l < nc ? scale[m0 + l] * step : 0.0f;
+		b8[l] = l < nc && bias ? bias[m0 + l] : 0.0f;
+	}
+}
+
 /* The bit planes of 64 code bytes: bit j of wd[b] is bit b of row[j], b < bits (<= 8).
  * simd = 0 is the scalar twin (one bit at a time); the SIMD paths give the same words. */
 static inline __attribute__((always_inline)) void
