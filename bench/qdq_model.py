@@ -6,7 +6,8 @@
 
 A bench helper (bench/ort_speed.sh runs it), never part of the build or tests. Needs only
 numpy and onnx (Debian: python3-numpy, python3-onnx; onnx 1.12 has no ReferenceEvaluator,
-so the forward passes below are a small NumPy interpreter).
+so the forward passes run in the small NumPy interpreter of models/onnx_numpy.py, to which
+this script adds QuantizeLinear and DequantizeLinear).
 
 The input is a float model made of Conv, BatchNormalization, Relu, MaxPool, Flatten and Gemm
 (models/lenet5.onnx, models/vgg7s.onnx). The output is the standard ONNX QDQ form that
@@ -45,7 +46,6 @@ with onnx.checker (full_check: shape inference too).
 """
 import argparse
 import collections
-import gzip
 import os
 import re
 import sys
@@ -54,45 +54,16 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
+import onnx_numpy  # noqa: E402  (models/onnx_numpy.py: the NumPy interpreter, read_idx)
+from onnx_numpy import attrs, read_idx  # noqa: E402
+
 QMIN, QMAX = 0, 255  # uint8 activations
 WMAX = 127  # symmetric int8 weights: [-127, 127]
 
 
-def attrs(node):
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
 # ---------------------------------------------------------------- NumPy interpreter
-def conv(x, w, b, a):
-    if a.get("group", 1) != 1:
-        raise SystemExit("qdq_model.py: grouped Conv is not supported")
-    kh, kw = w.shape[2:]
-    sh, sw = a.get("strides", [1, 1])
-    dh, dw = a.get("dilations", [1, 1])
-    pt, pl, pb, pr = a.get("pads", [0, 0, 0, 0])
-    if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise SystemExit("qdq_model.py: Conv auto_pad is not supported")
-    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
-    ekh, ekw = (kh - 1) * dh + 1, (kw - 1) * dw + 1
-    win = np.lib.stride_tricks.sliding_window_view(x, (ekh, ekw), axis=(2, 3))
-    win = win[:, :, ::sh, ::sw, ::dh, ::dw]  # N C Ho Wo kh kw
-    y = np.einsum("nchwij,mcij->nmhw", win, w, optimize=True)
-    if b is not None:
-        y = y + b[None, :, None, None]
-    return y.astype(np.float32)
-
-
-def maxpool(x, a):
-    kh, kw = a["kernel_shape"]
-    sh, sw = a.get("strides", [1, 1])
-    pt, pl, pb, pr = a.get("pads", [0, 0, 0, 0])
-    if a.get("ceil_mode", 0) or a.get("dilations", [1, 1]) != [1, 1]:
-        raise SystemExit("qdq_model.py: MaxPool ceil_mode/dilations are not supported")
-    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=-np.inf)
-    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    return win.max(axis=(4, 5))
-
-
+# models/onnx_numpy.py runs the float ops; the two below are the QDQ model's.
 def per_axis(v, x, axis):
     if v.ndim == 0 or v.size == 1:
         return v.reshape(())
@@ -101,60 +72,38 @@ def per_axis(v, x, axis):
     return v.reshape(shape)
 
 
+def quantize_linear(ins, a):
+    s, zp = ins[1], ins[2]
+    ax = a.get("axis", 1)
+    info = np.iinfo(zp.dtype)
+    q = np.rint(ins[0] / per_axis(s, ins[0], ax)) + per_axis(zp, ins[0], ax).astype(np.int64)
+    return np.clip(q, info.min, info.max).astype(zp.dtype)
+
+
+def dequantize_linear(ins, a):
+    ax = a.get("axis", 1)
+    zp = ins[2] if len(ins) > 2 and ins[2] is not None else np.zeros((), ins[0].dtype)
+    return ((ins[0].astype(np.int64) - per_axis(zp, ins[0], ax).astype(np.int64))
+            .astype(np.float32) * per_axis(ins[1], ins[0], ax))
+
+
+QDQ_OPS = {"QuantizeLinear": quantize_linear, "DequantizeLinear": dequantize_linear}
+
+
 def run(model, x, record=None):
     """Runs the graph on x; returns the outputs, and fills record[name] = (min, max)."""
-    g = model.graph
-    env = {i.name: numpy_helper.to_array(i) for i in g.initializer}
-    env[g.input[0].name] = x
-    for n in g.node:
-        a, ins = attrs(n), [env[i] if i else None for i in n.input]
-        op = n.op_type
-        if op == "Conv":
-            y = conv(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a)
-        elif op == "BatchNormalization":
-            xx, s, b, m, v = ins
-            k = s / np.sqrt(v + a.get("epsilon", 1e-5))
-            y = ((xx - m[None, :, None, None]) * k[None, :, None, None] + b[None, :, None, None])
-        elif op == "Relu":
-            y = np.maximum(ins[0], 0)
-        elif op == "MaxPool":
-            y = maxpool(ins[0], a)
-        elif op == "Flatten":
-            ax = a.get("axis", 1)
-            y = ins[0].reshape(int(np.prod(ins[0].shape[:ax])), -1)
-        elif op == "Gemm":
-            A, B = ins[0], ins[1]
-            if a.get("transA", 0):
-                A = A.T
-            if a.get("transB", 0):
-                B = B.T
-            y = a.get("alpha", 1.0) * (A @ B)
-            if len(ins) > 2 and ins[2] is not None:
-                y = y + a.get("beta", 1.0) * ins[2]
-        elif op == "QuantizeLinear":
-            s, zp = ins[1], ins[2]
-            ax = a.get("axis", 1)
-            info = np.iinfo(zp.dtype)
-            q = np.rint(ins[0] / per_axis(s, ins[0], ax)) + per_axis(zp, ins[0], ax).astype(np.int64)
-            y = np.clip(q, info.min, info.max).astype(zp.dtype)
-        elif op == "DequantizeLinear":
-            ax = a.get("axis", 1)
-            zp = ins[2] if len(ins) > 2 and ins[2] is not None else np.zeros((), ins[0].dtype)
-            y = ((ins[0].astype(np.int64) - per_axis(zp, ins[0], ax).astype(np.int64))
-                 .astype(np.float32) * per_axis(ins[1], ins[0], ax))
-        else:
-            raise SystemExit(f"qdq_model.py: op {op} is not supported")
-        y = np.asarray(y)
-        if y.dtype == np.float64:
-            y = y.astype(np.float32)
-        env[n.output[0]] = y
-        if record is not None and y.dtype == np.float32:
+    def widen(name, y):
+        if y.dtype == np.float32:
             lo, hi = float(y.min()), float(y.max())
-            if n.output[0] in record:
-                plo, phi = record[n.output[0]]
+            if name in record:
+                plo, phi = record[name]
                 lo, hi = min(lo, plo), max(hi, phi)
-            record[n.output[0]] = (lo, hi)
-    return [env[o.name] for o in g.output]
+            record[name] = (lo, hi)
+
+    try:
+        return onnx_numpy.run(model, x, QDQ_OPS, widen if record is not None else None)
+    except NotImplementedError as e:
+        raise SystemExit(f"qdq_model.py: {e}")
 
 
 # ---------------------------------------------------------------- graph rewriting
@@ -329,15 +278,6 @@ def make_qdq(folded, ranges):
 
 
 # ---------------------------------------------------------------- data
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    magic = int.from_bytes(raw[0:4], "big")
-    nd = magic & 0xFF
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * nd).reshape(dims)
-
-
 def normalization(model_path):
     scale, mean, std = 1 / 255, 0.2860, 0.3530
     cfg = os.path.splitext(model_path)[0] + ".yaml"

@@ -10,14 +10,14 @@ dependency.  Run by hand from anywhere:
 
 For each model it trains (seeded, deterministic data order), evaluates in PyTorch on the
 10k test images, exports ONNX (opset 13, eval mode, BatchNormalization kept as nodes),
-re-evaluates the exported file with the small NumPy ONNX interpreter below, fails if the
-two accuracies differ by more than 0.0005, and writes MODEL.onnx and MODEL.yaml next to
-this script.  The data set is read from --data-root (default: the Debian package
-dataset-fashion-mnist's folder; the environment variable SQC_DATA_ROOT overrides it).
+re-evaluates the exported file with the small NumPy ONNX interpreter of onnx_numpy.py (next
+to this script), fails if the two accuracies differ by more than 0.0005, and writes
+MODEL.onnx and MODEL.yaml next to this script.  The data set is read from --data-root
+(default: the Debian package dataset-fashion-mnist's folder; the environment variable
+SQC_DATA_ROOT overrides it).
 """
 import argparse
 import collections
-import gzip
 import math
 import os
 import random
@@ -31,6 +31,8 @@ import onnx.numpy_helper
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from onnx_numpy import read_idx, run as np_run  # models/onnx_numpy.py: NumPy ONNX interpreter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA_ROOT = "/usr/share/datasets/fashion-mnist"
@@ -47,24 +49,6 @@ EXPECTED_OPS = {"Conv", "BatchNormalization", "Relu", "MaxPool", "Flatten", "Res
 
 
 # --------------------------------------------------------------------------- data
-
-def read_idx(path):
-    """Read a (gzip-compressed or raw) IDX file into a numpy array."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        buf = f.read()
-    if len(buf) < 4 or buf[0] != 0 or buf[1] != 0:
-        raise ValueError(f"{path}: not an IDX file")
-    if buf[2] != 0x08:
-        raise ValueError(f"{path}: IDX element type 0x{buf[2]:02x}, expected ubyte (0x08)")
-    ndim = buf[3]
-    dims = [int.from_bytes(buf[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    off = 4 + 4 * ndim
-    count = int(np.prod(dims))
-    if len(buf) - off != count:
-        raise ValueError(f"{path}: {len(buf) - off} data bytes, header says {count}")
-    return np.frombuffer(buf, dtype=np.uint8, offset=off).reshape(dims)
-
 
 def load_split(root, split):
     img_name, lbl_name = FILES[split]
@@ -332,103 +316,13 @@ def op_histogram(m):
     return dict(collections.Counter(n.op_type for n in m.graph.node))
 
 
-# --------------------------------------------------------------------------- NumPy ONNX interpreter
-
-def _attrs(node):
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-
-
-def np_conv(x, w, b, a):
-    if a.get("group", 1) != 1 or any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise NotImplementedError("Conv: group/dilation")
-    if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise NotImplementedError("Conv: auto_pad")
-    kh, kw = w.shape[2:]
-    sh, sw = a.get("strides", [1, 1])
-    pt, pl, pb, pr = a.get("pads", [0, 0, 0, 0])
-    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
-    n, c = x.shape[:2]
-    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    oh, ow = win.shape[2:4]
-    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)   # im2col
-    y = cols @ w.reshape(w.shape[0], -1).T
-    if b is not None:
-        y = y + b
-    return np.ascontiguousarray(y.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2))
-
-
-def np_maxpool(x, a):
-    if a.get("ceil_mode", 0) or any(d != 1 for d in a.get("dilations", [1, 1])):
-        raise NotImplementedError("MaxPool: ceil_mode/dilations")
-    kh, kw = a["kernel_shape"]
-    sh, sw = a.get("strides", [1, 1])
-    pt, pl, pb, pr = a.get("pads", [0, 0, 0, 0])
-    x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=-np.inf)
-    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    return win.max(axis=(4, 5))
-
-
-def np_run(model, x):
-    """Run a float ONNX graph built from the ops the fixtures use (plus PyTorch's shape
-    plumbing) on one NCHW batch."""
-    env = {t.name: onnx.numpy_helper.to_array(t) for t in model.graph.initializer}
-    env[model.graph.input[0].name] = x
-    for node in model.graph.node:
-        a = _attrs(node)
-        ins = [env[i] if i else None for i in node.input]
-        op = node.op_type
-        if op == "Conv":
-            y = np_conv(ins[0], ins[1], ins[2] if len(ins) > 2 else None, a)
-        elif op == "BatchNormalization":
-            xx, s, bb, mean, var = ins
-            eps = np.float32(a.get("epsilon", 1e-5))
-            sh = (1, -1, 1, 1)
-            y = ((xx - mean.reshape(sh)) / np.sqrt(var.reshape(sh) + eps) * s.reshape(sh)
-                 + bb.reshape(sh))
-        elif op == "Relu":
-            y = np.maximum(ins[0], 0)
-        elif op == "MaxPool":
-            y = np_maxpool(ins[0], a)
-        elif op == "Flatten":
-            ax = a.get("axis", 1)
-            y = ins[0].reshape(int(np.prod(ins[0].shape[:ax])), -1)
-        elif op == "Reshape":
-            shape = [d if d != 0 else ins[0].shape[i] for i, d in enumerate(ins[1])]
-            y = ins[0].reshape(shape)
-        elif op == "Gemm":
-            A, B = ins[0], ins[1]
-            if a.get("transA", 0):
-                A = A.T
-            if a.get("transB", 0):
-                B = B.T
-            y = np.float32(a.get("alpha", 1.0)) * (A @ B)
-            if len(ins) > 2 and ins[2] is not None:
-                y = y + np.float32(a.get("beta", 1.0)) * ins[2]
-        elif op == "Shape":
-            y = np.array(ins[0].shape, dtype=np.int64)
-        elif op == "Gather":
-            y = np.take(ins[0], ins[1], axis=a.get("axis", 0))
-        elif op == "Unsqueeze":
-            y = np.expand_dims(ins[0], tuple(int(v) for v in ins[1]))
-        elif op == "Concat":
-            y = np.concatenate(ins, axis=a["axis"])
-        elif op == "Constant":
-            y = onnx.numpy_helper.to_array(a["value"])
-        elif op in ("Identity", "Dropout"):
-            y = ins[0]
-        else:
-            raise NotImplementedError(op)
-        if isinstance(y, np.ndarray) and y.dtype == np.float64:
-            y = y.astype(np.float32)
-        env[node.output[0]] = y
-    return env[model.graph.output[0].name]
-
+# --------------------------------------------------------------------------- NumPy ONNX check
 
 def onnx_accuracy(model, x_test_f32, y_test, batch=100):
     correct = 0
     preds = []
     for i in range(0, len(y_test), batch):
-        p = np_run(model, x_test_f32[i:i + batch]).argmax(1)
+        p = np_run(model, x_test_f32[i:i + batch])[0].argmax(1)
         preds.append(p)
         correct += int((p == y_test[i:i + batch]).sum())
     return correct, np.concatenate(preds)
