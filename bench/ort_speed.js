@@ -9,7 +9,7 @@ const ort = require(path.join(process.env.ORT_DIR || '.', 'node_modules', 'onnxr
     intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential',
     graphOptimizationLevel: 'all' });
   const name = s.inputNames[0];
-  // the fixtures' input is [batch, 1, 28, 28]
+  // every model bench/ort_speed.sh times (lenet5, vgg7s, resnet) has input [batch, 1, 28, 28]
   const data = Float32Array.from({ length: 784 }, () => Math.random() * 2 - 1);
   const feed = { [name]: new ort.Tensor('float32', data, [1, 1, 28, 28]) };
   await s.run(feed); // warm
