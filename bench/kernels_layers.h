@@ -7,7 +7,8 @@
  *   dilation 1, one group, padding pad on every side, fused Relu; c -> m channels, h x w.
  * KS_VARIANTS(X, ...): X(id, name, KIND, binary, bits, ...) - KIND is F32 (rtk_conv_f32),
  *   BITS (rtk_qconv), BCONV (rtk_bconv, x86's nibble layout: the weights are the repacked
- *   ones), INT8 (rtk_qconv_int8) or GEMM (rtk_gemm_f32, one row; fc layers only).
+ *   ones), ICONV (rtk_iconv, on weights repacked by rtk_iconv_repack) or GEMM (rtk_gemm_f32,
+ *   one row; fc layers only).
  * The extra arguments are passed through to X. */
 #ifndef SQC_BENCH_KERNELS_LAYERS_H
 #define SQC_BENCH_KERNELS_LAYERS_H
@@ -35,9 +36,7 @@
 	X(w2a2, "bs W2A2", BITS, 0, 2, __VA_ARGS__) \
 	X(w2a4, "bs W2A4", BITS, 0, 4, __VA_ARGS__) \
 	X(w2a8, "bs W2A8", BITS, 0, 8, __VA_ARGS__) \
-	X(i8w2a2, "i8 W2A2", INT8, 0, 2, __VA_ARGS__) \
-	X(i8w2a8, "i8 W2A8", INT8, 0, 8, __VA_ARGS__) \
-	X(i8w1a8, "i8 W1A8", INT8, 1, 8, __VA_ARGS__) \
+	X(icw2a2, "ic W2A2", ICONV, 0, 2, __VA_ARGS__) \
 	X(icw2a8, "ic W2A8", ICONV, 0, 8, __VA_ARGS__) \
 	X(icw1a8, "ic W1A8", ICONV, 1, 8, __VA_ARGS__) \
 	X(bcw1a1, "bc W1A1", BCONV, 1, 1, __VA_ARGS__) \

@@ -15,7 +15,6 @@
 #define KS_CALL_F32(q_, c_, m_) rtk_conv_f32(&(q_).g, x, wf, b, y, scr)
 #define KS_CALL_BITS(q_, c_, m_) rtk_qconv(&(q_), x, wp, s, b, y, scr)
 #define KS_CALL_BCONV(q_, c_, m_) rtk_bconv(&(q_), x, wp, s, b, y, scr)
-#define KS_CALL_INT8(q_, c_, m_) rtk_qconv_int8(&(q_), x, wp, s, b, y, scr)
 #define KS_CALL_ICONV(q_, c_, m_) \
 	rtk_iconv(&(q_), x, (const int32_t *)(const void *)wp, s, b, y, scr)
 #define KS_CALL_GEMM(q_, c_, m_) \

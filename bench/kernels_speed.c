@@ -44,7 +44,7 @@ typedef struct {
 #define KS_LAYER_ROW(lid, name, c, h, w, m, k, pad, ...) {name, c, h, w, m, k, pad},
 static const Layer layers[] = {KS_LAYERS(KS_LAYER_ROW, 0)};
 
-enum { V_F32, V_BITS, V_BCONV, V_INT8, V_ICONV, V_GEMM };
+enum { V_F32, V_BITS, V_BCONV, V_ICONV, V_GEMM };
 typedef struct {
 	const char *name;
 	int kind, binary, bits;
@@ -146,8 +146,6 @@ static void run(const Case *c)
 		rtk_qconv(&c->q, c->x, c->wp, c->scale, c->bias, c->y, c->scr);
 	else if (c->v->kind == V_BCONV)
 		rtk_bconv(&c->q, c->x, c->wp, c->scale, c->bias, c->y, c->scr);
-	else if (c->v->kind == V_INT8)
-		rtk_qconv_int8(&c->q, c->x, c->wp, c->scale, c->bias, c->y, c->scr);
 	else if (c->v->kind == V_ICONV)
 		rtk_iconv(&c->q, c->x, (const int32_t *)(const void *)c->wp, c->scale, c->bias, c->y,
 		          c->scr);
@@ -274,8 +272,7 @@ int main(int argc, char **argv)
 				size_t ss = va->kind == V_F32 || va->kind == V_GEMM ? rtk_conv_f32_scratch(&g)
 				            : va->kind == V_BITS ? rtk_qconv_scratch(&q)
 				            : va->kind == V_BCONV ? rtk_bconv_scratch(&q)
-				            : va->kind == V_ICONV ? rtk_iconv_scratch(&q)
-				                                 : rtk_qconv_int8_scratch(&q);
+				                                  : rtk_iconv_scratch(&q);
 				c->scr = alloc64(ss);
 			}
 		for (int i = 0; i < NPEAK; i++) {

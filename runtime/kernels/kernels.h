@@ -210,18 +210,6 @@ void rtk_bconv(const RtkQConv *p, const float *x, const uint64_t *wr, const floa
 void rtk_bconv_scalar(const RtkQConv *p, const float *x, const uint64_t *wr,
                       const float *scale, const float *bias, float *y, void *scratch);
 
-/* The same quantized convolution (activation bits 1..8 only) by 8-bit multiply-adds
- * (AVX2 vpmaddubsw, NEON SDOT with +dotprod, else SMLAL): same arguments, packed weights,
- * exact integer S and float statements as rtk_qconv, so outputs are bit-identical to it.
- * Per call it quantizes the input to bytes and unpacks the weights to bytes in scratch:
- *   scratch bytes, each term rounded up to 64: c*h*w + 16*kp + m*kp + 4*m, kp = k rounded
- *   up to 32. Implementation and limits (k < 2^23) in qconv_int8.c. */
-size_t rtk_qconv_int8_scratch(const RtkQConv *p);
-void rtk_qconv_int8(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
-                    const float *bias, float *y, void *scratch);
-void rtk_qconv_int8_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
-                           const float *scale, const float *bias, float *y, void *scratch);
-
 /* ---- iconv.c: the 8-bit convolution with positions in the vector lanes -----------------
  *
  * The same layer as rtk_qconv at activation bits 1..8 (same arguments but the weights, same

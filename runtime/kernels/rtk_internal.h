@@ -38,7 +38,7 @@ static inline uint8_t rtk_quant_code(float x, float inv, float lo, float hi, int
 }
 
 /* The output of a quantized layer from its exact integer sum S (rtk_qconv, rtk_bconv,
- * rtk_qconv_int8): y = fl(fl(a * fl(S)) + b) with a = fl(scale * step), three roundings as
+ * rtk_iconv): y = fl(fl(a * fl(S)) + b) with a = fl(scale * step), three roundings as
  * separate statements (no FMA contraction), then relu as `o < 0 ? 0 : o` (-0.0 and NaN
  * pass). Every scalar path uses this; vector epilogues write the same operations. */
 static inline float rtk_qout(int64_t s, float a, float b, int32_t relu)
@@ -141,12 +141,10 @@ static inline void rtk_gather_patch(const RtkConv *g, const uint8_t *codes, int3
 	}
 }
 
-/* Padded channels-last codes of the quantized kernels: per group, a [hp][wp][cg] byte
- * array holding the input's codes at rows pt.., columns pl.. and the padding byte
- * elsewhere, hp and wp large enough for every window. A patch is then, in the tap order
- * j' = (r*kw + s)*cg + ci ("HWC order"), kh runs of kw*cg contiguous bytes (dilation 1) or
- * kh*kw runs of cg bytes: copies instead of per-tap gathers. Weight rows are permuted to
- * the same order, which leaves every integer sum unchanged. */
+/* The padded image, hp x wp pixels: the input at rows pt.., columns pl.., padding
+ * elsewhere, large enough for every window of every output position (bottom and right
+ * padding included). rtk_bconv's bit planes, rtk_iconv's code words and the float direct
+ * path's padded input (below) are laid out over it. */
 static inline int32_t rtk_hwc_hp(const RtkConv *g)
 {
 	return RTK_MAX(g->h + g->pt, (g->oh - 1) * g->sh + (g->kh - 1) * g->dh + 1);
@@ -155,56 +153,6 @@ static inline int32_t rtk_hwc_hp(const RtkConv *g)
 static inline int32_t rtk_hwc_wp(const RtkConv *g)
 {
 	return RTK_MAX(g->w + g->pl, (g->ow - 1) * g->sw + (g->kw - 1) * g->dw + 1);
-}
-
-static inline size_t rtk_hwc_bytes(const RtkConv *g)
-{
-	return (size_t)rtk_hwc_hp(g) * rtk_hwc_wp(g) * g->c;
-}
-
-/* Quantizes x [c][h][w] into the padded channels-last buffer (see above). */
-static inline void rtk_codes_hwc(const RtkConv *g, const float *x, float inv, float lo,
-                                 float hi, int32_t z, uint8_t *buf)
-{
-	const int32_t cg = g->c / g->group, hp = rtk_hwc_hp(g), wp = rtk_hwc_wp(g);
-	__builtin_memset(buf, (uint8_t)z, rtk_hwc_bytes(g));
-	for (int32_t grp = 0; grp < g->group; grp++)
-	for (int32_t ci = 0; ci < cg; ci++) {
-		const float *xc = x + (size_t)(grp * cg + ci) * g->h * g->w;
-		uint8_t *bg = buf + (size_t)grp * hp * wp * cg + ci;
-		for (int32_t iy = 0; iy < g->h; iy++) {
-			uint8_t *br = bg + ((size_t)(iy + g->pt) * wp + g->pl) * cg;
-			for (int32_t ix = 0; ix < g->w; ix++)
-				br[(size_t)ix * cg] = rtk_quant_code(xc[iy * g->w + ix], inv, lo, hi, z);
-		}
-	}
-}
-
-/* The k code bytes of output position q's patch in HWC tap order, from group grp. */
-static inline void rtk_patch_hwc(const RtkConv *g, const uint8_t *buf, int32_t grp, int32_t q,
-                                 uint8_t *patch)
-{
-	const int32_t cg = g->c / g->group, hp = rtk_hwc_hp(g), wp = rtk_hwc_wp(g);
-	const int32_t oy = (q / g->ow) * g->sh, ox = (q % g->ow) * g->sw;
-	const uint8_t *bg = buf + (size_t)grp * hp * wp * cg;
-	for (int32_t r = 0; r < g->kh; r++) {
-		const uint8_t *row = bg + ((size_t)(oy + r * g->dh) * wp + ox) * cg;
-		uint8_t *pr = patch + (size_t)r * g->kw * cg;
-		if (g->dw == 1)
-			__builtin_memcpy(pr, row, (size_t)g->kw * cg);
-		else
-			for (int32_t s = 0; s < g->kw; s++)
-				__builtin_memcpy(pr + (size_t)s * cg, row + (size_t)s * g->dw * cg, (size_t)cg);
-	}
-}
-
-/* Permutes a weight row from ONNX tap order j = (ci*kh + r)*kw + s to HWC order. */
-static inline void rtk_perm_hwc(const RtkConv *g, const int8_t *src, int8_t *dst)
-{
-	const int32_t cg = g->c / g->group, khw = g->kh * g->kw;
-	for (int32_t ci = 0; ci < cg; ci++)
-		for (int32_t rs = 0; rs < khw; rs++)
-			dst[(size_t)rs * cg + ci] = src[(size_t)ci * khw + rs];
 }
 
 /* ---- float convolution and Gemm (conv.c, gemm.c, the float-activation path of qconv.c) ----

@@ -22,8 +22,8 @@ printf 'int main(void) { return 0; }\n' >"$out/probe.c"
 	-I"$src" "$src/tests/qemu/test_kernels_neon.c" "$src"/runtime/kernels/*.c -lm \
 	-o "$out/test_kernels_neon" || exit 1
 
-# The same with the dot-product extension (the SDOT path of rtk_qconv_int8), on a CPU that
-# has it.
+# The same with the dot-product extension (the SDOT path of rtk_iconv), on a CPU that has
+# it.
 "$cc" -std=c11 -O2 -static -march=armv8.2-a+dotprod -Wall -Wextra -Wshadow \
 	-Wno-unused-parameter -Werror -I"$src" "$src/tests/qemu/test_kernels_neon.c" \
 	"$src"/runtime/kernels/*.c -lm -o "$out/test_kernels_neon_dotprod" || exit 1

@@ -1,8 +1,9 @@
 /* tests/qemu/test_kernels_neon.c: the NEON paths of runtime/kernels/ on AArch64 (under
  * qemu), without cmocka or sqccore: the AND-popcount and the bit-serial rtk_qconv against
  * their scalar twins bit for bit and against a plain integer loop (its own oracle, below),
- * the float-activation path, the float convolution and the float Gemm against
- * double-precision loops, and exp/log against libm.
+ * rtk_bconv and rtk_iconv (SIMD and scalar) bit for bit against rtk_qconv (rtk_iconv also
+ * against the integer loop), the float-activation path, the float convolution and the
+ * float Gemm against double-precision loops, and exp/log against libm.
  * Prints one line per failure and a summary; exit status 0 only if nothing failed. */
 #include <math.h>
 #include <stdint.h>
@@ -174,7 +175,11 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 	double *sd = alloc64((size_t)ny * 8), *sa = alloc64((size_t)ny * 8);
 	size_t ss = rtk_qconv_scratch(&q);
 	void *scr = alloc64(ss), *scr2 = alloc64(ss);
-	size_t s8 = bits < 32 ? rtk_qconv_int8_scratch(&q) : 64;
+	/* rtk_iconv: weights repacked as the backend does, scratch starting dirty */
+	int32_t *wi = alloc64(bits < 32 ? (size_t)rtk_iconv_words(&q) * 4 : 64);
+	if (bits < 32)
+		rtk_iconv_repack(&q, w, wi);
+	size_t s8 = bits < 32 ? rtk_iconv_scratch(&q) : 64;
 	void *s8a = alloc64(s8), *s8b = alloc64(s8);
 	memset(s8a, 0xa5, s8);
 	memset(s8b, 0x5a, s8);
@@ -203,11 +208,11 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 			CHECK(y[i] == (float)s[i] && ys[i] == (float)s[i],
 			      "case %d bits %d binary %d: [%d] simd %.9g scalar %.9g want %lld", iter,
 			      bits, binary, i, (double)y[i], (double)ys[i], (long long)s[i]);
-		rtk_qconv_int8(&q, x, w, scale, NULL, y, s8a);
-		rtk_qconv_int8_scalar(&q, x, w, scale, NULL, ys, s8b);
+		rtk_iconv(&q, x, wi, scale, NULL, y, s8a);
+		rtk_iconv_scalar(&q, x, wi, scale, NULL, ys, s8b);
 		for (int i = 0; i < ny; i++)
 			CHECK(y[i] == (float)s[i] && ys[i] == (float)s[i],
-			      "int8 case %d bits %d binary %d: [%d] simd %.9g scalar %.9g want %lld",
+			      "iconv case %d bits %d binary %d: [%d] simd %.9g scalar %.9g want %lld",
 			      iter, bits, binary, i, (double)y[i], (double)ys[i], (long long)s[i]);
 		q.step = 0.05f + 0.5f * fabsf(rfloat());
 	}
@@ -224,15 +229,7 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 	f64_conv(&g, xd, t, sd, sa);
 	rtk_qconv(&q, x, w, scale, bias, y, scr);
 	rtk_qconv_scalar(&q, x, w, scale, bias, ys, scr2);
-	if (bits < 32) { /* the int8 entry points: bit-identical to rtk_qconv */
-		rtk_qconv_int8(&q, x, w, scale, bias, yi, s8a);
-		for (int i = 0; i < ny; i++)
-			CHECK(same_bits(yi[i], y[i]), "int8 case %d bits %d: [%d] %.9g != %.9g", iter,
-			      bits, i, (double)yi[i], (double)y[i]);
-		rtk_qconv_int8_scalar(&q, x, w, scale, bias, yi, s8b);
-		for (int i = 0; i < ny; i++)
-			CHECK(same_bits(yi[i], y[i]), "int8 scalar case %d bits %d: [%d] %.9g != %.9g",
-			      iter, bits, i, (double)yi[i], (double)y[i]);
+	if (bits < 32) { /* rtk_bconv and rtk_iconv: bit-identical to rtk_qconv */
 		/* rtk_bconv in both weight layouts (NEON reads nib = 0), SIMD and scalar */
 		for (int nib = 0; nib <= 1; nib++) {
 			RtkQConv qb = q;
@@ -256,23 +253,14 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 			free(sba);
 		}
 		/* rtk_iconv (SDOT with +dotprod, else SMLAL), SIMD and scalar */
-		{
-			int32_t *wr = alloc64((size_t)rtk_iconv_words(&q) * 4);
-			rtk_iconv_repack(&q, w, wr);
-			size_t si = rtk_iconv_scratch(&q);
-			void *sia = alloc64(si);
-			memset(sia, 0xa5, si);
-			for (int v = 0; v < 2; v++) {
-				if (v == 0)
-					rtk_iconv(&q, x, wr, scale, bias, yi, sia);
-				else
-					rtk_iconv_scalar(&q, x, wr, scale, bias, yi, sia);
-				for (int i = 0; i < ny; i++)
-					CHECK(same_bits(yi[i], y[i]), "iconv %s case %d bits %d: [%d] %.9g != %.9g",
-					      v ? "scalar" : "simd", iter, bits, i, (double)yi[i], (double)y[i]);
-			}
-			free(wr);
-			free(sia);
+		for (int v = 0; v < 2; v++) {
+			if (v == 0)
+				rtk_iconv(&q, x, wi, scale, bias, yi, s8a);
+			else
+				rtk_iconv_scalar(&q, x, wi, scale, bias, yi, s8b);
+			for (int i = 0; i < ny; i++)
+				CHECK(same_bits(yi[i], y[i]), "iconv %s case %d bits %d: [%d] %.9g != %.9g",
+				      v ? "scalar" : "simd", iter, bits, i, (double)yi[i], (double)y[i]);
 		}
 	}
 	for (int i = 0; i < ny; i++) {
@@ -287,7 +275,8 @@ static void run_case(RtkConv g, int binary, int bits, int sgn, int iter)
 		      iter, bits, i, (double)y[i], want);
 	}
 	free(t); free(w); free(x); free(y); free(ys); free(scale); free(bias); free(u); free(s);
-	free(sd); free(sa); free(scr); free(scr2); free(xd); free(s8a); free(s8b); free(yi);
+	free(sd); free(sa); free(scr); free(scr2); free(xd); free(wi); free(s8a); free(s8b);
+	free(yi);
 }
 
 static void test_popcount(void)
@@ -346,7 +335,7 @@ static void test_qconv(void)
 	for (int i = 0; i < 24; i++, iter++) /* depthwise */
 		run_case(rand_conv(1, rint_in(1, 5), rint_in(1, 5), rint_in(1, 9), rint_in(1, 2)),
 		         i % 2, i % 3 == 2 ? 32 : 1 + i % 8, (i / 2) % 2, iter);
-	for (int i = 0; i < 8; i++, iter++) /* k past the int8 path's 1024-tap runs */
+	for (int i = 0; i < 8; i++, iter++) /* k past rtk_iconv's 255-step SMLAL runs */
 		run_case(rand_conv(rint_in(120, 260), 3, 3, 1, rint_in(1, 5)), i % 2, 8 - i % 3,
 		         (i / 2) % 2, iter);
 	for (int i = 0; i < 24; i++, iter++) { /* float activations */
