@@ -9,14 +9,16 @@ numpy and onnx (Debian: python3-numpy, python3-onnx; onnx 1.12 has no ReferenceE
 so the forward passes run in the small NumPy interpreter of models/onnx_numpy.py, to which
 this script adds QuantizeLinear and DequantizeLinear).
 
-The input is a float model made of Conv, BatchNormalization, Relu, MaxPool, Flatten and Gemm
-(models/lenet5.onnx, models/vgg7s.onnx). The output is the standard ONNX QDQ form that
-ONNX Runtime's graph optimizer turns into QLinearConv / QGemm (u8 activations x s8
-weights, VNNI where the CPU has it), laid out as onnxruntime.quantization.quantize_static
-(QuantFormat.QDQ, per_channel=True, MinMax calibration) lays it out:
+The input is a float model made of Conv, BatchNormalization, Relu, MaxPool, Flatten, Gemm,
+Add and GlobalAveragePool (models/lenet5.onnx, models/vgg7s.onnx, the residual network of
+bench/resnet_model.py). The output is the standard ONNX QDQ form that ONNX Runtime's graph
+optimizer turns into QLinearConv / QGemm (u8 activations x s8 weights, VNNI where the CPU
+has it), QLinearAdd and QLinearGlobalAveragePool (com.microsoft), laid out as
+onnxruntime.quantization.quantize_static (QuantFormat.QDQ, per_channel=True, MinMax
+calibration) lays it out:
 
 - BatchNormalization is folded into the Conv before it (w * g/sqrt(v+eps), (b-m)*g/sqrt(v+eps)+beta).
-- A Relu that is the only consumer of a Conv/Gemm output is removed: the QuantizeLinear
+- A Relu that is the only consumer of a Conv/Gemm/Add output is removed: the QuantizeLinear
   on that output has zero point 0 (uint8), which clamps negatives, i.e. it is the Relu.
 - Weights: per-output-channel symmetric int8 (scale max|w[c]|/127, zero point 0), stored as
   int8 initializers feeding DequantizeLinear(axis=0). For Gemm with transB=1 the weight is
@@ -29,6 +31,11 @@ weights, VNNI where the CPU has it), laid out as onnxruntime.quantization.quanti
   the MaxPool/Flatten outputs, which reuse their input's parameters (exact: max and reshape
   keep values on the grid), so ONNX Runtime runs them on uint8 and drops the pairs.
   The graph output (logits) also ends in a Q/DQ pair, so the last Gemm becomes a QGemm.
+- Add (a residual sum) reads the DequantizeLinear outputs of its two inputs (the pairs
+  those tensors already have as Conv/Add outputs; a tensor that also feeds a Conv shares
+  its one DequantizeLinear, which ONNX Runtime duplicates per consumer) and its output gets
+  a pair with its own calibrated parameters (zero point 0 when it absorbed a Relu).
+  GlobalAveragePool's output gets a pair with its own calibrated parameters too.
 
 Calibration: the float model (BatchNorm folded, Relu kept) runs over N inputs (--calib,
 default 256) and the min/max of every activation tensor is recorded. The inputs are N
@@ -170,10 +177,10 @@ def make_qdq(folded, ranges):
     out_names = {o.name for o in g.output}
     nodes = list(g.node)
 
-    # Relu after Conv/Gemm (its only user) -> absorbed into the output's Q (zero point 0)
+    # Relu after Conv/Gemm/Add (its only user) -> absorbed into the output's Q (zero point 0)
     removed = set()
     for n in nodes:
-        if n.op_type in ("Conv", "Gemm") and n.output[0] not in out_names:
+        if n.op_type in ("Conv", "Gemm", "Add") and n.output[0] not in out_names:
             us = users[n.output[0]]
             if len(us) == 1 and us[0].op_type == "Relu":
                 n.output[0] = us[0].output[0]
@@ -261,7 +268,22 @@ def make_qdq(folded, ranges):
             pre = out + "_float"
             new_nodes.append(helper.make_node(op, [deq[data]], [pre], name=n.name or out, **a))
             qdq(out, params=qp[data], src=pre)
-        elif op == "Relu":  # not after a Conv/Gemm: DQ -> Relu -> Q (ORT fuses it into Q)
+        elif op == "Add":  # DQ, DQ -> Add -> Q: QLinearAdd
+            other = n.input[1]
+            if other not in deq:
+                raise SystemExit(f"qdq_model.py: input {other} of Add is not quantized "
+                                 "(only the sum of two activations is supported)")
+            out = n.output[0]
+            pre = out + "_float"
+            new_nodes.append(helper.make_node(op, [deq[data], deq[other]], [pre],
+                                              name=n.name or out))
+            qdq(out, src=pre)
+        elif op == "GlobalAveragePool":  # DQ -> GlobalAveragePool -> Q: QLinearGlobalAveragePool
+            out = n.output[0]
+            pre = out + "_float"
+            new_nodes.append(helper.make_node(op, [deq[data]], [pre], name=n.name or out))
+            qdq(out, src=pre)
+        elif op == "Relu":  # not after a Conv/Gemm/Add: DQ -> Relu -> Q (ORT fuses it into Q)
             out = n.output[0]
             pre = out + "_float"
             new_nodes.append(helper.make_node(op, [deq[data]], [pre], name=n.name or out))

@@ -4,9 +4,11 @@ Shared by models/make_models.py (re-evaluates the exported fixtures) and bench/q
 (calibrates and checks its int8 QDQ copies, adding QuantizeLinear/DequantizeLinear through
 run's extra_ops). Needs only numpy and onnx: Debian's onnx 1.12 has no ReferenceEvaluator.
 
-Ops: Conv, BatchNormalization, Relu, MaxPool, Flatten, Reshape, Gemm, and the shape
-plumbing PyTorch's exporter emits (Shape, Gather, Unsqueeze, Concat, Constant, Identity,
-Dropout). Anything else raises NotImplementedError.
+Ops: Conv, BatchNormalization, Relu, MaxPool, Flatten, Reshape, Gemm, Add (NumPy
+broadcasting, which is ONNX's multidirectional broadcasting), GlobalAveragePool (mean over
+the spatial axes, kept as size-1 axes), and the shape plumbing PyTorch's exporter emits
+(Shape, Gather, Unsqueeze, Concat, Constant, Identity, Dropout). Anything else raises
+NotImplementedError.
 """
 import gzip
 
@@ -82,6 +84,10 @@ def eval_node(op, ins, a):
         if len(ins) > 2 and ins[2] is not None:
             y = y + np.float32(a.get("beta", 1.0)) * ins[2]
         return y
+    if op == "Add":
+        return ins[0] + ins[1]
+    if op == "GlobalAveragePool":
+        return ins[0].mean(axis=tuple(range(2, ins[0].ndim)), keepdims=True)
     if op == "Shape":
         return np.array(ins[0].shape, dtype=np.int64)
     if op == "Gather":
