@@ -43,14 +43,25 @@ static SqcKernel qkernel_x86_64_avx512(int wbits, int abits, int64_t k, int64_t 
 	return units <= (k == cg ? 2.5 : 4.0) ? SQK_BITSERIAL : SQK_INT8;
 }
 
-/* AArch64: plain armv8-a NEON (no SDOT) does 8 byte MACs per cycle, so bit-serial wins
- * except for 2-bit weights with 5..8-bit activations. (Not re-measured for rtk_bconv,
- * which replaced the bit-serial kernel: llvm-mca only, no AArch64 machine here.) */
+/* AArch64, from llvm-mca-19 on the generated inner loops (bench/mca_kernels.sh, VGG 3x3
+ * 64 channels, neoverse-n1 and cortex-a72 agree): rtk_bconv W1A1 79 MAC/cycle, W1A2 39,
+ * W2A2 30 (ternary: 1.3x a binary plane); rtk_iconv with SMLAL (armv8-a) 8, with SDOT
+ * (armv8.2-a+dotprod) 32. Bit-serial while 79 / units beats that; fill counted as on x86
+ * (not measured here). */
 static SqcKernel qkernel_aarch64(int wbits, int abits, int64_t k, int64_t cg, int64_t np)
 {
+	(void)k;
 	if (np <= 4)
 		return SQK_BITSERIAL;
-	return wbits == 2 && abits >= 5 ? SQK_INT8 : SQK_BITSERIAL;
+	return bs_units(wbits, abits, cg, 1.3, 1.0) <= 8.0 ? SQK_BITSERIAL : SQK_INT8;
+}
+
+static SqcKernel qkernel_aarch64_dotprod(int wbits, int abits, int64_t k, int64_t cg, int64_t np)
+{
+	(void)k;
+	if (np <= 4)
+		return SQK_BITSERIAL;
+	return bs_units(wbits, abits, cg, 1.3, 1.0) <= 2.4 ? SQK_BITSERIAL : SQK_INT8;
 }
 
 /* One record per target and kernel level (backend/<target>/target.c), the default level
@@ -59,7 +70,7 @@ static const PassTarget targets[] = {
 	{"x86_64-linux-gnu", "x86-64-v3", qkernel_x86_64},
 	{"x86_64-linux-gnu", "avx512", qkernel_x86_64_avx512},
 	{"aarch64-linux-gnu", "armv8-a", qkernel_aarch64},
-	{"aarch64-linux-gnu", "armv8.2-a+dotprod", qkernel_aarch64},
+	{"aarch64-linux-gnu", "armv8.2-a+dotprod", qkernel_aarch64_dotprod},
 };
 
 const PassTarget *pass_target_find(const char *triple, const char *level)

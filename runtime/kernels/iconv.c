@@ -432,9 +432,14 @@ iconv(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
 				ic_keep(p, &G, t0, &oy, &ox, &K);
 #if defined(IC_ACC)
 				if (simd) {
-					IC_ACC acc[IC_NC][IC_NV];
+					/* the epilogue indexes channels up to nc, a variable: it reads a
+					 * copy, so that acc's own elements stay in registers */
+					IC_ACC acc[IC_NC][IC_NV], res[IC_NC][IC_NV];
 					ic_tile_simd(p, &G, A, wt, t0, acc);
-					ic_out_simd(p, acc, &K, nc, sumt, a8, b8, ym, npos);
+					for (int32_t ch = 0; ch < IC_NC; ch++)
+						for (int32_t v = 0; v < IC_NV; v++)
+							res[ch][v] = acc[ch][v];
+					ic_out_simd(p, res, &K, nc, sumt, a8, b8, ym, npos);
 					continue;
 				}
 #endif

@@ -1519,6 +1519,14 @@ static void test_pass_targets(void **state)
 	assert_int_equal(x512->qkernel(2, 4, 64, 64, 196), SQK_INT8); /* 1x1 */
 	assert_int_equal(arm->qkernel(1, 2, 576, 64, 100), SQK_BITSERIAL);
 	assert_int_equal(arm->qkernel(2, 8, 576, 64, 100), SQK_INT8);
+	assert_int_equal(arm->qkernel(1, 8, 576, 64, 100), SQK_BITSERIAL);
+	assert_int_equal(arm->qkernel(1, 4, 288, 32, 100), SQK_BITSERIAL);
+	assert_int_equal(arm->qkernel(1, 1, 150, 6, 100), SQK_INT8);
+	/* dotprod: SDOT beats two-plane ternary */
+	const PassTarget *dot = pass_target_find("aarch64-linux-gnu", "armv8.2-a+dotprod");
+	assert_int_equal(dot->qkernel(1, 2, 576, 64, 100), SQK_BITSERIAL);
+	assert_int_equal(dot->qkernel(2, 2, 576, 64, 100), SQK_INT8);
+	assert_int_equal(dot->qkernel(2, 8, 576, 576, 1), SQK_BITSERIAL);
 	/* Gemm-like layers: bit-serial everywhere */
 	assert_int_equal(x86->qkernel(2, 8, 576, 576, 1), SQK_BITSERIAL);
 	assert_int_equal(arm->qkernel(2, 8, 576, 576, 1), SQK_BITSERIAL);
