@@ -9,6 +9,10 @@
 
 #include <float.h>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 /* ceil(a / b) for b > 0 and any a. */
 static inline int32_t ceil_div(int32_t a, int32_t b)
 {
@@ -37,6 +41,42 @@ static inline int32_t taps_in(int32_t o, int32_t k, int32_t s, int32_t d, int32_
 	return t1 - t0;
 }
 
+#if defined(__AVX2__)
+/* The 2x2 stride-2 window inside the input (most CNNs' pooling), eight outputs at a time:
+ * the even and odd columns of two input rows, combined in the general loop's tap order
+ * (max: _mm256_max_ps(v, acc) is `v > acc ? v : acc`; average: 0 + t00 + t01 + t10 + t11,
+ * then / 4). Returns the first output column it did not compute. */
+static inline int32_t pool2x2_row(const RtkPool *p, const float *x0, float *yr)
+{
+	const float *x1 = x0 + p->w;
+	int32_t ox = 0;
+	for (; ox + 8 <= p->ow; ox += 8) {
+		__m256 t[4];
+		for (int32_t r = 0; r < 2; r++) {
+			const float *xr = (r ? x1 : x0) + 2 * (size_t)ox;
+			const __m256 lo = _mm256_loadu_ps(xr), hi = _mm256_loadu_ps(xr + 8);
+			t[2 * r] = _mm256_castpd_ps(_mm256_permute4x64_pd(
+				_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0x88)), 0xd8));
+			t[2 * r + 1] = _mm256_castpd_ps(_mm256_permute4x64_pd(
+				_mm256_castps_pd(_mm256_shuffle_ps(lo, hi, 0xdd)), 0xd8));
+		}
+		__m256 acc;
+		if (p->is_max) {
+			acc = t[0];
+			for (int32_t i = 1; i < 4; i++)
+				acc = _mm256_max_ps(t[i], acc);
+		} else {
+			acc = _mm256_add_ps(_mm256_setzero_ps(), t[0]);
+			for (int32_t i = 1; i < 4; i++)
+				acc = _mm256_add_ps(acc, t[i]);
+			acc = _mm256_div_ps(acc, _mm256_set1_ps(4.0f));
+		}
+		_mm256_storeu_ps(yr + ox, acc);
+	}
+	return ox;
+}
+#endif
+
 /* Every window inside the input (no padding reached): the taps of all outputs of a row are
  * then the same strided runs, and the loops below are plain enough for the vectorizer.
  * Same order of taps (row-major, the first tap first) and the same statements as the
@@ -59,7 +99,12 @@ static void pool_inside(const RtkPool *p, const float *restrict x, float *restri
 		for (int32_t oy = 0; oy < p->oh; oy++) {
 			float *restrict yr = yc + (size_t)oy * p->ow;
 			const float *restrict x0 = xc + (size_t)oy * p->sh * p->w;
-			for (int32_t ox = 0; ox < p->ow; ox++) {
+			int32_t ox0 = 0;
+#if defined(__AVX2__)
+			if (p->kh == 2 && p->kw == 2 && p->sh == 2 && p->sw == 2 && p->dh == 1 && p->dw == 1)
+				ox0 = pool2x2_row(p, x0, yr);
+#endif
+			for (int32_t ox = ox0; ox < p->ow; ox++) {
 				const float *xo = x0 + (size_t)ox * p->sw;
 				float acc = p->is_max ? xo[0] : 0.0f + xo[0];
 				for (int32_t r = 0; r < p->kh; r++)
