@@ -16,8 +16,8 @@
  *      quad) one load per vector and one broadcast weight word per channel:
  *        AVX-512 VNNI: vpdpbusd (u8 x s8, four products into each 32-bit lane, exact);
  *        AVX2:  vpmaddubsw (u8 x s8 -> pairs in s16, |pair| <= 510) added in 16-bit lanes
- *               over the channel quads of a tap, at most 64 (|lane| <= 32640), widened by
- *               vpmaddwd;
+ *               for at most 64 steps (|lane| <= 32640: the whole window, a row of taps or
+ *               a tap's channel quads), widened by vpmaddwd;
  *        NEON + dotprod: SDOT by element (s8 x s8);
  *        NEON:  SMLAL/SMLAL2 (|product| <= 128) for at most 255 steps, widened by SADDLP;
  *      S = D - z * sum_j t_j (exact: |S| < 2^31 for k < 2^23);
@@ -266,29 +266,50 @@ ic_tile_simd(const RtkQConv *p, const IcGeo *G, const uint32_t *A, const uint32_
 {
 	const RtkConv *g = &p->g;
 	const __m256i ones = _mm256_set1_epi16(1);
-	for (int32_t ch = 0; ch < IC_NC; ch++)
+	__m256i c16[IC_NC];
+	for (int32_t ch = 0; ch < IC_NC; ch++) {
 		acc[ch][0] = _mm256_setzero_si256();
-	const uint32_t *w = wt;
-	for (int32_t r = 0; r < g->kh; r++)
-	for (int32_t s = 0; s < g->kw; s++) {
-		const uint32_t *a = A + ic_tap(p, G, r, s) + t0;
-		/* runs of at most 64 channel quads in 16-bit lanes (64 * |pair| <= 32640), then
-		 * widened: no branch inside the run */
-		for (int32_t c40 = 0; c40 < G->c4n; c40 += 64) {
-			const int32_t c41 = RTK_MIN(G->c4n, c40 + 64);
-			__m256i c16[IC_NC];
-			for (int32_t ch = 0; ch < IC_NC; ch++)
-				c16[ch] = _mm256_setzero_si256();
-			for (int32_t c4 = c40; c4 < c41; c4++, a += G->region, w += IC_NC) {
-				const __m256i av = _mm256_loadu_si256((const __m256i *)(const void *)a);
-				for (int32_t ch = 0; ch < IC_NC; ch++)
-					c16[ch] = _mm256_add_epi16(
-						c16[ch], _mm256_maddubs_epi16(av, _mm256_set1_epi32((int)w[ch])));
-			}
-			for (int32_t ch = 0; ch < IC_NC; ch++)
-				acc[ch][0] = _mm256_add_epi32(acc[ch][0], _mm256_madd_epi16(c16[ch], ones));
-		}
+		c16[ch] = _mm256_setzero_si256();
 	}
+	const uint32_t *w = wt;
+	/* 16-bit lanes hold 64 steps (64 * |pair| <= 32640): the runs between widenings are
+	 * the whole window, a row of taps, or at most 64 channel quads of a tap, the longest
+	 * that fits (constants in generated code: no branch inside a run) */
+	const int32_t span = g->kh * g->kw * G->c4n <= 64 ? 2 : g->kw * G->c4n <= 64 ? 1 : 0;
+#define IC_STEP()                                                                         \
+	do {                                                                              \
+		const __m256i av = _mm256_loadu_si256((const __m256i *)(const void *)a);  \
+		for (int32_t ch = 0; ch < IC_NC; ch++)                                    \
+			c16[ch] = _mm256_add_epi16(                                       \
+				c16[ch], _mm256_maddubs_epi16(av, _mm256_set1_epi32((int)w[ch]))); \
+	} while (0)
+#define IC_WIDEN()                                                                        \
+	for (int32_t ch = 0; ch < IC_NC; ch++) {                                          \
+		acc[ch][0] = _mm256_add_epi32(acc[ch][0], _mm256_madd_epi16(c16[ch], ones)); \
+		c16[ch] = _mm256_setzero_si256();                                         \
+	}
+	for (int32_t r = 0; r < g->kh; r++) {
+		for (int32_t s = 0; s < g->kw; s++) {
+			const uint32_t *a = A + ic_tap(p, G, r, s) + t0;
+			if (span) {
+				for (int32_t c4 = 0; c4 < G->c4n; c4++, a += G->region, w += IC_NC)
+					IC_STEP();
+				continue;
+			}
+			for (int32_t c40 = 0; c40 < G->c4n; c40 += 64) {
+				const int32_t c41 = RTK_MIN(G->c4n, c40 + 64);
+				for (int32_t c4 = c40; c4 < c41; c4++, a += G->region, w += IC_NC)
+					IC_STEP();
+				IC_WIDEN()
+			}
+		}
+		if (span == 1)
+			IC_WIDEN()
+	}
+	if (span == 2)
+		IC_WIDEN()
+#undef IC_STEP
+#undef IC_WIDEN
 }
 
 static inline __attribute__((always_inline)) void
