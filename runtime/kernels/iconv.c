@@ -17,7 +17,8 @@
  *        AVX-512 VNNI: vpdpbusd (u8 x s8, four products into each 32-bit lane, exact);
  *        AVX2:  vpmaddubsw (u8 x s8 -> pairs in s16, |pair| <= 510) added in 16-bit lanes
  *               for at most 64 steps (|lane| <= 32640: the whole window, a row of taps or
- *               a tap's channel quads), widened by vpmaddwd;
+ *               a tap's channel quads), widened by vpmaddwd; two passes of 4 channels x
+ *               2 vectors, so that each broadcast serves two multiplies;
  *        NEON + dotprod: SDOT by element (s8 x s8);
  *        NEON:  SMLAL/SMLAL2 (|product| <= 128) for at most 255 steps, widened by SADDLP;
  *      S = D - z * sum_j t_j (exact: |S| < 2^31 for k < 2^23);
@@ -39,7 +40,7 @@
 #include <immintrin.h>
 #define IC_AVX2 1
 #define IC_VL 8
-#define IC_NV 1
+#define IC_NV 2
 #define IC_SIGNED 0
 #elif defined(__ARM_NEON) && defined(__aarch64__)
 #include <arm_neon.h>
@@ -266,50 +267,62 @@ ic_tile_simd(const RtkQConv *p, const IcGeo *G, const uint32_t *A, const uint32_
 {
 	const RtkConv *g = &p->g;
 	const __m256i ones = _mm256_set1_epi16(1);
-	__m256i c16[IC_NC];
-	for (int32_t ch = 0; ch < IC_NC; ch++) {
-		acc[ch][0] = _mm256_setzero_si256();
-		c16[ch] = _mm256_setzero_si256();
-	}
-	const uint32_t *w = wt;
-	/* 16-bit lanes hold 64 steps (64 * |pair| <= 32640): the runs between widenings are
-	 * the whole window, a row of taps, or at most 64 channel quads of a tap, the longest
-	 * that fits (constants in generated code: no branch inside a run) */
-	const int32_t span = g->kh * g->kw * G->c4n <= 64 ? 2 : g->kw * G->c4n <= 64 ? 1 : 0;
+	/* two passes of 4 channels x 2 vectors of positions: each broadcast weight word
+	 * (an FP-pipe op on AMD) serves two vpmaddubsw, and 8 + 2 + 1 registers stay live */
+	for (int32_t h = 0; h < 2; h++) {
+		__m256i c16[4][2], a32[4][2];
+		for (int32_t ch = 0; ch < 4; ch++)
+			for (int32_t v = 0; v < 2; v++) {
+				a32[ch][v] = _mm256_setzero_si256();
+				c16[ch][v] = _mm256_setzero_si256();
+			}
+		const uint32_t *w = wt + 4 * h;
+		/* 16-bit lanes hold 64 steps (64 * |pair| <= 32640): the runs between
+		 * widenings are the whole window, a row of taps, or at most 64 channel quads of
+		 * a tap, the longest that fits (constants in generated code) */
+		const int32_t span = g->kh * g->kw * G->c4n <= 64 ? 2 : g->kw * G->c4n <= 64 ? 1 : 0;
 #define IC_STEP()                                                                         \
 	do {                                                                              \
-		const __m256i av = _mm256_loadu_si256((const __m256i *)(const void *)a);  \
-		for (int32_t ch = 0; ch < IC_NC; ch++)                                    \
-			c16[ch] = _mm256_add_epi16(                                       \
-				c16[ch], _mm256_maddubs_epi16(av, _mm256_set1_epi32((int)w[ch]))); \
+		const __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)a);  \
+		const __m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)(a + 8)); \
+		for (int32_t ch = 0; ch < 4; ch++) {                                      \
+			const __m256i wb = _mm256_set1_epi32((int)w[ch]);                 \
+			c16[ch][0] = _mm256_add_epi16(c16[ch][0], _mm256_maddubs_epi16(a0, wb)); \
+			c16[ch][1] = _mm256_add_epi16(c16[ch][1], _mm256_maddubs_epi16(a1, wb)); \
+		}                                                                         \
 	} while (0)
 #define IC_WIDEN()                                                                        \
-	for (int32_t ch = 0; ch < IC_NC; ch++) {                                          \
-		acc[ch][0] = _mm256_add_epi32(acc[ch][0], _mm256_madd_epi16(c16[ch], ones)); \
-		c16[ch] = _mm256_setzero_si256();                                         \
-	}
-	for (int32_t r = 0; r < g->kh; r++) {
-		for (int32_t s = 0; s < g->kw; s++) {
-			const uint32_t *a = A + ic_tap(p, G, r, s) + t0;
-			if (span) {
-				for (int32_t c4 = 0; c4 < G->c4n; c4++, a += G->region, w += IC_NC)
-					IC_STEP();
-				continue;
-			}
-			for (int32_t c40 = 0; c40 < G->c4n; c40 += 64) {
-				const int32_t c41 = RTK_MIN(G->c4n, c40 + 64);
-				for (int32_t c4 = c40; c4 < c41; c4++, a += G->region, w += IC_NC)
-					IC_STEP();
-				IC_WIDEN()
-			}
+	for (int32_t ch = 0; ch < 4; ch++)                                                \
+		for (int32_t v = 0; v < 2; v++) {                                         \
+			a32[ch][v] = _mm256_add_epi32(a32[ch][v], _mm256_madd_epi16(c16[ch][v], ones)); \
+			c16[ch][v] = _mm256_setzero_si256();                              \
 		}
-		if (span == 1)
+		for (int32_t r = 0; r < g->kh; r++) {
+			for (int32_t s = 0; s < g->kw; s++) {
+				const uint32_t *a = A + ic_tap(p, G, r, s) + t0;
+				if (span) {
+					for (int32_t c4 = 0; c4 < G->c4n; c4++, a += G->region, w += IC_NC)
+						IC_STEP();
+					continue;
+				}
+				for (int32_t c40 = 0; c40 < G->c4n; c40 += 64) {
+					const int32_t c41 = RTK_MIN(G->c4n, c40 + 64);
+					for (int32_t c4 = c40; c4 < c41; c4++, a += G->region, w += IC_NC)
+						IC_STEP();
+					IC_WIDEN()
+				}
+			}
+			if (span == 1)
+				IC_WIDEN()
+		}
+		if (span == 2)
 			IC_WIDEN()
-	}
-	if (span == 2)
-		IC_WIDEN()
 #undef IC_STEP
 #undef IC_WIDEN
+		for (int32_t ch = 0; ch < 4; ch++)
+			for (int32_t v = 0; v < 2; v++)
+				acc[4 * h + ch][v] = a32[ch][v];
+	}
 }
 
 static inline __attribute__((always_inline)) void
@@ -318,27 +331,30 @@ ic_out_simd(const RtkQConv *p, __m256i acc[IC_NC][IC_NV], const IcKeep *K, int32
 {
 	const int32_t z = ic_z(p);
 	const __m256 zero = _mm256_setzero_ps();
-	const int32_t n = K->n[0];
-	if (!n)
-		return;
-	int32_t id[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-	for (int32_t k = 0; k < n; k++)
-		id[k] = K->idx[0][k];
-	const __m256i perm = _mm256_loadu_si256((const __m256i *)(const void *)id);
-	const __m256i keep = _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
-	                                        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-	for (int32_t ch = 0; ch < nc; ch++) {
-		const __m256i s = _mm256_sub_epi32(acc[ch][0], _mm256_set1_epi32(z * sumt[ch]));
-		__m256 f = _mm256_mul_ps(_mm256_set1_ps(a8[ch]), _mm256_cvtepi32_ps(s));
-		f = _mm256_add_ps(f, _mm256_set1_ps(b8[ch]));
-		if (p->g.relu)
-			f = _mm256_andnot_ps(_mm256_cmp_ps(f, zero, _CMP_LT_OQ), f);
-		float *dst = ym + (size_t)ch * npos + K->o[0];
-		if (n == IC_VL)
-			_mm256_storeu_ps(dst, f);
-		else
-			_mm256_maskstore_ps(dst, keep, _mm256_permutevar8x32_ps(f, perm));
+	__m256i perm[IC_NV], keep[IC_NV];
+	for (int32_t v = 0; v < IC_NV; v++) {
+		int32_t id[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+		for (int32_t k = 0; k < K->n[v]; k++)
+			id[k] = K->idx[v][k];
+		perm[v] = _mm256_loadu_si256((const __m256i *)(const void *)id);
+		keep[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(K->n[v]),
+		                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 	}
+	for (int32_t ch = 0; ch < nc; ch++)
+		for (int32_t v = 0; v < IC_NV; v++) {
+			if (!K->n[v])
+				continue;
+			const __m256i s = _mm256_sub_epi32(acc[ch][v], _mm256_set1_epi32(z * sumt[ch]));
+			__m256 f = _mm256_mul_ps(_mm256_set1_ps(a8[ch]), _mm256_cvtepi32_ps(s));
+			f = _mm256_add_ps(f, _mm256_set1_ps(b8[ch]));
+			if (p->g.relu)
+				f = _mm256_andnot_ps(_mm256_cmp_ps(f, zero, _CMP_LT_OQ), f);
+			float *dst = ym + (size_t)ch * npos + K->o[v];
+			if (K->n[v] == IC_VL)
+				_mm256_storeu_ps(dst, f);
+			else
+				_mm256_maskstore_ps(dst, keep[v], _mm256_permutevar8x32_ps(f, perm[v]));
+		}
 }
 #define IC_ACC __m256i
 #elif defined(IC_NEON)
