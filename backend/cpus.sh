@@ -19,8 +19,10 @@ trap 'rm -rf "$tmp"' EXIT
 			echo "backend/cpus.sh: no CPU list from $llc -mcpu=help for $tgt" >&2
 			exit 1
 		fi
+		# the features of each level above the default, highest level last
 		if [ "$tgt" = x86_64 ]; then
-			attr=arch need="+avx512f +avx512bw +avx512dq +avx512vl +avx512vnni +avx512vpopcntdq"
+			attr=arch
+			need="+avxvnni;+avx512f +avx512bw +avx512dq +avx512vl +avx512vnni +avx512vpopcntdq"
 		else
 			attr=cpu need="+dotprod"
 		fi
@@ -36,13 +38,19 @@ trap 'rm -rf "$tmp"' EXIT
 				feats[c] = "," f ","
 			}
 			END {
-				k = split(need, nd, " ")
+				nl = split(need, lvl, ";")
 				for (i = 1; i <= n; i++) {
-					lv = (cpus[i] in feats) ? 1 : 0
-					for (j = 1; j <= k && lv; j++)
-						if (index(feats[cpus[i]], "," nd[j] ",") == 0)
-							lv = 0
-					printf "\t{\"%s\", %d},\n", cpus[i], lv
+					best = 0
+					for (l = 1; l <= nl && (cpus[i] in feats); l++) {
+						k = split(lvl[l], nd, " ")
+						ok = 1
+						for (j = 1; j <= k && ok; j++)
+							if (index(feats[cpus[i]], "," nd[j] ",") == 0)
+								ok = 0
+						if (ok)
+							best = l
+					}
+					printf "\t{\"%s\", %d},\n", cpus[i], best
 				}
 			}' "$tmp/$tgt" "$tmp/$tgt.ll"
 		printf '\t{NULL, 0},\n};\n'

@@ -99,7 +99,7 @@ static int choose_cpu(const CgTarget *t, const char *mcpu, CpuChoice *ch, Diag *
 		ch->features = xstrdup(feat ? feat : "");
 		LLVMDisposeMessage(name);
 		LLVMDisposeMessage(feat);
-		for (int l = CG_NLEVELS - 1; l > 0 && !ch->level; l--)
+		for (int l = t->nlevels - 1; l > 0 && !ch->level; l--)
 			if (has_features(ch->features, t->levels[l].need))
 				ch->level = l;
 		return 0;

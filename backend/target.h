@@ -22,13 +22,15 @@ typedef struct {
 	int level;
 } CgCpu;
 
-#define CG_NLEVELS 2
+#define CG_MAXLEVELS 3
 typedef struct {
 	const char *triple;         /* as given to --target and to LLVM */
 	const char *cpu;            /* default --mcpu */
 	void (*init)(void);         /* registers the LLVM target (info, MC, asm printer) */
 	const CgCpu *cpus;          /* the CPUs LLVM knows for it (name NULL ends) */
-	CgLevel levels[CG_NLEVELS]; /* [0]: the default level, which every CPU of cpus has */
+	int nlevels;
+	CgLevel levels[CG_MAXLEVELS]; /* [0]: the default level, which every CPU of cpus has;
+	                                 a higher one is chosen over a lower one */
 } CgTarget;
 
 extern const CgCpu cg_cpus_x86_64[], cg_cpus_aarch64[];

@@ -3,9 +3,9 @@
 # parameters and specialized per layer as generated code is, against a measured FMA peak.
 #   bench/kernels_speed.sh [ROUNDS] [PREFIXES]      (arguments go to the program)
 # Environment: BUILD (default build: where cmake put backend/kernels_x86_64_LEVEL.bc),
-# LEVEL (v3, the default: x86-64-v3; avx512: the kernel level --mcpu gives AVX-512 VNNI and
-# VPOPCNTDQ CPUs, which also runs rtk_bconv in its plain layout; the FMA peak loop stays
-# 8-wide), OUT (default /tmp/sqc-kernels-speed: the objects and the binary).
+# LEVEL (v3, the default: x86-64-v3; avxvnni: x86-64-v3 + AVX-VNNI; avx512: the kernel
+# level --mcpu gives AVX-512 VNNI and VPOPCNTDQ CPUs, which also runs rtk_bconv in its plain
+# layout; the FMA peak loop stays 8-wide), OUT (default /tmp/sqc-kernels-speed: the objects and the binary).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$root/build}
@@ -14,8 +14,9 @@ bin=$(llvm-config-19 --bindir 2>/dev/null || echo /usr/lib/llvm-19/bin)
 level=${LEVEL:-v3}
 case $level in
 v3) march="-march=x86-64-v3" mcpu=x86-64-v3 nib=1 ;;
+avxvnni) march="-march=x86-64-v3 -mavxvnni" mcpu=alderlake nib=1 ;;
 avx512) march="-march=x86-64-v4 -mavx512vnni -mavx512vpopcntdq" mcpu=znver4 nib=0 ;;
-*) echo "LEVEL=$level: v3 or avx512" >&2; exit 1 ;;
+*) echo "LEVEL=$level: v3, avxvnni or avx512" >&2; exit 1 ;;
 esac
 lib=$build/backend/kernels_x86_64_$level.bc
 [ -f "$lib" ] || { echo "no $lib: build sqc first (cmake --build build)" >&2; exit 1; }

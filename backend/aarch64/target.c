@@ -21,7 +21,7 @@ CG_EMBED(aarch64_dotprod, SQC_KERNELS_BC1)
 const CgTarget *cg_target_aarch64(void)
 {
 	static CgTarget t;
-	t = (CgTarget){"aarch64-linux-gnu", "generic", init, cg_cpus_aarch64,
+	t = (CgTarget){"aarch64-linux-gnu", "generic", init, cg_cpus_aarch64, 2,
 	               {{"armv8-a", "NEON", "", CG_BC(aarch64_v8), 0},
 	                {"armv8.2-a+dotprod", "NEON, SDOT", "+dotprod", CG_BC(aarch64_dotprod), 0}}};
 	return &t;

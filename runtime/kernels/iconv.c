@@ -15,6 +15,7 @@
  *      register tile of 8 channels x IC_NV vectors of positions: per step (tap, channel
  *      quad) one load per vector and one broadcast weight word per channel:
  *        AVX-512 VNNI: vpdpbusd (u8 x s8, four products into each 32-bit lane, exact);
+ *        AVX-VNNI (the avxvnni level): the same on ymm, in the AVX2 tile below;
  *        AVX2:  vpmaddubsw (u8 x s8 -> pairs in s16, |pair| <= 510) added in 16-bit lanes
  *               for at most 64 steps (|lane| <= 32640: the whole window, a row of taps or
  *               a tap's channel quads), widened by vpmaddwd; two passes of 4 channels x
@@ -266,6 +267,32 @@ ic_tile_simd(const RtkQConv *p, const IcGeo *G, const uint32_t *A, const uint32_
              int32_t t0, __m256i acc[IC_NC][IC_NV])
 {
 	const RtkConv *g = &p->g;
+#if defined(__AVXVNNI__)
+	/* AVX-VNNI: vpdpbusd on ymm straight into 32-bit lanes; two passes of 4 channels x
+	 * 2 vectors as below */
+	for (int32_t h = 0; h < 2; h++) {
+		__m256i a32[4][2];
+		for (int32_t ch = 0; ch < 4; ch++)
+			a32[ch][0] = a32[ch][1] = _mm256_setzero_si256();
+		const uint32_t *w = wt + 4 * h;
+		for (int32_t r = 0; r < g->kh; r++)
+		for (int32_t s = 0; s < g->kw; s++) {
+			const uint32_t *a = A + ic_tap(p, G, r, s) + t0;
+			for (int32_t c4 = 0; c4 < G->c4n; c4++, a += G->region, w += IC_NC) {
+				const __m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)a);
+				const __m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)(a + 8));
+				for (int32_t ch = 0; ch < 4; ch++) {
+					const __m256i wb = _mm256_set1_epi32((int)w[ch]);
+					a32[ch][0] = _mm256_dpbusd_avx_epi32(a32[ch][0], a0, wb);
+					a32[ch][1] = _mm256_dpbusd_avx_epi32(a32[ch][1], a1, wb);
+				}
+			}
+		}
+		for (int32_t ch = 0; ch < 4; ch++)
+			for (int32_t v = 0; v < 2; v++)
+				acc[4 * h + ch][v] = a32[ch][v];
+	}
+#else
 	const __m256i ones = _mm256_set1_epi16(1);
 	/* two passes of 4 channels x 2 vectors of positions: each broadcast weight word
 	 * (an FP-pipe op on AMD) serves two vpmaddubsw, and 8 + 2 + 1 registers stay live */
@@ -323,6 +350,7 @@ ic_tile_simd(const RtkQConv *p, const IcGeo *G, const uint32_t *A, const uint32_
 			for (int32_t v = 0; v < 2; v++)
 				acc[4 * h + ch][v] = a32[ch][v];
 	}
+#endif
 }
 
 static inline __attribute__((always_inline)) void

@@ -109,7 +109,7 @@ x86_64) check_error "--mcpu=native for another architecture" "--mcpu=native: thi
 esac
 # --mcpu=native: this machine's CPU and the highest kernel level it has
 run "$op11" --mcpu=native -o "$tmp/native.so" -v
-if [ "$rc" -eq 0 ] && grep -q '^sqc: cpu .*, kernels \(x86-64-v3\|avx512\|armv8-a\|armv8.2-a+dotprod\) ' "$tmp/err" &&
+if [ "$rc" -eq 0 ] && grep -q '^sqc: cpu .*, kernels \(x86-64-v3\|avxvnni\|avx512\|armv8-a\|armv8.2-a+dotprod\) ' "$tmp/err" &&
    [ -s "$tmp/native.so" ]
 then ok "--mcpu=native: $(grep -o 'cpu [^,]*, kernels [^ ]*' "$tmp/err")"
 else bad "--mcpu=native" "exit status $rc"; fi

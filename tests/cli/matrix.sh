@@ -5,8 +5,8 @@
 # each .so's scores on 200 test images equal the interpreter's bit for bit, and two of
 # the combinations also as AArch64 objects under qemu (the example app). Then VGG-7-small
 # (bit-serial 3x3 convolutions) with W1/W2 x A1/A2, one of them also on AArch64. The
-# kernel levels: some combinations again with --mcpu=znver4 (AVX-512 VNNI/VPOPCNTDQ kernels;
-# run when this CPU has them) and, on AArch64, --mcpu=neoverse-n1 (SDOT); the default
+# kernel levels: some combinations again with --mcpu=znver4 (AVX-512 VNNI/VPOPCNTDQ kernels)
+# and --mcpu=alderlake (AVX-VNNI), each run when this CPU has them and, on AArch64, --mcpu=neoverse-n1 (SDOT); the default
 # x86-64-v3 .so holds no AVX-512 instruction.
 #   matrix.sh SQC DATASET NPYCMP SOURCE_DIR
 set -euo pipefail
@@ -31,27 +31,32 @@ arm_check() {
 	"$npycmp" -m 0 "$name.arm.npy" "$name.ref.npy" >/dev/null ||
 		{ echo "FAIL: $name: aarch64 scores differ"; exit 1; }
 }
-avx512=1
+avx512=1 avxvnni=1
 for f in avx512bw avx512vl avx512dq avx512_vnni avx512_vpopcntdq; do
 	grep -qw "$f" /proc/cpuinfo || avx512=0
 done
-# NAME.onnx at the avx512 kernel level: AVX-512 code, and when this CPU runs it, scores
-# on INPUT equal NAME.ref.npy bit for bit
-avx512_check() {
-	local name=$1 input=$2
-	"$sqc" "$name.onnx" --mcpu=znver4 -o "$name.512.so" -v 2>"$name.512.log"
-	grep -q 'kernels avx512' "$name.512.log" ||
-		{ echo "FAIL: $name: --mcpu=znver4 did not choose the avx512 kernels"; exit 1; }
+grep -qw avx_vnni /proc/cpuinfo || avxvnni=0
+# NAME.onnx at kernel level LEVEL (--mcpu=CPU): code with PATTERN in it, and when this CPU
+# runs it (RUNS = 1), scores on INPUT equal NAME.ref.npy bit for bit
+level_check() {
+	local name=$1 input=$2 level=$3 cpu=$4 pattern=$5 runs=$6
+	"$sqc" "$name.onnx" --mcpu="$cpu" -o "$name.$level.so" -v 2>"$name.$level.log"
+	grep -q "kernels $level " "$name.$level.log" ||
+		{ echo "FAIL: $name: --mcpu=$cpu did not choose the $level kernels"; exit 1; }
 	# (grep reads everything: with -q, pipefail would see the disassembler's SIGPIPE)
-	[ "$(llvm-objdump-19 -d "$name.512.so" | grep -c zmm)" -gt 0 ] ||
-		{ echo "FAIL: $name: no AVX-512 code at the avx512 level"; exit 1; }
-	if [ $avx512 = 1 ]; then
-		"$sqc" run "$name.512.so" --input "$input" -o "$name.512.npy" -q
-		"$npycmp" -m 0 "$name.512.npy" "$name.ref.npy" >/dev/null ||
-			{ echo "FAIL: $name: avx512 .so scores differ from the interpreter's"; exit 1; }
+	[ "$(llvm-objdump-19 -d "$name.$level.so" | grep -c "$pattern")" -gt 0 ] ||
+		{ echo "FAIL: $name: no '$pattern' at the $level level"; exit 1; }
+	if [ "$runs" = 1 ]; then
+		"$sqc" run "$name.$level.so" --input "$input" -o "$name.$level.npy" -q
+		"$npycmp" -m 0 "$name.$level.npy" "$name.ref.npy" >/dev/null ||
+			{ echo "FAIL: $name: $level .so scores differ from the interpreter's"; exit 1; }
 	fi
-	if [ "$(llvm-objdump-19 -d "$name.so" | grep -c zmm)" -ne 0 ]; then
-		echo "FAIL: $name: the x86-64-v3 .so has AVX-512 code"
+}
+# the avx512 level, and the default .so holds no AVX-512 (nor AVX-VNNI) instruction
+avx512_check() {
+	level_check "$1" "$2" avx512 znver4 zmm $avx512
+	if [ "$(llvm-objdump-19 -d "$1.so" | grep -c 'zmm\|vpdpbusd')" -ne 0 ]; then
+		echo "FAIL: $1: the x86-64-v3 .so has AVX-512 or AVX-VNNI code"
 		exit 1
 	fi
 }
@@ -76,6 +81,7 @@ for q in bwn twn; do
 		fi
 		if [ $name = twn_a8 ] || [ $name = bwn_a3 ]; then
 			avx512_check "$name" x.npy
+			level_check "$name" x.npy avxvnni alderlake vpdpbusd $avxvnni
 		fi
 		n=$((n + 1))
 	done

@@ -1497,6 +1497,7 @@ static void test_pass_targets(void **state)
 	assert_non_null(x512);
 	assert_ptr_not_equal(x512, x86);
 	assert_non_null(pass_target_find("aarch64-linux-gnu", "armv8.2-a+dotprod"));
+	assert_non_null(pass_target_find("x86_64-linux-gnu", "avxvnni"));
 	assert_null(pass_target_find("aarch64-linux-gnu", "avx512"));
 	assert_null(pass_target_find("sparc-sun", NULL));
 	/* x86-64-v3: one or two planes on full channel words bit-serial, more planes or

@@ -1064,6 +1064,14 @@ int main(void)
 		return 77;
 	}
 #endif
+#if defined(RTK_TEST_AVXVNNI)
+	/* the kernels are built for the avxvnni level (tests/CMakeLists.txt) */
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("avxvnni")) {
+		printf("skip: this CPU has not the avxvnni kernel level\n");
+		return 77;
+	}
+#endif
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_popcount_and),
 		cmocka_unit_test(test_qconv_rounding),
