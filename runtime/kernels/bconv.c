@@ -45,6 +45,14 @@ static inline int32_t bs_pw(const RtkQConv *p)
 	return p->bits * rtk_bs_cwn(p) * bs_halves(p);
 }
 
+/* Word offset of tap (r, s), plane b, channel word 0 from a position's pixel words. */
+static inline size_t bs_off(const RtkQConv *p, int32_t r, int32_t s, int32_t b)
+{
+	const RtkConv *g = &p->g;
+	return ((size_t)r * g->dh * rtk_hwc_wp(g) + (size_t)s * g->dw) * bs_pw(p) +
+	       (size_t)b * rtk_bs_cwn(p) * bs_halves(p);
+}
+
 /* Scratch: codes [h*w][cwn*64] bytes, the planes [hp][wp][pw] words, then the codes of
  * the group's channels one after the other [cg][h*w] (quantized in order, then
  * transposed). */
@@ -138,7 +146,7 @@ static void bs_tile_scalar(const RtkQConv *p, const uint64_t *wt, const int64_t 
 {
 	const RtkConv *g = &p->g;
 	const int32_t cwn = rtk_bs_cwn(p), H = bs_halves(p), tw = rtk_bs_tw(p);
-	const int32_t kinds = p->binary ? 1 : 2, wp = rtk_hwc_wp(g), pw = bs_pw(p), lg = rtk_bs_lg(p);
+	const int32_t kinds = p->binary ? 1 : 2, lg = rtk_bs_lg(p);
 	for (int32_t pi = 0; pi < np; pi++)
 	for (int32_t l = 0; l < nc; l++) {
 		const int32_t q = l / lg, lane = l % lg;
@@ -148,8 +156,7 @@ static void bs_tile_scalar(const RtkQConv *p, const uint64_t *wt, const int64_t 
 			const uint64_t *w = wt;
 			for (int32_t r = 0; r < g->kh; r++)
 			for (int32_t s = 0; s < g->kw; s++) {
-				const uint64_t *av = ap[pi] + ((size_t)r * g->dh * wp + (size_t)s * g->dw) * pw +
-				                     (size_t)b * cwn * H;
+				const uint64_t *av = ap[pi] + bs_off(p, r, s, b);
 				for (int32_t cw = 0; cw < cwn; cw++, w += tw)
 					for (int32_t hf = 0; hf < H; hf++) {
 						uint64_t v = av[cw * H + hf];
@@ -193,7 +200,7 @@ bs_tile_avx2(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap, c
              __m256i acc[2][BS_NP])
 {
 	const RtkConv *g = &p->g;
-	const int32_t cwn = rtk_bs_cwn(p), tw = rtk_bs_tw(p), wp = rtk_hwc_wp(g), pw = bs_pw(p);
+	const int32_t cwn = rtk_bs_cwn(p), tw = rtk_bs_tw(p);
 	const int32_t nsteps = g->kh * g->kw * cwn;
 	const __m256i z = _mm256_setzero_si256();
 	for (int32_t q = 0; q < 2; q++)
@@ -210,8 +217,7 @@ bs_tile_avx2(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap, c
 				for (int32_t pi = 0; pi < NP; pi++)
 					cnt[q][pi] = z;
 			for (int32_t st = s0; st < s1; st++, w += tw) {
-				const size_t off = ((size_t)r * g->dh * wp + (size_t)s * g->dw) * pw +
-				                   ((size_t)b * cwn + cw) * 2;
+				const size_t off = bs_off(p, r, s, b) + (size_t)cw * 2;
 				for (int32_t pi = 0; pi < NP; pi++) {
 					const __m256i al = bs_bcast(ap[pi] + off), ah = bs_bcast(ap[pi] + off + 1);
 					for (int32_t q = 0; q < 2; q++) {
@@ -298,7 +304,7 @@ bs_tile_avx512(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap,
                __m512i acc[BS_NP])
 {
 	const RtkConv *g = &p->g;
-	const int32_t cwn = rtk_bs_cwn(p), tw = rtk_bs_tw(p), wp = rtk_hwc_wp(g), pw = bs_pw(p);
+	const int32_t cwn = rtk_bs_cwn(p), tw = rtk_bs_tw(p);
 	for (int32_t pi = 0; pi < NP; pi++)
 		acc[pi] = _mm512_setzero_si512();
 	for (int32_t b = 0; b < p->bits; b++) {
@@ -308,8 +314,7 @@ bs_tile_avx512(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap,
 		const uint64_t *w = wt;
 		for (int32_t r = 0; r < g->kh; r++)
 		for (int32_t s = 0; s < g->kw; s++) {
-			const size_t off = ((size_t)r * g->dh * wp + (size_t)s * g->dw) * pw +
-			                   (size_t)b * cwn;
+			const size_t off = bs_off(p, r, s, b);
 			for (int32_t cw = 0; cw < cwn; cw++, w += tw) {
 				const __m512i t0 = _mm512_loadu_si512((const void *)w);
 				if (p->binary) {
@@ -365,7 +370,7 @@ bs_tile_neon(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap, c
              uint64x2_t acc[4][BS_NP])
 {
 	const RtkConv *g = &p->g;
-	const int32_t cwn = rtk_bs_cwn(p), tw = rtk_bs_tw(p), wp = rtk_hwc_wp(g), pw = bs_pw(p);
+	const int32_t cwn = rtk_bs_cwn(p), tw = rtk_bs_tw(p);
 	for (int32_t v = 0; v < 4; v++)
 		for (int32_t pi = 0; pi < NP; pi++)
 			acc[v][pi] = vdupq_n_u64(0);
@@ -381,8 +386,7 @@ bs_tile_neon(const RtkQConv *p, const uint64_t *wt, const uint64_t *const *ap, c
 		const uint64_t *w = wt;
 		for (int32_t r = 0; r < g->kh; r++)
 		for (int32_t s = 0; s < g->kw; s++) {
-			const size_t off = ((size_t)r * g->dh * wp + (size_t)s * g->dw) * pw +
-			                   (size_t)b * cwn;
+			const size_t off = bs_off(p, r, s, b);
 			for (int32_t cw = 0; cw < cwn; cw++, w += tw) {
 				uint8x16_t a[BS_NP];
 				for (int32_t pi = 0; pi < NP; pi++)
