@@ -27,24 +27,11 @@ rtk="-O2 -std=c11 -ffreestanding -fno-math-errno -fno-stack-protector -fPIC
      --target=x86_64-linux-gnu $march"
 # 1. runtime parameters: the library bitcode as sqc embeds it, code-generated unchanged
 "$bin/llc" -O3 -mcpu=$mcpu -relocation-model=pic -filetype=obj "$lib" -o "$out/rt.o"
-# 2. specialized: the wrappers as unoptimized glue, linked with the library; then what
-#    backend/emit.c does: every function but the wrappers (and the table) internal and
-#    alwaysinline, default<O3>, code generation at the aggressive level for x86-64-v3
+# 2. specialized: the wrappers as unoptimized glue, linked with the library, then what
+#    backend/emit.c does (bench/spec_opt.sh), code generation at the aggressive level
 clang-19 $rtk -DKS_NIB=$nib -Xclang -disable-llvm-passes -emit-llvm -c "$root/bench/kernels_spec.c" \
 	-o "$out/spec.bc"
-"$bin/llvm-link" "$lib" "$out/spec.bc" -o "$out/all.bc"
-"$bin/llvm-dis" "$out/all.bc" -o - |
-	sed -E '/^define /{ /@ks_spec_/! { s/^define (internal |dso_local )?/define internal /;
-	        s/ #([0-9]+) \{$/ alwaysinline #\1 {/ } }' >"$out/all.ll"
-if grep -E '^define ' "$out/all.ll" | grep -v '@ks_spec_' | grep -qv ' alwaysinline #'; then
-	echo "kernels_speed.sh: a kernel function escaped the alwaysinline rewrite" >&2
-	exit 1
-fi
-"$bin/opt" -passes='default<O3>' "$out/all.ll" -o "$out/spec.opt.bc"
-if "$bin/llvm-dis" "$out/spec.opt.bc" -o - | grep -q 'call .*@rtk_'; then
-	echo "kernels_speed.sh: a kernel call was not inlined" >&2
-	exit 1
-fi
+"$root/bench/spec_opt.sh" "$lib" "$out/spec.bc" "$out/spec.opt.bc"
 "$bin/llc" -O3 -mcpu=$mcpu -relocation-model=pic -filetype=obj "$out/spec.opt.bc" \
 	-o "$out/spec.o"
 # 3. the driver

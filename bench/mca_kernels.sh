@@ -2,9 +2,9 @@
 # AArch64 throughput of the kernels' real inner loops as generated code has them (no AArch64
 # machine here; qemu timings mean nothing): bench/kernels_spec.c's wrappers for one VGG
 # layer (64->64 channels, 3x3, 14x14) are compiled with the AArch64 kernel bitcode of both
-# levels exactly as bench/kernels_speed.sh does for x86 (internalize, alwaysinline,
-# default<O3>, llc), the innermost loop holding the kernel's signature instruction is cut
-# out of the assembly, and llvm-mca-19 gives its block reciprocal throughput (cycles per
+# levels exactly as bench/kernels_speed.sh does for x86 (bench/spec_opt.sh: internalize,
+# alwaysinline, default<O3>; then llc), the innermost loop holding the kernel's signature
+# instruction is cut out of the assembly, and llvm-mca-19 gives its block reciprocal throughput (cycles per
 # iteration) on neoverse-n1 and cortex-a72. MACs per iteration from the loop's instructions:
 #   f32: FMLA .4s = 4; iconv: SDOT .4s = 16, SMLAL(2) .8h = 8;
 #   bconv: CNT .16b = 128 one-bit products of one activation plane (MACs = that / bits).
@@ -27,11 +27,7 @@ spec() {
 	clang-19 -O2 -std=c11 -ffreestanding -fno-math-errno -fPIC -I"$root" -DKS_NIB=0 \
 		--target=aarch64-linux-gnu "$march" -Xclang -disable-llvm-passes -emit-llvm \
 		-c "$root/bench/kernels_spec.c" -o "$out/spec_$level.bc"
-	"$bin/llvm-link" "$lib" "$out/spec_$level.bc" -o "$out/all_$level.bc"
-	"$bin/llvm-dis" "$out/all_$level.bc" -o - |
-		sed -E '/^define /{ /@ks_spec_/! { s/^define (internal |dso_local )?/define internal /;
-		        s/ #([0-9]+) \{$/ alwaysinline #\1 {/ } }' >"$out/all_$level.ll"
-	"$bin/opt" -passes='default<O3>' "$out/all_$level.ll" -o "$out/opt_$level.bc"
+	"$root/bench/spec_opt.sh" "$lib" "$out/spec_$level.bc" "$out/opt_$level.bc"
 	"$bin/llc" -O3 -mtriple=aarch64-linux-gnu -mcpu=neoverse-n1 "-mattr=$3" \
 		"$out/opt_$level.bc" -o "$out/$level.s"
 }
