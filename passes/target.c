@@ -29,18 +29,6 @@ static SqcKernel qkernel_x86_64(int wbits, int abits, int64_t k, int64_t cg, int
 	return units <= (k == cg ? 1.5 : 2.5) ? SQK_BITSERIAL : SQK_INT8;
 }
 
-/* x86-64-v3 with AVX-VNNI (the avxvnni level): rtk_bconv as at x86-64-v3, rtk_iconv with
- * vpdpbusd on ymm. LEVEL=avxvnni bench/kernels_speed.sh 3 on this machine (Zen 5) gives
- * rtk_iconv about the speed of the x86-64-v3 one (3-4x float on the VGG layers), so the
- * rule is x86-64-v3's; not measured on the Intel cores this level is for. */
-static SqcKernel qkernel_x86_64_avxvnni(int wbits, int abits, int64_t k, int64_t cg, int64_t np)
-{
-	if (np <= 4)
-		return SQK_BITSERIAL;
-	double units = bs_units(wbits, abits, cg, 1.25, 1.0);
-	return units <= (k == cg ? 1.5 : 2.5) ? SQK_BITSERIAL : SQK_INT8;
-}
-
 /* x86-64 with AVX-512 VPOPCNTDQ and VNNI (the avx512 level): rtk_bconv counts 8 channels'
  * words per vpopcntq (ternary: one vpternlogq more, about 1.1x), rtk_iconv does 64 multiply-adds per
  * vpdpbusd. LEVEL=avx512 bench/kernels_speed.sh 3: on the VGG 3x3 layers of 64 and 128
@@ -80,7 +68,11 @@ static SqcKernel qkernel_aarch64_dotprod(int wbits, int abits, int64_t k, int64_
  * first. */
 static const PassTarget targets[] = {
 	{"x86_64-linux-gnu", "x86-64-v3", qkernel_x86_64},
-	{"x86_64-linux-gnu", "avxvnni", qkernel_x86_64_avxvnni},
+	/* avxvnni (x86-64-v3 + AVX-VNNI): rtk_bconv as at x86-64-v3, rtk_iconv with vpdpbusd
+	 * on ymm; LEVEL=avxvnni bench/kernels_speed.sh 3 on this machine (Zen 5) gives rtk_iconv
+	 * about the speed of the x86-64-v3 one, so the rule is x86-64-v3's (not measured on the
+	 * Intel cores this level is for) */
+	{"x86_64-linux-gnu", "avxvnni", qkernel_x86_64},
 	{"x86_64-linux-gnu", "avx512", qkernel_x86_64_avx512},
 	{"aarch64-linux-gnu", "armv8-a", qkernel_aarch64},
 	{"aarch64-linux-gnu", "armv8.2-a+dotprod", qkernel_aarch64_dotprod},
