@@ -1,17 +1,23 @@
 // bench/ort_speed.js: microseconds per image of ONNX Runtime's CPU build (npm
-// onnxruntime-node 1.20.1, installed by bench/ort_speed.sh), one intra-op thread, batch 1.
-//   node bench/ort_speed.js MODEL.onnx N     prints "us_per_image X"
+// onnxruntime-node 1.20.1, installed by bench/ort_setup.sh), batch 1, float input.
+//   node bench/ort_speed.js MODEL.onnx N [THREADS] [SHAPE]     prints "us_per_image X"
+// THREADS: intra-op threads (default 1); SHAPE: the input's shape as a comma list (default
+// 1,1,28,28, the fixtures' and bench/ort_speed.sh's models).
 const path = require('path');
 const ort = require(path.join(process.env.ORT_DIR || '.', 'node_modules', 'onnxruntime-node'));
 (async () => {
   const [model, n] = [process.argv[2], parseInt(process.argv[3], 10)];
+  const threads = process.argv[4] ? parseInt(process.argv[4], 10) : 1;
+  const shape = (process.argv[5] || '1,1,28,28').split(',').map((d) => parseInt(d, 10));
+  if (!(n >= 1) || !(threads >= 1) || shape.some((d) => !(d >= 1)))
+    throw new Error('usage: node ort_speed.js MODEL.onnx N [THREADS] [SHAPE]');
   const s = await ort.InferenceSession.create(model, {
-    intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential',
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential',
     graphOptimizationLevel: 'all' });
   const name = s.inputNames[0];
-  // every model bench/ort_speed.sh times (lenet5, vgg7s, resnet) has input [batch, 1, 28, 28]
-  const data = Float32Array.from({ length: 784 }, () => Math.random() * 2 - 1);
-  const feed = { [name]: new ort.Tensor('float32', data, [1, 1, 28, 28]) };
+  const size = shape.reduce((a, d) => a * d, 1);
+  const data = Float32Array.from({ length: size }, () => Math.random() * 2 - 1);
+  const feed = { [name]: new ort.Tensor('float32', data, shape) };
   await s.run(feed); // warm
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) await s.run(feed);

@@ -25,13 +25,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 sqc=$(realpath "${1:-$root/build/sqc}"); rounds=${2:-5}; n=${3:-300}
-export ORT_DIR=${ORT_DIR:-$HOME/.cache/sqc-ort}
-if [ ! -d "$ORT_DIR/node_modules/onnxruntime-node" ]; then
-	mkdir -p "$ORT_DIR"
-	(cd "$ORT_DIR" && npm install --ignore-scripts onnxruntime-node@1.20.1 >/dev/null)
-fi
+. "$root/bench/ort_setup.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-cc -O2 -o "$tmp/so_speed" "$root/bench/so_speed.c" -ldl
+cc -O2 -pthread -I "$root/examples" -o "$tmp/so_speed" "$root/bench/so_speed.c" "$root/examples/sqc_pool.c" -ldl
 tiny=$root/tests/configs/sq_tiny.yaml
 py=""
 for p in ${PYTHON:-} /usr/bin/python3 python3; do
