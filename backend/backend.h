@@ -35,6 +35,8 @@ typedef struct {
 	const char *output;   /* output file */
 	const char *header;   /* --emit-header FILE, or NULL */
 	int verbose;
+	double min_task_us;   /* --min-task-us: estimated work per task of NAME_run_parallel
+	                         (0: the default, CG_TASK_US in lower.c) */
 } CgOptions;
 
 /* The generated model's sizes (filled by cg_compile when info is not NULL). */

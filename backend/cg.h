@@ -7,8 +7,13 @@
 
 #include <llvm-c/Core.h>
 
+/* Threads: every NAME_run_parallel task count is capped here (and so is the count
+ * NAME_workspace_size_parallel reserves private scratch for). */
+#define CG_MAX_THREADS 256
+
 /* State of one compilation: the module (the kernel library's bitcode, to which the glue
- * is added), the builder positioned in NAME_run, and per value where its data lives. */
+ * is added), the builder positioned in the body of NAME_run and NAME_run_parallel, and
+ * per value where its data lives. */
 typedef struct {
 	LLVMContextRef ctx;
 	LLVMModuleRef mod;
@@ -19,20 +24,31 @@ typedef struct {
 	const CgTarget *t;
 	const CgLevel *lv;     /* the kernel level --mcpu chose */
 	Diag *d;
-	LLVMValueRef fn_run;          /* NAME_run */
+	/* NAME.body(in, out, ws, par): the graph, which NAME_run calls with par NULL */
+	LLVMValueRef fn_body;
+	LLVMValueRef fn_run;          /* NAME_run (NAME_run_batch calls it) */
 	LLVMValueRef in, out, ws;     /* its arguments */
+	/* at its entry: the task count limit (1 without a parallel-for), the app's
+	 * parallel-for and pool, the task context, the shared scratch and the private
+	 * scratch of task 0 and the stride between tasks' */
+	LLVMValueRef threads, pfor, pool, tctx, shared, pbase, pstride;
+	LLVMTypeRef tctx_ty;
+	LLVMValueRef fn_shmax, fn_pvmax;  /* the largest shared and private scratch */
 	LLVMValueRef *cglobal;        /* per value: the global holding its constant data */
 	int64_t plan;                 /* planned workspace bytes; scratch starts there */
-	/* scratch demands: (size function, parameter global), summed up in workspace_size */
-	LLVMValueRef *scratch_fn, *scratch_arg;
+	/* scratch demands: (shared and private size functions, parameter global) */
+	LLVMValueRef *sc_shared, *sc_priv, *sc_arg;
 	int nscratch, capscratch;
-	int nglobals;                 /* for unique global names */
+	int nglobals, ntasks;         /* for unique names */
 } Cg;
 
 /* Files, each calling only those below it: emit.c (cg_compile: the module, the API
  * functions, optimization, output), lower.c (the glue), module.c (building blocks). */
 
 /* ---- lower.c: the body of NAME_run, one kernel call per node ------------------------- */
+/* The task context's type and the values at the body's entry (c->threads ...); the
+ * builder is at the body's entry, c->fn_shmax and c->fn_pvmax are declared. */
+void cg_body_entry(Cg *c, LLVMValueRef par);
 int cg_lower_graph(Cg *c);
 
 /* ---- module.c: building blocks of the module ----------------------------------------- */

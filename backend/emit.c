@@ -150,15 +150,23 @@ int cg_valid_name(const char *s)
 	return 1;
 }
 
+/* A function of the model: NAME_suffix, exported (api), or NAME.suffix, internal. */
+static LLVMValueRef model_fn(Cg *c, int api, const char *suffix, LLVMTypeRef ret,
+                             LLVMTypeRef *params, unsigned n)
+{
+	char name[256];
+	snprintf(name, sizeof name, "%s%c%s", c->o->name, api ? '_' : '.', suffix);
+	LLVMValueRef f = LLVMAddFunction(c->mod, name, LLVMFunctionType(ret, params, n, 0));
+	LLVMSetLinkage(f, api ? LLVMExternalLinkage : LLVMInternalLinkage);
+	if (api)
+		LLVMSetVisibility(f, LLVMDefaultVisibility);
+	return f;
+}
+
 static LLVMValueRef add_fn(Cg *c, const char *suffix, LLVMTypeRef ret, LLVMTypeRef *params,
                            unsigned n)
 {
-	char name[256];
-	snprintf(name, sizeof name, "%s_%s", c->o->name, suffix);
-	LLVMValueRef f = LLVMAddFunction(c->mod, name, LLVMFunctionType(ret, params, n, 0));
-	LLVMSetLinkage(f, LLVMExternalLinkage);
-	LLVMSetVisibility(f, LLVMDefaultVisibility);
-	return f;
+	return model_fn(c, 1, suffix, ret, params, n);
 }
 
 static void const_fn(Cg *c, const char *suffix, int64_t v)
@@ -168,23 +176,70 @@ static void const_fn(Cg *c, const char *suffix, int64_t v)
 	LLVMBuildRet(c->b, LLVMConstInt(c->i64, (unsigned long long)v, 0));
 }
 
-/* NAME_workspace_size: planned bytes + the largest scratch demand, rounded up to 64.
- * The scratch functions get constant arguments, so O3 folds this to a constant. */
-static LLVMValueRef workspace_fn(Cg *c)
+/* The body of fn (declared, no arguments): the largest of fns[i](args[i]), or 0. The
+ * scratch functions get constant arguments, so O3 folds it to a constant. */
+static void max_fn(Cg *c, LLVMValueRef fn, LLVMValueRef *fns, LLVMValueRef *args, int n)
 {
-	LLVMValueRef f = add_fn(c, "workspace_size", c->i64, NULL, 0);
-	LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, f, "entry"));
+	LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, fn, "entry"));
 	LLVMValueRef m = LLVMConstInt(c->i64, 0, 0);
-	for (int i = 0; i < c->nscratch; i++) {
-		LLVMValueRef s = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(c->scratch_fn[i]),
-		                                c->scratch_fn[i], &c->scratch_arg[i], 1, "");
-		LLVMValueRef gt = LLVMBuildICmp(c->b, LLVMIntUGT, s, m, "");
-		m = LLVMBuildSelect(c->b, gt, s, m, "");
+	for (int i = 0; i < n; i++) {
+		LLVMValueRef s = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(fns[i]), fns[i], &args[i],
+		                                1, "");
+		m = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntUGT, s, m, ""), s, m, "");
 	}
-	LLVMValueRef t = LLVMBuildAdd(c->b, m, LLVMConstInt(c->i64, (unsigned long long)(c->plan + 63), 0), "");
-	t = LLVMBuildAnd(c->b, t, LLVMConstInt(c->i64, ~63ULL, 0), "");
-	LLVMBuildRet(c->b, t);
-	return f;
+	LLVMBuildRet(c->b, m);
+}
+
+/* NAME_workspace_size_parallel(threads): planned bytes + the largest shared scratch +
+ * threads (clamped to [1, CG_MAX_THREADS]) times the largest private scratch, rounded up
+ * to 64; NAME_workspace_size: the same for one thread, folded to a constant by O3. */
+static LLVMValueRef workspace_fns(Cg *c)
+{
+	LLVMTypeRef i64 = c->i64;
+	LLVMValueRef f = add_fn(c, "workspace_size_parallel", i64, &i64, 1);
+	LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, f, "entry"));
+	LLVMValueRef t = LLVMGetParam(f, 0), one = LLVMConstInt(i64, 1, 0);
+	LLVMValueRef most = LLVMConstInt(i64, CG_MAX_THREADS, 0);
+	t = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntULT, t, one, ""), one, t, "");
+	t = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntUGT, t, most, ""), most, t, "");
+	LLVMValueRef sh = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(c->fn_shmax), c->fn_shmax,
+	                                 NULL, 0, "");
+	LLVMValueRef pv = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(c->fn_pvmax), c->fn_pvmax,
+	                                 NULL, 0, "");
+	LLVMValueRef v = LLVMBuildAdd(c->b, sh, LLVMBuildMul(c->b, t, pv, ""), "");
+	v = LLVMBuildAdd(c->b, v, LLVMConstInt(i64, (unsigned long long)(c->plan + 63), 0), "");
+	LLVMBuildRet(c->b, LLVMBuildAnd(c->b, v, LLVMConstInt(i64, ~63ULL, 0), ""));
+	LLVMValueRef w = add_fn(c, "workspace_size", i64, NULL, 0);
+	LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, w, "entry"));
+	LLVMBuildRet(c->b, LLVMBuildCall2(c->b, LLVMGlobalGetValueType(f), f, &one, 1, ""));
+	return w;
+}
+
+/* NAME_run(in, out, ws) and NAME_run_parallel(in, out, ws, par): -1 for a NULL input,
+ * output or workspace, else the body (with par NULL for NAME_run) and 0. */
+static void run_fns(Cg *c)
+{
+	LLVMTypeRef pt[4] = {c->ptr, c->ptr, c->ptr, c->ptr};
+	for (int par = 0; par < 2; par++) {
+		LLVMValueRef f = add_fn(c, par ? "run_parallel" : "run", c->i32, pt, 3 + (unsigned)par);
+		if (!par)
+			c->fn_run = f;
+		LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(c->ctx, f, "entry");
+		LLVMBasicBlockRef nullb = LLVMAppendBasicBlockInContext(c->ctx, f, "null");
+		LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(c->ctx, f, "body");
+		LLVMPositionBuilderAtEnd(c->b, entry);
+		LLVMValueRef in = LLVMGetParam(f, 0), out = LLVMGetParam(f, 1), ws = LLVMGetParam(f, 2);
+		LLVMValueRef anynull = LLVMBuildOr(c->b, LLVMBuildIsNull(c->b, in, ""),
+		                                   LLVMBuildOr(c->b, LLVMBuildIsNull(c->b, out, ""),
+		                                               LLVMBuildIsNull(c->b, ws, ""), ""), "");
+		LLVMBuildCondBr(c->b, anynull, nullb, body);
+		LLVMPositionBuilderAtEnd(c->b, nullb);
+		LLVMBuildRet(c->b, LLVMConstInt(c->i32, (unsigned long long)-1, 1));
+		LLVMPositionBuilderAtEnd(c->b, body);
+		LLVMValueRef a[4] = {in, out, ws, par ? LLVMGetParam(f, 3) : LLVMConstNull(c->ptr)};
+		LLVMBuildCall2(c->b, LLVMGlobalGetValueType(c->fn_body), c->fn_body, a, 4, "");
+		LLVMBuildRet(c->b, LLVMConstInt(c->i32, 0, 0));
+	}
 }
 
 /* NAME_run_batch: NAME_run over n samples with the same workspace. */
@@ -273,7 +328,9 @@ static int is_api(const Cg *c, const char *name)
 	size_t k = strlen(c->o->name);
 	return !strncmp(name, c->o->name, k) && name[k] == '_' &&
 	       (!strcmp(name + k + 1, "run") || !strcmp(name + k + 1, "run_batch") ||
-	        !strcmp(name + k + 1, "workspace_size") || !strcmp(name + k + 1, "input_size") ||
+	        !strcmp(name + k + 1, "run_parallel") ||
+	        !strcmp(name + k + 1, "workspace_size") ||
+	        !strcmp(name + k + 1, "workspace_size_parallel") || !strcmp(name + k + 1, "input_size") ||
 	        !strcmp(name + k + 1, "output_size"));
 }
 
@@ -380,8 +437,22 @@ static int write_header(const Cg *c, FILE *f, int64_t ws, int64_t insz, int64_t 
 		" * when input, output or workspace is NULL (nothing written). %s_run_batch runs\n"
 		" * n samples one after another (n = 0: returns 0), returns the first nonzero\n"
 		" * result of %s_run, or -1 without running when n samples could not be\n"
-		" * addressed (n * %s_INPUT_SIZE or n * %s_OUTPUT_SIZE floats beyond 2^63 bytes). */\n"
+		" * addressed (n * %s_INPUT_SIZE or n * %s_OUTPUT_SIZE floats beyond 2^63 bytes).\n"
+		" *\n"
+		" * Threads: %s_run_parallel is %s_run with the layers' work split into tasks that\n"
+		" * the app's parallel-for runs (SqcParallel below; par->threads tasks at most, and\n"
+		" * at most %d); its results equal %s_run's bit for bit. Its workspace has\n"
+		" * %s_workspace_size_parallel(t) bytes for t >= par->threads (64-byte aligned).\n"
+		" * par NULL, a NULL parallel_for or threads <= 1 run on the calling thread. */\n"
 		"#ifndef %s_H\n#define %s_H\n\n#include <stddef.h>\n\n"
+		"#ifndef SQC_PARALLEL_DEFINED\n#define SQC_PARALLEL_DEFINED\n"
+		"/* The app's parallel-for: runs task(arg, i) for every i in [0, n), n <= threads,\n"
+		" * on any threads, and returns when all are done (pthreadpool_parallelize_1d's\n"
+		" * shape; examples/sqc_pool.c is one). */\n"
+		"typedef struct SqcParallel {\n"
+		"\tvoid (*parallel_for)(void *pool, void (*task)(void *arg, size_t i), void *arg,\n"
+		"\t                     size_t n);\n"
+		"\tvoid *pool;\n\tsize_t threads;\n} SqcParallel;\n#endif\n\n"
 		"#define %s_INPUT_SIZE %lld\n#define %s_OUTPUT_SIZE %lld\n"
 		"#define %s_WORKSPACE_SIZE %lld\n"
 		"#define %s_INPUT_RANK %d\n#define %s_INPUT_SHAPE %s\n"
@@ -390,12 +461,16 @@ static int write_header(const Cg *c, FILE *f, int64_t ws, int64_t insz, int64_t 
 		"size_t %s_workspace_size(void);\nsize_t %s_input_size(void);\n"
 		"size_t %s_output_size(void);\n"
 		"int %s_run(const float *input, float *output, void *workspace);\n"
-		"int %s_run_batch(size_t n, const float *input, float *output, void *workspace);\n\n"
+		"int %s_run_batch(size_t n, const float *input, float *output, void *workspace);\n"
+		"size_t %s_workspace_size_parallel(size_t threads);\n"
+		"int %s_run_parallel(const float *input, float *output, void *workspace,\n"
+		"                    const SqcParallel *par);\n\n"
 		"#ifdef __cplusplus\n}\n#endif\n\n#endif\n",
 		nm, c->o->target ? c->o->target : "x86_64-linux-gnu", nm, sin, sout, nm, nm, nm, nm,
-		up, up, up, up, up, (long long)insz, up, (long long)outsz, up,
+		up, up, nm, nm, CG_MAX_THREADS, nm, nm,
+		up, up, up, (long long)insz, up, (long long)outsz, up,
 		(long long)ws, up, g->values[g->inputs[0]].shape.rank, up, sin, up,
-		g->values[g->outputs[0]].shape.rank, up, sout, nm, nm, nm, nm, nm);
+		g->values[g->outputs[0]].shape.rank, up, sout, nm, nm, nm, nm, nm, nm, nm);
 	int rc = len < 0 || (size_t)len >= cap ? diag_error(d, NULL, "header too long")
 	                                       : (fputs(t, f), 0);
 	free(t);
@@ -462,31 +537,31 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 	const char *triple = t->triple;
 	LLVMSetTarget(c.mod, triple);
 
-	LLVMTypeRef pt[3] = {c.ptr, c.ptr, c.ptr};
-	c.fn_run = add_fn(&c, "run", c.i32, pt, 3);
-	c.in = LLVMGetParam(c.fn_run, 0);
-	c.out = LLVMGetParam(c.fn_run, 1);
-	c.ws = LLVMGetParam(c.fn_run, 2);
-	/* NAME_run returns -1 for a NULL input, output or workspace */
-	LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(c.ctx, c.fn_run, "entry");
-	LLVMBasicBlockRef nullb = LLVMAppendBasicBlockInContext(c.ctx, c.fn_run, "null");
-	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(c.ctx, c.fn_run, "body");
-	LLVMPositionBuilderAtEnd(c.b, entry);
-	LLVMValueRef anynull = LLVMBuildOr(c.b, LLVMBuildIsNull(c.b, c.in, ""),
-	                                   LLVMBuildOr(c.b, LLVMBuildIsNull(c.b, c.out, ""),
-	                                               LLVMBuildIsNull(c.b, c.ws, ""), ""), "");
-	LLVMBuildCondBr(c.b, anynull, nullb, body);
-	LLVMPositionBuilderAtEnd(c.b, nullb);
-	LLVMBuildRet(c.b, LLVMConstInt(c.i32, (unsigned long long)-1, 1));
-	LLVMPositionBuilderAtEnd(c.b, body);
+	/* the graph in NAME.body(in, out, ws, par), noinline: NAME_run and NAME_run_parallel
+	 * share one copy */
+	LLVMTypeRef pt[4] = {c.ptr, c.ptr, c.ptr, c.ptr};
+	c.fn_body = model_fn(&c, 0, "body", LLVMVoidTypeInContext(c.ctx), pt, 4);
+	LLVMAddAttributeAtIndex(c.fn_body, LLVMAttributeFunctionIndex,
+	                        LLVMCreateEnumAttribute(c.ctx,
+	                                                LLVMGetEnumAttributeKindForName("noinline", 8), 0));
+	c.fn_shmax = model_fn(&c, 0, "shared_max", c.i64, NULL, 0);
+	c.fn_pvmax = model_fn(&c, 0, "priv_max", c.i64, NULL, 0);
+	c.in = LLVMGetParam(c.fn_body, 0);
+	c.out = LLVMGetParam(c.fn_body, 1);
+	c.ws = LLVMGetParam(c.fn_body, 2);
+	LLVMPositionBuilderAtEnd(c.b, LLVMAppendBasicBlockInContext(c.ctx, c.fn_body, "entry"));
+	cg_body_entry(&c, LLVMGetParam(c.fn_body, 3));
 	if (cg_lower_graph(&c))
 		goto out;
-	LLVMBuildRet(c.b, LLVMConstInt(c.i32, 0, 0));
+	LLVMBuildRetVoid(c.b);
+	max_fn(&c, c.fn_shmax, c.sc_shared, c.sc_arg, c.nscratch);
+	max_fn(&c, c.fn_pvmax, c.sc_priv, c.sc_arg, c.nscratch);
+	run_fns(&c);
 	int64_t insz = ir_shape_numel(&g->values[g->inputs[0]].shape);
 	int64_t outsz = ir_shape_numel(&g->values[g->outputs[0]].shape);
 	const_fn(&c, "input_size", insz);
 	const_fn(&c, "output_size", outsz);
-	LLVMValueRef wsf = workspace_fn(&c);
+	LLVMValueRef wsf = workspace_fns(&c);
 	run_batch_fn(&c, insz, outsz);
 	const char *cpu = ch.cpu;
 	set_target_attrs(&c, cpu, ch.features);
@@ -603,8 +678,9 @@ out:
 	LLVMDisposeMemoryBuffer(mb);
 	LLVMContextDispose(c.ctx);
 	free(c.cglobal);
-	free(c.scratch_fn);
-	free(c.scratch_arg);
+	free(c.sc_shared);
+	free(c.sc_priv);
+	free(c.sc_arg);
 	cpu_choice_free(&ch);
 	return rc;
 }

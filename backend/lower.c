@@ -116,26 +116,192 @@ static LLVMValueRef params_of(Cg *c, const ParamField *f, const void *host, size
 	                      RtkBinary *: pf_RtkBinary, RtkRemap *: pf_RtkRemap),               \
 	          s, sizeof *(s))
 
-static void add_scratch(Cg *c, const char *fn, LLVMValueRef p)
-{
-	if (c->nscratch == c->capscratch) {
-		c->capscratch = c->capscratch ? 2 * c->capscratch : 16;
-		c->scratch_fn = xrealloc(c->scratch_fn, sizeof(LLVMValueRef) * (size_t)c->capscratch);
-		c->scratch_arg = xrealloc(c->scratch_arg, sizeof(LLVMValueRef) * (size_t)c->capscratch);
-	}
-	c->scratch_fn[c->nscratch] = cg_kernel(c, fn);
-	c->scratch_arg[c->nscratch++] = p;
-}
-
 static LLVMValueRef ws_at(Cg *c, int64_t off)
 {
 	LLVMValueRef o = LLVMConstInt(c->i64, (unsigned long long)off, 0);
 	return LLVMBuildGEP2(c->b, c->i8, c->ws, &o, 1, "");
 }
 
-static LLVMValueRef scratch(Cg *c)
+/* ---- kernels that threads share ------------------------------------------------------
+ *
+ * A kernel K with K_units and K_part (kernels.h) is called as a task function,
+ * NAME.task.N(ctx, i), that computes units [i*U/T, (i+1)*U/T) of U = K_units(p) with T
+ * tasks: the body runs K_prep (if K has scratch), then the app's parallel-for over T tasks,
+ * or task 0 itself when T = 1 (NAME_run). Constant arguments (parameters, weights) are
+ * used in the task as they are, so it is specialized like a direct call; the others
+ * (pointers into the input, output or workspace) travel in the task context, one struct
+ * on the body's stack. Scratch: the shared part at the end of the planned workspace,
+ * then T private parts of the largest K_priv each. */
+enum { TCTX_T, TCTX_PSTRIDE, TCTX_PBASE, TCTX_SHARED, TCTX_ARGS, TCTX_NARGS = 8 };
+
+static LLVMValueRef umin(Cg *c, LLVMValueRef a, LLVMValueRef b)
 {
-	return ws_at(c, c->plan);
+	return LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntULT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef umax(Cg *c, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntUGT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef tctx_field(Cg *c, LLVMValueRef ctx, unsigned i)
+{
+	return LLVMBuildStructGEP2(c->b, c->tctx_ty, ctx, i, "");
+}
+
+void cg_body_entry(Cg *c, LLVMValueRef par)
+{
+	LLVMTypeRef f[TCTX_ARGS + TCTX_NARGS] = {c->i64, c->i64};
+	for (int i = TCTX_PBASE; i < TCTX_ARGS + TCTX_NARGS; i++)
+		f[i] = c->ptr;
+	c->tctx_ty = LLVMStructTypeInContext(c->ctx, f, TCTX_ARGS + TCTX_NARGS, 0);
+	c->tctx = LLVMBuildAlloca(c->b, c->tctx_ty, "tctx");
+	c->shared = ws_at(c, c->plan);
+	LLVMValueRef shmax = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(c->fn_shmax), c->fn_shmax,
+	                                    NULL, 0, "");
+	c->pstride = LLVMBuildCall2(c->b, LLVMGlobalGetValueType(c->fn_pvmax), c->fn_pvmax, NULL,
+	                            0, "");
+	c->pbase = LLVMBuildGEP2(c->b, c->i8, c->shared, &shmax, 1, "");
+	/* SqcParallel {parallel_for, pool, threads}: NULL, or a NULL parallel_for, is one
+	 * thread; threads is clamped to [1, CG_MAX_THREADS] */
+	LLVMTypeRef spf[3] = {c->ptr, c->ptr, c->i64};
+	LLVMTypeRef sp = LLVMStructTypeInContext(c->ctx, spf, 3, 0);
+	LLVMBasicBlockRef entry = LLVMGetInsertBlock(c->b);
+	LLVMBasicBlockRef has = LLVMAppendBasicBlockInContext(c->ctx, c->fn_body, "par");
+	LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(c->ctx, c->fn_body, "go");
+	LLVMBuildCondBr(c->b, LLVMBuildIsNull(c->b, par, ""), go, has);
+	LLVMPositionBuilderAtEnd(c->b, has);
+	LLVMValueRef pf = LLVMBuildLoad2(c->b, c->ptr, LLVMBuildStructGEP2(c->b, sp, par, 0, ""), "");
+	LLVMValueRef pool = LLVMBuildLoad2(c->b, c->ptr, LLVMBuildStructGEP2(c->b, sp, par, 1, ""), "");
+	LLVMValueRef th = LLVMBuildLoad2(c->b, c->i64, LLVMBuildStructGEP2(c->b, sp, par, 2, ""), "");
+	LLVMValueRef one = LLVMConstInt(c->i64, 1, 0);
+	th = LLVMBuildSelect(c->b, LLVMBuildIsNull(c->b, pf, ""), one, th, "");
+	th = umin(c, umax(c, th, one), LLVMConstInt(c->i64, CG_MAX_THREADS, 0));
+	LLVMBuildBr(c->b, go);
+	LLVMPositionBuilderAtEnd(c->b, go);
+	LLVMValueRef v[3][2] = {{one, th}, {LLVMConstNull(c->ptr), pf}, {LLVMConstNull(c->ptr), pool}};
+	LLVMValueRef *dst[3] = {&c->threads, &c->pfor, &c->pool};
+	LLVMBasicBlockRef from[2] = {entry, has};
+	for (int i = 0; i < 3; i++) {
+		*dst[i] = LLVMBuildPhi(c->b, LLVMTypeOf(v[i][1]), "");
+		LLVMAddIncoming(*dst[i], v[i], from, 2);
+	}
+}
+
+static void add_scratch(Cg *c, const char *k, LLVMValueRef p)
+{
+	if (c->nscratch == c->capscratch) {
+		c->capscratch = c->capscratch ? 2 * c->capscratch : 16;
+		size_t n = sizeof(LLVMValueRef) * (size_t)c->capscratch;
+		c->sc_shared = xrealloc(c->sc_shared, n);
+		c->sc_priv = xrealloc(c->sc_priv, n);
+		c->sc_arg = xrealloc(c->sc_arg, n);
+	}
+	char nm[64];
+	snprintf(nm, sizeof nm, "%s_shared", k);
+	c->sc_shared[c->nscratch] = cg_kernel(c, nm);
+	snprintf(nm, sizeof nm, "%s_priv", k);
+	c->sc_priv[c->nscratch] = cg_kernel(c, nm);
+	c->sc_arg[c->nscratch++] = p;
+}
+
+/* Tasks pay for themselves only when they are long: the threads exchange the layer's input
+ * and output through their caches (measured on VGG-7-small at 2 threads: layers of about
+ * 20 us took 1.4x the CPU time when split in two), so a layer gets at most one task per
+ * CG_TASK_US (or --min-task-us) of its estimated time, macs / rate (multiply-accumulates
+ * per ns of its kernel, at the x86-64-v3 level: bench/kernels_speed.sh; wider levels
+ * count double). */
+#define CG_TASK_US 20.0
+
+static int64_t max_tasks(Cg *c, double macs, double rate)
+{
+	if (strcmp(c->lv->name, "x86-64-v3") && strcmp(c->lv->name, "armv8-a"))
+		rate *= 2;
+	double t = macs / rate / (1000 * (c->o->min_task_us > 0 ? c->o->min_task_us : CG_TASK_US));
+	return t < 1 ? 1 : t > CG_MAX_THREADS ? CG_MAX_THREADS : (int64_t)t;
+}
+
+/* K(args[0..n)) without its scratch argument, as described above, in at most `most`
+ * tasks; args[0] is its constant parameter struct, args[1] its input. */
+static void split_call(Cg *c, const char *k, LLVMValueRef *args, unsigned n, int64_t most)
+{
+	char nm[64];
+	snprintf(nm, sizeof nm, "%s_shared", k);
+	int scr = LLVMGetNamedFunction(c->mod, nm) != NULL;
+	if (scr) {
+		add_scratch(c, k, args[0]);
+		snprintf(nm, sizeof nm, "%s_prep", k);
+		LLVMValueRef a[3] = {args[0], args[1], c->shared};
+		cg_call(c, nm, a, 3);
+	}
+	snprintf(nm, sizeof nm, "%s_units", k);
+	LLVMValueRef one = LLVMConstInt(c->i64, 1, 0);
+	LLVMValueRef T = umin(c, c->threads, cg_call(c, nm, args, 1));
+	T = umax(c, umin(c, T, LLVMConstInt(c->i64, (unsigned long long)most, 0)), one);
+	LLVMBuildStore(c->b, T, tctx_field(c, c->tctx, TCTX_T));
+	LLVMBuildStore(c->b, c->pstride, tctx_field(c, c->tctx, TCTX_PSTRIDE));
+	LLVMBuildStore(c->b, c->pbase, tctx_field(c, c->tctx, TCTX_PBASE));
+	LLVMBuildStore(c->b, c->shared, tctx_field(c, c->tctx, TCTX_SHARED));
+	unsigned nv = 0;
+	for (unsigned j = 0; j < n; j++)
+		if (!LLVMIsConstant(args[j])) {
+			assert(nv < TCTX_NARGS && LLVMGetTypeKind(LLVMTypeOf(args[j])) == LLVMPointerTypeKind);
+			LLVMBuildStore(c->b, args[j], tctx_field(c, c->tctx, TCTX_ARGS + nv++));
+		}
+	/* the task */
+	char tn[128];
+	snprintf(tn, sizeof tn, "%s.task.%d", c->o->name, c->ntasks++);
+	LLVMTypeRef tp[2] = {c->ptr, c->i64};
+	LLVMTypeRef tty = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx), tp, 2, 0);
+	LLVMValueRef task = LLVMAddFunction(c->mod, tn, tty);
+	LLVMSetLinkage(task, LLVMInternalLinkage);
+	LLVMAddAttributeAtIndex(task, LLVMAttributeFunctionIndex,
+	                        LLVMCreateEnumAttribute(c->ctx,
+	                                                LLVMGetEnumAttributeKindForName("noinline", 8), 0));
+	/* the call: the app's parallel-for over T > 1 tasks, else task 0 */
+	LLVMBasicBlockRef many = LLVMAppendBasicBlockInContext(c->ctx, c->fn_body, "many");
+	LLVMBasicBlockRef single = LLVMAppendBasicBlockInContext(c->ctx, c->fn_body, "single");
+	LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->ctx, c->fn_body, "done");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntUGT, T, one, ""), many, single);
+	LLVMPositionBuilderAtEnd(c->b, many);
+	LLVMTypeRef pft[4] = {c->ptr, c->ptr, c->ptr, c->i64};
+	LLVMValueRef pa[4] = {c->pool, task, c->tctx, T};
+	LLVMBuildCall2(c->b, LLVMFunctionType(LLVMVoidTypeInContext(c->ctx), pft, 4, 0), c->pfor,
+	               pa, 4, "");
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, single);
+	LLVMValueRef ta[2] = {c->tctx, LLVMConstInt(c->i64, 0, 0)};
+	LLVMBuildCall2(c->b, tty, task, ta, 2, "");
+	LLVMBuildBr(c->b, done);
+	/* the task's body: its units, its private scratch, then K_part */
+	LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, task, "entry"));
+	LLVMValueRef ctx = LLVMGetParam(task, 0), i = LLVMGetParam(task, 1);
+	LLVMValueRef a[TCTX_NARGS + 6];
+	assert(n <= TCTX_NARGS + 2);
+	nv = 0;
+	for (unsigned j = 0; j < n; j++)
+		a[j] = LLVMIsConstant(args[j]) ? args[j]
+		       : LLVMBuildLoad2(c->b, c->ptr, tctx_field(c, ctx, TCTX_ARGS + nv++), "");
+	LLVMValueRef tT = LLVMBuildLoad2(c->b, c->i64, tctx_field(c, ctx, TCTX_T), "");
+	snprintf(nm, sizeof nm, "%s_units", k);
+	LLVMValueRef U = cg_call(c, nm, args, 1);
+	LLVMValueRef lo = LLVMBuildUDiv(c->b, LLVMBuildMul(c->b, i, U, ""), tT, "");
+	LLVMValueRef hi = LLVMBuildUDiv(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, i, one, ""), U, ""),
+	                                tT, "");
+	unsigned na = n;
+	if (scr) {
+		LLVMValueRef st = LLVMBuildLoad2(c->b, c->i64, tctx_field(c, ctx, TCTX_PSTRIDE), "");
+		LLVMValueRef pb = LLVMBuildLoad2(c->b, c->ptr, tctx_field(c, ctx, TCTX_PBASE), "");
+		LLVMValueRef off = LLVMBuildMul(c->b, i, st, "");
+		a[na++] = LLVMBuildLoad2(c->b, c->ptr, tctx_field(c, ctx, TCTX_SHARED), "");
+		a[na++] = LLVMBuildGEP2(c->b, c->i8, pb, &off, 1, "");
+	}
+	a[na++] = lo;
+	a[na++] = hi;
+	snprintf(nm, sizeof nm, "%s_part", k);
+	cg_call(c, nm, a, na);
+	LLVMBuildRetVoid(c->b);
+	LLVMPositionBuilderAtEnd(c->b, done);
 }
 
 static LLVMValueRef fptr(Cg *c, LLVMValueRef base, int64_t floats)
@@ -294,13 +460,12 @@ static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, 
 	if (!x || !y)
 		return -1;
 	const char *fn = iconv ? "rtk_iconv" : bconv ? "rtk_bconv" : "rtk_qconv";
-	char sfn[48];
-	snprintf(sfn, sizeof sfn, "%s_scratch", fn);
-	add_scratch(c, sfn, p);
+	double rate = iconv ? 100 : bconv ? 400.0 / (act * planes) : 20;
+	rate = rate < 50 && bconv ? 50 : rate;
+	int64_t most = max_tasks(c, (double)C * geom->oh * geom->ow * per, rate);
 	for (int64_t r = 0; r < rows; r++) {
-		LLVMValueRef a[7] = {p, fptr(c, x, r * row_in), w, s, bias, fptr(c, y, r * row_out),
-		                     scratch(c)};
-		cg_call(c, fn, a, 7);
+		LLVMValueRef a[6] = {p, fptr(c, x, r * row_in), w, s, bias, fptr(c, y, r * row_out)};
+		split_call(c, fn, a, 6, most);
 	}
 	return 0;
 }
@@ -318,9 +483,9 @@ static int lower_conv(Cg *c, const Node *n)
 	LLVMValueRef x = buf(c, n->in[0]), w = buf(c, n->in[1]), y = buf(c, n->out[0]);
 	if (!x || !w || !y)
 		return -1;
-	add_scratch(c, "rtk_conv_f32_scratch", p);
-	LLVMValueRef a[6] = {p, x, w, bias, y, scratch(c)};
-	cg_call(c, "rtk_conv_f32", a, 6);
+	LLVMValueRef a[5] = {p, x, w, bias, y};
+	split_call(c, "rtk_conv_f32", a, 5,
+	           max_tasks(c, (double)k.m * k.oh * k.ow * (k.c / k.group) * k.kh * k.kw, 40));
 	return 0;
 }
 
@@ -365,7 +530,7 @@ static int lower_dense(Cg *c, const Node *n)
 	if (!x || !y)
 		return -1;
 	LLVMValueRef args[5] = {p, x, wg, bias, y};
-	cg_call(c, "rtk_gemm_f32", args, 5);
+	split_call(c, "rtk_gemm_f32", args, 5, max_tasks(c, (double)rows * N * K, 10));
 	return 0;
 }
 

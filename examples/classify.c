@@ -2,18 +2,23 @@
  *
  * Build (the model's API prefix is its file stem, here lenet5):
  *   sqc models/lenet5.onnx --config models/lenet5.yaml -c -o lenet5.o --emit-header lenet5.h
- *   cc -O2 -std=c11 -DMODEL=lenet5 -include lenet5.h examples/classify.c lenet5.o -o classify
+ *   cc -O2 -std=c11 -pthread -DMODEL=lenet5 -include lenet5.h examples/classify.c \
+ *      examples/sqc_pool.c lenet5.o -o classify
  * Usage:
  *   classify IMAGE.pgm [--mean M] [--std S]   one 8-bit binary PGM of the model's input size;
  *                                             pixels are scaled to [0,1], then (x-M)/S
  *                                             (defaults: Fashion-MNIST, 0.2860 and 0.3530)
  *   classify IN.npy [-o SCORES.npy]           float32 samples, already normalized; prints
  *                                             each sample's class, writes all scores
+ *   --threads N                               run each sample on N threads (the pool of
+ *                                             sqc_pool.c and NAME_run_parallel; default 1)
  * The model needs no allocation of its own: the app gives it one workspace. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sqc_pool.h"
 
 #ifndef MODEL
 #error "compile with -DMODEL=<name> -include <name>.h"
@@ -124,9 +129,12 @@ int main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL;
 	float mean = 0.2860f, std = 0.3530f;
+	long threads = 1;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			out = argv[++i];
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			threads = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--mean") && i + 1 < argc)
 			mean = strtof(argv[++i], NULL);
 		else if (!strcmp(argv[i], "--std") && i + 1 < argc)
@@ -134,8 +142,9 @@ int main(int argc, char **argv)
 		else
 			in = argv[i];
 	}
-	if (!in) {
-		fprintf(stderr, "usage: classify IMAGE.pgm [--mean M --std S] | IN.npy [-o SCORES.npy]\n");
+	if (!in || threads < 1 || threads > 1024) {
+		fprintf(stderr, "usage: classify IMAGE.pgm [--mean M --std S] | IN.npy [-o SCORES.npy] "
+		        "[--threads N]\n");
 		return 2;
 	}
 	size_t isz = API(input_size)(), osz = API(output_size)(), nf = 0;
@@ -150,9 +159,20 @@ int main(int argc, char **argv)
 	}
 	size_t ns = nf / isz;
 	float *y = malloc(sizeof(float) * ns * osz);
-	/* the workspace: 64-byte aligned, size rounded up to a multiple of the alignment */
-	void *ws = aligned_alloc(64, (API(workspace_size)() + 63) / 64 * 64);
-	if (!y || !ws || API(run_batch)(ns, x, y, ws)) {
+	/* the workspace: 64-byte aligned, size rounded up to a multiple of the alignment; with
+	 * threads, room for each thread's scratch */
+	SqcPool *pool = threads > 1 ? sqc_pool_create((size_t)threads) : NULL;
+	SqcParallel par = pool ? sqc_pool_parallel(pool) : (SqcParallel){0};
+	size_t wsz = pool ? API(workspace_size_parallel)(par.threads) : API(workspace_size)();
+	void *ws = aligned_alloc(64, (wsz + 63) / 64 * 64);
+	int rc = !y || !ws || (threads > 1 && !pool);
+	if (!rc && pool) /* one sample at a time, each on all threads */
+		for (size_t s = 0; s < ns && !rc; s++)
+			rc = API(run_parallel)(x + s * isz, y + s * osz, ws, &par);
+	else if (!rc)
+		rc = API(run_batch)(ns, x, y, ws);
+	sqc_pool_destroy(pool);
+	if (rc) {
 		fprintf(stderr, "classify: the model failed\n");
 		return 1;
 	}

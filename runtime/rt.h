@@ -174,9 +174,19 @@ typedef struct {
 	size_t (*output_size)(void);
 	int (*run)(const float *input, float *output, void *workspace);
 	int (*run_batch)(size_t n, const float *input, float *output, void *workspace);
+	/* NULL in a .so from an sqc without threads */
+	size_t (*workspace_size_parallel)(size_t threads);
+	int (*run_parallel)(const float *input, float *output, void *workspace, const void *par);
 } RtModel;
 int rt_model_open(RtModel *m, const char *path, const char *name, Diag *d);
 void rt_model_close(RtModel *m);
+/* A workspace (64-byte aligned; free()) for rt_model_run with `threads` threads; NULL
+ * when out of memory. */
+void *rt_model_workspace(const RtModel *m, int threads);
+/* n samples: NAME_run_parallel per sample on the fast kernels' pool (threads.h) with
+ * `threads` tasks at most when threads > 1 and the model has it, else NAME_run_batch.
+ * The results do not depend on threads. Returns the model's result (0 = ok). */
+int rt_model_run(const RtModel *m, size_t n, const float *x, float *y, void *ws, int threads);
 /* The default API prefix for an output file: its stem, with every character that is not
  * a letter, digit or '_' made '_' (and '_' before a leading digit). */
 void rt_model_name_from_path(const char *path, char *name, size_t n);

@@ -1,6 +1,6 @@
 /* runtime/threads.h: the thread pool of the fast kernels (runtime/threads.c): the thread
- * count, parallel regions, and work items taken in chunks. Private to runtime/, its tests
- * and the trainer (passes/sq/); fast.h includes it.
+ * count, parallel regions, and work items taken in chunks. Private to runtime/, its tests,
+ * the trainer (passes/sq/) and the driver (--threads); fast.h includes it.
  */
 #ifndef SQC_THREADS_H
 #define SQC_THREADS_H

@@ -29,6 +29,8 @@ typedef struct {
 	int quant;                /* --quant: SqMethod, or -1 when not given (float) */
 	int finetune;             /* --finetune: fine-tune even with --quant=none (FP baseline) */
 	int act_bits, seed;       /* 0 / -1 when not given: the config's */
+	int threads;              /* --threads, else rt_threads() */
+	double min_task_us;       /* --min-task-us (0: the backend's default) */
 	const char *report;       /* --report FILE.json */
 	const char *save_onnx;    /* --save-onnx FILE: the fine-tuned model as ONNX */
 	const char *target, *mcpu; /* --target, --mcpu */

@@ -9,6 +9,7 @@
  * Errors: "sqc: error: FILE: [node NAME: ]message" on stderr, exit status 1.
  */
 #include "driver.h"
+#include "runtime/threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 	        "                            native (this machine's); a CPU with AVX-512 VNNI and\n"
 	        "                            VPOPCNTDQ (x86) or dotprod (aarch64) gets kernels for\n"
 	        "                            them, the .so then needs such a CPU\n"
+	        "  --min-task-us=T           NAME_run_parallel splits a layer into tasks of at\n"
+	        "                            least T us of estimated work (default 20)\n"
 	        "\n"
 	        "fine-tuning:\n"
 	        "  --config FILE.yaml        data set, normalization, fine-tuning (sq:) settings\n"
@@ -59,6 +62,9 @@ static void usage(FILE *f)
 	        "  --batch N                 eval: images per interpreter run (default 100)\n"
 	        "  --limit N                 eval: only the first N test images\n"
 	        "  --reference               use the scalar reference kernels only\n"
+	        "  --threads N               threads of the interpreter, fine-tuning and compiled\n"
+	        "                            models (NAME_run_parallel); default: OpenBLAS's count\n"
+	        "                            (OPENBLAS_NUM_THREADS, else the cores)\n"
 	        "\n"
 	        "model and pipeline:\n"
 	        "  --input-shape NAME=DIMS   pin a graph input's shape, e.g. input=1x1x28x28\n"
@@ -167,6 +173,21 @@ static int parse_args(int argc, char **argv, Args *a, Diag *d)
 			if (*end || !((n >= 1 && n <= 8) || n == 32))
 				return diag_error(d, NULL, "--act-bits: expected 1 to 8, or 32 (float), got '%s'", v);
 			a->act_bits = (int)n;
+		} else if ((v = flag_value(argc, argv, &i, "--threads"))) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || n < 1 || n > RT_MAX_THREADS)
+				return diag_error(d, NULL, "--threads: expected 1 to %d, got '%s'",
+				                  RT_MAX_THREADS, v);
+			a->threads = (int)n;
+			rt_set_threads(a->threads);
+		} else if ((v = flag_value(argc, argv, &i, "--min-task-us"))) {
+			char *end;
+			double t = strtod(v, &end);
+			if (*end || !(t > 0) || t > 1e9)
+				return diag_error(d, NULL, "--min-task-us: expected a positive number of "
+				                  "microseconds, got '%s'", v);
+			a->min_task_us = t;
 		} else if ((v = flag_value(argc, argv, &i, "--seed"))) {
 			char *end;
 			long n = strtol(v, &end, 10);
@@ -276,6 +297,7 @@ static int compile_native(Args *a, Diag *d)
 	o.mcpu = a->mcpu;
 	o.header = a->header;
 	o.verbose = a->verbose;
+	o.min_task_us = a->min_task_us;
 	const char *out = a->noutputs ? a->outputs[0] : NULL;
 	int llvm = a->emit && !strcmp(a->emit, "llvm");
 	if (a->noutputs > 1)
@@ -600,11 +622,14 @@ static int load_test_split(Args *a, Session *s, FeDataset *ds, Diag *d)
 	return 0;
 }
 
-/* A compiled model's workspace: 64-byte aligned, as the generated API asks. */
-static void *workspace_alloc(const RtModel *m)
+/* A compiled model's workspace for a->threads threads: 64-byte aligned, as the generated
+ * API asks. */
+static void *workspace_alloc(const Args *a, const RtModel *m, Diag *d)
 {
-	size_t n = (m->workspace_size() + 63) / 64 * 64;
-	return aligned_alloc(64, n ? n : 64);
+	void *ws = rt_model_workspace(m, a->threads ? a->threads : rt_threads());
+	if (!ws)
+		diag_error(d, NULL, "out of memory for the model's workspace");
+	return ws;
 }
 
 /* sqc eval model.so: top-1 accuracy of the compiled code (NAME_run_batch). */
@@ -632,12 +657,14 @@ static int eval_so(Args *a, Diag *d)
 	}
 	int64_t batch = a->batch ? a->batch : 100, correct = 0, nc = ds.nclasses;
 	out = xmalloc(sizeof(float) * (size_t)(batch * nc));
-	ws = workspace_alloc(&m);
+	if (!(ws = workspace_alloc(a, &m, d)))
+		goto done;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int64_t i = 0; i < ds.n; i += batch) {
 		int64_t nb = ds.n - i < batch ? ds.n - i : batch;
-		if (m.run_batch((size_t)nb, ds.x + i * per, out, ws)) {
+		if (rt_model_run(&m, (size_t)nb, ds.x + i * per, out, ws,
+		                 a->threads ? a->threads : rt_threads())) {
 			diag_error(d, NULL, "the compiled model failed on image %lld", (long long)i);
 			goto done;
 		}
@@ -693,8 +720,10 @@ static int run_so(Args *a, Diag *d)
 	}
 	int64_t ns = n / isz, osz = (int64_t)m.output_size();
 	out = xmalloc(sizeof(float) * (size_t)(ns * osz));
-	ws = workspace_alloc(&m);
-	if (m.run_batch((size_t)ns, in.data, out, ws)) {
+	if (!(ws = workspace_alloc(a, &m, d)))
+		goto done;
+	if (rt_model_run(&m, (size_t)ns, in.data, out, ws,
+	                 a->threads ? a->threads : rt_threads())) {
 		diag_error(d, NULL, "the compiled model failed");
 		goto done;
 	}

@@ -53,12 +53,13 @@ static inline size_t bs_off(const RtkQConv *p, int32_t r, int32_t s, int32_t b)
 	       (size_t)b * rtk_bs_cwn(p) * bs_halves(p);
 }
 
-/* Scratch: codes [h*w][cwn*64] bytes, the planes [hp][wp][pw] words, then the codes of
- * the group's channels one after the other [cg][h*w] (quantized in order, then
- * transposed). */
+/* Scratch (shared by the threads of NAME_run_parallel): codes [h*w][cwn*64] bytes, the
+ * codes of a group's channels one after the other [cg][h*w] (quantized in order, then
+ * transposed), then the planes [hp][wp][pw] words of every group. */
 static inline size_t bs_codes_bytes(const RtkQConv *p)
 {
-	return rtk_align64((size_t)p->g.h * p->g.w * rtk_bs_cwn(p) * 64);
+	return rtk_align64((size_t)p->g.h * p->g.w * rtk_bs_cwn(p) * 64) +
+	       rtk_align64((size_t)(p->g.c / p->g.group) * p->g.h * p->g.w);
 }
 
 static inline size_t bs_planes_bytes(const RtkQConv *p)
@@ -66,10 +67,26 @@ static inline size_t bs_planes_bytes(const RtkQConv *p)
 	return rtk_align64((size_t)rtk_hwc_hp(&p->g) * rtk_hwc_wp(&p->g) * bs_pw(p) * 8);
 }
 
+size_t rtk_bconv_shared(const RtkQConv *p)
+{
+	return bs_codes_bytes(p) + (size_t)p->g.group * bs_planes_bytes(p);
+}
+
+size_t rtk_bconv_priv(const RtkQConv *p)
+{
+	(void)p;
+	return 0;
+}
+
 size_t rtk_bconv_scratch(const RtkQConv *p)
 {
-	return bs_codes_bytes(p) + bs_planes_bytes(p) +
-	       rtk_align64((size_t)(p->g.c / p->g.group) * p->g.h * p->g.w);
+	return rtk_bconv_shared(p);
+}
+
+/* Work units: (group, weight tile). */
+int64_t rtk_bconv_units(const RtkQConv *p)
+{
+	return (int64_t)p->g.group * rtk_bs_tiles(p);
 }
 
 /* Stores plane word wd of plane b, channel word cw at pixel words dst. */
@@ -497,49 +514,73 @@ bs_tile(const RtkQConv *p, const uint64_t *wt, const int64_t *corr, const uint64
 }
 
 static inline __attribute__((always_inline)) void
-bconv(const RtkQConv *p, const float *x, const uint64_t *wr, const float *scale,
-      const float *bias, float *y, void *scratch, int simd)
+bconv_prep(const RtkQConv *p, const float *x, void *scratch, int simd)
+{
+	uint8_t *codes = scratch;
+	uint8_t *chw = codes + rtk_align64((size_t)p->g.h * p->g.w * rtk_bs_cwn(p) * 64);
+	char *planes = (char *)scratch + bs_codes_bytes(p);
+	for (int32_t grp = 0; grp < p->g.group; grp++)
+		bs_pack(p, x, grp, codes, (uint64_t *)(void *)(planes + grp * bs_planes_bytes(p)), chw,
+		        simd);
+}
+
+/* Units [lo, hi) of step 2 on the planes bconv_prep wrote. */
+static inline __attribute__((always_inline)) void
+bconv_part(const RtkQConv *p, const uint64_t *wr, const float *scale, const float *bias,
+           float *y, const void *scratch, int64_t lo, int64_t hi, int simd)
 {
 	const RtkConv *g = &p->g;
 	const int32_t mg = g->m / g->group, nt = rtk_bs_tiles(p), khw = g->kh * g->kw;
 	const int32_t npos = g->oh * g->ow, wp = rtk_hwc_wp(g), pw = bs_pw(p);
 	const int64_t tile_words = (int64_t)khw * rtk_bs_cwn(p) * rtk_bs_tw(p);
-	uint8_t *codes = scratch;
-	uint64_t *a = (uint64_t *)(void *)((char *)scratch + bs_codes_bytes(p));
-	uint8_t *chw = (uint8_t *)scratch + bs_codes_bytes(p) + bs_planes_bytes(p);
+	const char *planes = (const char *)scratch + bs_codes_bytes(p);
 	const int64_t *corr0 = (const int64_t *)(const void *)wr;
 	const uint64_t *w0 = wr + (int64_t)g->group * nt * RTK_BS_MT;
-	for (int32_t grp = 0; grp < g->group; grp++) {
-		bs_pack(p, x, grp, codes, a, chw, simd);
-		for (int32_t t = 0; t < nt; t++) {
-			const int32_t m0 = grp * mg + t * RTK_BS_MT, nc = RTK_MIN(RTK_BS_MT, mg - t * RTK_BS_MT);
-			const uint64_t *wt = w0 + ((int64_t)grp * nt + t) * tile_words;
-			const int64_t *corr = corr0 + ((int64_t)grp * nt + t) * RTK_BS_MT;
-			float a8[RTK_BS_MT], b8[RTK_BS_MT];
-			rtk_tile_ab(scale, bias, p->step, m0, nc, RTK_BS_MT, a8, b8);
-			float *ym = y + (size_t)m0 * npos;
-			for (int32_t q0 = 0; q0 < npos; q0 += BS_NP) {
-				const int32_t np = RTK_MIN(BS_NP, npos - q0);
-				const uint64_t *ap[BS_NP];
-				for (int32_t pi = 0; pi < BS_NP; pi++) {
-					const int32_t q = q0 + (pi < np ? pi : 0);
-					const int32_t oy = q / g->ow, ox = q % g->ow;
-					ap[pi] = a + ((size_t)oy * g->sh * wp + (size_t)ox * g->sw) * pw;
-				}
-				bs_tile(p, wt, corr, ap, np, nc, a8, b8, ym + q0, npos, simd);
+	for (int64_t u = lo; u < hi; u++) {
+		const int32_t grp = (int32_t)(u / nt), t = (int32_t)(u % nt);
+		const uint64_t *a = (const uint64_t *)(const void *)(planes + grp * bs_planes_bytes(p));
+		const int32_t m0 = grp * mg + t * RTK_BS_MT, nc = RTK_MIN(RTK_BS_MT, mg - t * RTK_BS_MT);
+		const uint64_t *wt = w0 + ((int64_t)grp * nt + t) * tile_words;
+		const int64_t *corr = corr0 + ((int64_t)grp * nt + t) * RTK_BS_MT;
+		float a8[RTK_BS_MT], b8[RTK_BS_MT];
+		rtk_tile_ab(scale, bias, p->step, m0, nc, RTK_BS_MT, a8, b8);
+		float *ym = y + (size_t)m0 * npos;
+		for (int32_t q0 = 0; q0 < npos; q0 += BS_NP) {
+			const int32_t np = RTK_MIN(BS_NP, npos - q0);
+			const uint64_t *ap[BS_NP];
+			for (int32_t pi = 0; pi < BS_NP; pi++) {
+				const int32_t q = q0 + (pi < np ? pi : 0);
+				const int32_t oy = q / g->ow, ox = q % g->ow;
+				ap[pi] = a + ((size_t)oy * g->sh * wp + (size_t)ox * g->sw) * pw;
 			}
+			bs_tile(p, wt, corr, ap, np, nc, a8, b8, ym + q0, npos, simd);
 		}
 	}
+}
+
+void rtk_bconv_prep(const RtkQConv *p, const float *x, void *shared)
+{
+	bconv_prep(p, x, shared, 1);
+}
+
+void rtk_bconv_part(const RtkQConv *p, const float *x, const uint64_t *wr, const float *scale,
+                    const float *bias, float *y, void *shared, void *priv, int64_t lo,
+                    int64_t hi)
+{
+	(void)x, (void)priv;
+	bconv_part(p, wr, scale, bias, y, shared, lo, hi, 1);
 }
 
 void rtk_bconv(const RtkQConv *p, const float *x, const uint64_t *wr, const float *scale,
                const float *bias, float *y, void *scratch)
 {
-	bconv(p, x, wr, scale, bias, y, scratch, 1);
+	bconv_prep(p, x, scratch, 1);
+	bconv_part(p, wr, scale, bias, y, scratch, 0, rtk_bconv_units(p), 1);
 }
 
 void rtk_bconv_scalar(const RtkQConv *p, const float *x, const uint64_t *wr,
                       const float *scale, const float *bias, float *y, void *scratch)
 {
-	bconv(p, x, wr, scale, bias, y, scratch, 0);
+	bconv_prep(p, x, scratch, 0);
+	bconv_part(p, wr, scale, bias, y, scratch, 0, rtk_bconv_units(p), 0);
 }

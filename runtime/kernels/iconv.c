@@ -1,7 +1,8 @@
 /* runtime/kernels/iconv.c: the 8-bit convolution with output positions in the vector
  * lanes (rtk_iconv; the weight layout and its repacker are in kernels.h).
  *
- * Per call and group:
+ * Per call (step 1 for every group: rtk_iconv_prep; then steps 2-3 per work unit, a
+ * group's weight tile: rtk_iconv_part, which threads share) and group:
  *   1. the group's input channels are quantized to code bytes a = u + z, four channels per
  *      32-bit word, into the padded image split into its stride phases: word
  *      [c4][py*sw + px][i][j] holds padded pixel (i*sh + py, j*sw + px) (hpp x wpp words per
@@ -89,12 +90,43 @@ static inline IcGeo ic_geo(const RtkQConv *p)
 	return G;
 }
 
-/* Scratch: the activation words, then IC_PB words of slack (the last block reads past the
- * last phase). */
-size_t rtk_iconv_scratch(const RtkQConv *p)
+/* Scratch (shared by the threads of NAME_run_parallel): the activation words of every
+ * group, then IC_PB words of slack (the last block reads past the last phase). */
+size_t rtk_iconv_shared(const RtkQConv *p)
 {
 	IcGeo G = ic_geo(p);
-	return rtk_align64(((size_t)G.c4n * G.region + IC_PB) * 4);
+	return rtk_align64(((size_t)p->g.group * G.c4n * G.region + IC_PB) * 4);
+}
+
+size_t rtk_iconv_priv(const RtkQConv *p)
+{
+	(void)p;
+	return 0;
+}
+
+size_t rtk_iconv_scratch(const RtkQConv *p)
+{
+	return rtk_iconv_shared(p);
+}
+
+/* Work units: (group, chunk of position blocks, weight tile), in that order, so that
+ * consecutive units (one thread's) share their positions: a thread reads the activation
+ * words of its part of the image and writes the outputs of its rows. */
+#define IC_CHUNKS 8
+static inline int32_t ic_nblk(const IcGeo *G)
+{
+	return (G->npos + IC_PB - 1) / IC_PB;
+}
+
+static inline int32_t ic_nch(const IcGeo *G)
+{
+	return RTK_MIN(IC_CHUNKS, ic_nblk(G));
+}
+
+int64_t rtk_iconv_units(const RtkQConv *p)
+{
+	IcGeo G = ic_geo(p);
+	return (int64_t)p->g.group * ic_nch(&G) * rtk_ic_tiles(p);
 }
 
 /* Step 1 for group grp (see the file comment). */
@@ -471,59 +503,84 @@ ic_out_simd(const RtkQConv *p, int32x4_t acc[IC_NC][IC_NV], const IcKeep *K, int
 #endif
 
 static inline __attribute__((always_inline)) void
-iconv(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
-      const float *bias, float *y, void *scratch, int simd)
+iconv_prep(const RtkQConv *p, const float *x, void *scratch)
+{
+	const IcGeo G = ic_geo(p);
+	for (int32_t grp = 0; grp < p->g.group; grp++)
+		ic_pack(p, &G, x, grp, (uint32_t *)scratch + (size_t)grp * G.c4n * G.region);
+}
+
+/* Units [lo, hi) of step 2 and 3 on the words iconv_prep wrote. */
+static inline __attribute__((always_inline)) void
+iconv_part(const RtkQConv *p, const int32_t *wr, const float *scale, const float *bias,
+           float *y, const void *scratch, int64_t lo, int64_t hi, int simd)
 {
 	const RtkConv *g = &p->g;
 	const IcGeo G = ic_geo(p);
 	const int32_t mg = g->m / g->group, nt = rtk_ic_tiles(p), npos = g->oh * g->ow;
 	const size_t tile_words = (size_t)g->kh * g->kw * G.c4n * IC_NC;
-	uint32_t *A = scratch;
 	const int32_t *sumt0 = wr;
 	const uint32_t *w0 = (const uint32_t *)(const void *)(wr + (size_t)g->group * nt * IC_NC);
 	(void)simd;
-	for (int32_t grp = 0; grp < g->group; grp++) {
-		ic_pack(p, &G, x, grp, A);
-		for (int32_t t = 0; t < nt; t++) {
-			const int32_t m0 = grp * mg + t * IC_NC, nc = RTK_MIN(IC_NC, mg - t * IC_NC);
-			const uint32_t *wt = w0 + ((size_t)grp * nt + t) * tile_words;
-			const int32_t *sumt = sumt0 + ((size_t)grp * nt + t) * IC_NC;
-			float a8[IC_NC], b8[IC_NC];
-			rtk_tile_ab(scale, bias, p->step, m0, nc, IC_NC, a8, b8);
-			float *ym = y + (size_t)m0 * npos;
-			int32_t oy = 0, ox = 0;
-			for (int32_t t0 = 0; t0 < G.npos; t0 += IC_PB) {
-				IcKeep K;
-				ic_keep(p, &G, t0, &oy, &ox, &K);
+	const int32_t nch = ic_nch(&G), bpc = (ic_nblk(&G) + nch - 1) / nch;
+	for (int64_t u = lo; u < hi; u++) {
+		const int32_t grp = (int32_t)(u / ((int64_t)nch * nt)), t = (int32_t)(u % nt);
+		const int32_t ch0 = (int32_t)(u / nt % nch) * bpc * IC_PB;
+		const int32_t ch1 = RTK_MIN(G.npos, ch0 + bpc * IC_PB);
+		const uint32_t *A = (const uint32_t *)scratch + (size_t)grp * G.c4n * G.region;
+		const int32_t m0 = grp * mg + t * IC_NC, nc = RTK_MIN(IC_NC, mg - t * IC_NC);
+		const uint32_t *wt = w0 + ((size_t)grp * nt + t) * tile_words;
+		const int32_t *sumt = sumt0 + ((size_t)grp * nt + t) * IC_NC;
+		float a8[IC_NC], b8[IC_NC];
+		rtk_tile_ab(scale, bias, p->step, m0, nc, IC_NC, a8, b8);
+		float *ym = y + (size_t)m0 * npos;
+		int32_t oy = ch0 / G.wpp, ox = ch0 % G.wpp;
+		for (int32_t t0 = ch0; t0 < ch1; t0 += IC_PB) {
+			IcKeep K;
+			ic_keep(p, &G, t0, &oy, &ox, &K);
 #if defined(IC_ACC)
-				if (simd) {
-					/* the epilogue indexes channels up to nc, a variable: it reads a
-					 * copy, so that acc's own elements stay in registers */
-					IC_ACC acc[IC_NC][IC_NV], res[IC_NC][IC_NV];
-					ic_tile_simd(p, &G, A, wt, t0, acc);
-					for (int32_t ch = 0; ch < IC_NC; ch++)
-						for (int32_t v = 0; v < IC_NV; v++)
-							res[ch][v] = acc[ch][v];
-					ic_out_simd(p, res, &K, nc, sumt, a8, b8, ym, npos);
-					continue;
-				}
-#endif
-				int32_t D[IC_NC][IC_PB];
-				ic_tile_scalar(p, &G, A, wt, t0, D);
-				ic_out_scalar(p, D, &K, nc, sumt, a8, b8, ym, npos);
+			if (simd) {
+				/* the epilogue indexes channels up to nc, a variable: it reads a copy,
+				 * so that acc's own elements stay in registers */
+				IC_ACC acc[IC_NC][IC_NV], res[IC_NC][IC_NV];
+				ic_tile_simd(p, &G, A, wt, t0, acc);
+				for (int32_t ch = 0; ch < IC_NC; ch++)
+					for (int32_t v = 0; v < IC_NV; v++)
+						res[ch][v] = acc[ch][v];
+				ic_out_simd(p, res, &K, nc, sumt, a8, b8, ym, npos);
+				continue;
 			}
+#endif
+			int32_t D[IC_NC][IC_PB];
+			ic_tile_scalar(p, &G, A, wt, t0, D);
+			ic_out_scalar(p, D, &K, nc, sumt, a8, b8, ym, npos);
 		}
 	}
+}
+
+void rtk_iconv_prep(const RtkQConv *p, const float *x, void *shared)
+{
+	iconv_prep(p, x, shared);
+}
+
+void rtk_iconv_part(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
+                    const float *bias, float *y, void *shared, void *priv, int64_t lo,
+                    int64_t hi)
+{
+	(void)x, (void)priv;
+	iconv_part(p, wr, scale, bias, y, shared, lo, hi, 1);
 }
 
 void rtk_iconv(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
                const float *bias, float *y, void *scratch)
 {
-	iconv(p, x, wr, scale, bias, y, scratch, 1);
+	iconv_prep(p, x, scratch);
+	iconv_part(p, wr, scale, bias, y, scratch, 0, rtk_iconv_units(p), 1);
 }
 
 void rtk_iconv_scalar(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
                       const float *bias, float *y, void *scratch)
 {
-	iconv(p, x, wr, scale, bias, y, scratch, 0);
+	iconv_prep(p, x, scratch);
+	iconv_part(p, wr, scale, bias, y, scratch, 0, rtk_iconv_units(p), 0);
 }

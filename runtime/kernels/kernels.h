@@ -13,6 +13,16 @@
  *   gives the same result: bit for bit for integer sums and everything computed from them;
  * - one sample, NCHW float32 tensors; scratch is caller-provided (the workspace), its size
  *   given by the matching *_scratch function, 64-byte aligned.
+ *
+ * Threads (generated code's NAME_run_parallel): a kernel K that threads can share comes
+ * in two steps besides K itself, with the same arguments except scratch:
+ *   K_prep(p, x, shared)       once per call, on one thread: packs the input into the
+ *                              shared scratch (K_shared(p) bytes; nothing if 0);
+ *   K_part(p, ..., shared, priv, lo, hi)   work units [lo, hi) of K_units(p), on private
+ *                              scratch of K_priv(p) bytes; disjoint ranges write disjoint
+ *                              outputs, and no output depends on how units are split.
+ * K itself is K_prep, then K_part over all units, on scratch = shared then private
+ * (K_scratch = K_shared + K_priv). Kernels without scratch have K_units and K_part only.
  */
 #ifndef SQC_RTK_KERNELS_H
 #define SQC_RTK_KERNELS_H
@@ -49,6 +59,12 @@ typedef RTK_STRUCT_OF_(RTK_CONV_FIELDS) RtkConv;
 size_t rtk_conv_f32_scratch(const RtkConv *p);
 void rtk_conv_f32(const RtkConv *p, const float *x, const float *w, const float *bias,
                   float *y, void *scratch);
+size_t rtk_conv_f32_shared(const RtkConv *p);
+size_t rtk_conv_f32_priv(const RtkConv *p);
+int64_t rtk_conv_f32_units(const RtkConv *p);
+void rtk_conv_f32_prep(const RtkConv *p, const float *x, void *shared);
+void rtk_conv_f32_part(const RtkConv *p, const float *x, const float *w, const float *bias,
+                       float *y, void *shared, void *priv, int64_t lo, int64_t hi);
 
 /* Quantized convolution: weights t in {-1, 0, +1} with a float scale per output channel.
  *
@@ -85,6 +101,13 @@ static inline int64_t rtk_qconv_kwords(int64_t k)
 }
 
 size_t rtk_qconv_scratch(const RtkQConv *p);
+size_t rtk_qconv_shared(const RtkQConv *p);
+size_t rtk_qconv_priv(const RtkQConv *p);
+int64_t rtk_qconv_units(const RtkQConv *p);
+void rtk_qconv_prep(const RtkQConv *p, const float *x, void *shared);
+void rtk_qconv_part(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
+                    const float *bias, float *y, void *shared, void *priv, int64_t lo,
+                    int64_t hi);
 void rtk_qconv(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
                const float *bias, float *y, void *scratch);
 void rtk_qconv_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
@@ -205,6 +228,13 @@ static inline void rtk_bconv_repack(const RtkQConv *p, const uint64_t *w, uint64
 	}
 }
 size_t rtk_bconv_scratch(const RtkQConv *p);
+size_t rtk_bconv_shared(const RtkQConv *p);
+size_t rtk_bconv_priv(const RtkQConv *p);
+int64_t rtk_bconv_units(const RtkQConv *p);
+void rtk_bconv_prep(const RtkQConv *p, const float *x, void *shared);
+void rtk_bconv_part(const RtkQConv *p, const float *x, const uint64_t *wr, const float *scale,
+                    const float *bias, float *y, void *shared, void *priv, int64_t lo,
+                    int64_t hi);
 void rtk_bconv(const RtkQConv *p, const float *x, const uint64_t *wr, const float *scale,
                const float *bias, float *y, void *scratch);
 void rtk_bconv_scalar(const RtkQConv *p, const float *x, const uint64_t *wr,
@@ -271,6 +301,13 @@ static inline void rtk_iconv_repack(const RtkQConv *p, const uint64_t *w, int32_
 	}
 }
 size_t rtk_iconv_scratch(const RtkQConv *p);
+size_t rtk_iconv_shared(const RtkQConv *p);
+size_t rtk_iconv_priv(const RtkQConv *p);
+int64_t rtk_iconv_units(const RtkQConv *p);
+void rtk_iconv_prep(const RtkQConv *p, const float *x, void *shared);
+void rtk_iconv_part(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
+                    const float *bias, float *y, void *shared, void *priv, int64_t lo,
+                    int64_t hi);
 void rtk_iconv(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
                const float *bias, float *y, void *scratch);
 void rtk_iconv_scalar(const RtkQConv *p, const float *x, const int32_t *wr, const float *scale,
@@ -285,6 +322,9 @@ int32_t rtk_popcount_and_scalar(const uint64_t *a, const uint64_t *b, int32_t n)
  * [n][k], i.e. ONNX transB = 1 after the backend transposes), relu optional. */
 #define RTK_GEMM_FIELDS(X, A, S) X(int32_t, rows) X(int32_t, n) X(int32_t, k) X(int32_t, relu)
 typedef RTK_STRUCT_OF_(RTK_GEMM_FIELDS) RtkGemm;
+int64_t rtk_gemm_f32_units(const RtkGemm *p);
+void rtk_gemm_f32_part(const RtkGemm *p, const float *a, const float *w, const float *bias,
+                       float *y, int64_t lo, int64_t hi);
 void rtk_gemm_f32(const RtkGemm *p, const float *a, const float *w, const float *bias,
                   float *y);
 

@@ -346,41 +346,75 @@ static inline int32_t f32act_kp(int32_t k)
 }
 
 /* Float activations: rtk_fconv (rtk_internal.h) with the rows of RTK_MR channels at a time
- * unpacked to -1/0/+1 floats, y = fl(scale * acc) + bias. Scratch: the unpacked rows
- * [RTK_MR][kp], then rtk_fconv's buffer. */
-static void qconv_f32act(const RtkQConv *p, const float *x, const uint64_t *w,
-                         const float *scale, const float *bias, float *y, void *scratch)
+ * unpacked to -1/0/+1 floats, y = fl(scale * acc) + bias. Scratch: rtk_fconv's shared
+ * buffer, then the private part: the unpacked rows [RTK_MR][kp] and rtk_fconv's private
+ * buffer. Other activation bits: one work unit, the whole layer, on private scratch. */
+static inline size_t f32act_rows(const RtkQConv *p)
 {
-	const int32_t kp = f32act_kp(p->k);
-	RtkWSrc ws = {.wq = w, .kwords = p->kwords, .binary = p->binary, .kp = kp,
-	              .wbuf = scratch};
-	float *buf = (float *)(void *)((char *)scratch +
-	                               rtk_align64((size_t)RTK_MR * kp * sizeof(float)));
-	rtk_fconv(&p->g, x, &ws, scale, bias, y, buf);
+	return rtk_align64((size_t)RTK_MR * f32act_kp(p->k) * sizeof(float));
+}
+
+size_t rtk_qconv_shared(const RtkQConv *p)
+{
+	return p->bits == 32 ? rtk_fconv_shared(&p->g) : 0;
+}
+
+size_t rtk_qconv_priv(const RtkQConv *p)
+{
+	return p->bits == 32 ? f32act_rows(p) + rtk_fconv_priv(&p->g) : qlayout(p).end;
 }
 
 size_t rtk_qconv_scratch(const RtkQConv *p)
 {
-	if (p->bits == 32) /* unpacked weight rows [RTK_MR][kp], then rtk_fconv's buffer */
-		return rtk_align64((size_t)RTK_MR * f32act_kp(p->k) * sizeof(float)) +
-		       rtk_fconv_bytes(&p->g);
-	return qlayout(p).end;
+	return rtk_qconv_shared(p) + rtk_qconv_priv(p);
+}
+
+int64_t rtk_qconv_units(const RtkQConv *p)
+{
+	return p->bits == 32 ? rtk_fconv_units(&p->g) : 1;
+}
+
+void rtk_qconv_prep(const RtkQConv *p, const float *x, void *shared)
+{
+	if (p->bits == 32)
+		rtk_fconv_prep(&p->g, x, shared);
+}
+
+static inline __attribute__((always_inline)) void
+qconv_part(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
+           const float *bias, float *y, void *shared, void *priv, int64_t lo, int64_t hi,
+           int simd)
+{
+	if (p->bits != 32) {
+		if (lo < hi)
+			qconv_bits(p, x, w, scale, bias, y, priv, simd);
+		return;
+	}
+	RtkWSrc ws = {.wq = w, .kwords = p->kwords, .binary = p->binary, .kp = f32act_kp(p->k),
+	              .wbuf = priv};
+	rtk_fconv_part(&p->g, x, &ws, scale, bias, y, shared,
+	               (float *)(void *)((char *)priv + f32act_rows(p)), lo, hi);
+}
+
+void rtk_qconv_part(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
+                    const float *bias, float *y, void *shared, void *priv, int64_t lo,
+                    int64_t hi)
+{
+	qconv_part(p, x, w, scale, bias, y, shared, priv, lo, hi, 1);
 }
 
 void rtk_qconv(const RtkQConv *p, const float *x, const uint64_t *w, const float *scale,
                const float *bias, float *y, void *scratch)
 {
-	if (p->bits == 32)
-		qconv_f32act(p, x, w, scale, bias, y, scratch);
-	else
-		qconv_bits(p, x, w, scale, bias, y, scratch, 1);
+	rtk_qconv_prep(p, x, scratch);
+	qconv_part(p, x, w, scale, bias, y, scratch, (char *)scratch + rtk_qconv_shared(p), 0,
+	           rtk_qconv_units(p), 1);
 }
 
 void rtk_qconv_scalar(const RtkQConv *p, const float *x, const uint64_t *w,
                       const float *scale, const float *bias, float *y, void *scratch)
 {
-	if (p->bits == 32)
-		qconv_f32act(p, x, w, scale, bias, y, scratch);
-	else
-		qconv_bits(p, x, w, scale, bias, y, scratch, 0);
+	rtk_qconv_prep(p, x, scratch);
+	qconv_part(p, x, w, scale, bias, y, scratch, (char *)scratch + rtk_qconv_shared(p), 0,
+	           rtk_qconv_units(p), 0);
 }

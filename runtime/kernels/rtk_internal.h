@@ -594,32 +594,68 @@ static inline size_t rtk_pad_floats(const RtkConv *g)
 	return (size_t)g->c * rtk_hwc_hp(g) * rtk_hwc_wp(g) + (size_t)(g->kw - 1) * g->dw + RTK_PB;
 }
 
-/* Scratch bytes of rtk_fconv (one of the three paths, chosen the same way). */
-static inline size_t rtk_fconv_bytes(const RtkConv *g)
+/* The three paths, chosen from the geometry alone. */
+static inline int32_t rtk_fconv_dotpath(const RtkConv *g)
 {
-	int32_t k = g->c / g->group * g->kh * g->kw, npos = g->oh * g->ow;
-	size_t n = npos <= RTK_DOTMAX ? (size_t)npos * rtk_dot_ld(k)
-	           : rtk_direct(g) ? rtk_pad_floats(g) : (size_t)k * RTK_PB;
-	return rtk_align64((n > 0 ? n : 1) * sizeof(float));
+	return g->oh * g->ow <= RTK_DOTMAX;
 }
 
-/* The float convolution of one sample with weights ws, y = rtk_fout(acc); buf: scratch of
- * rtk_fconv_bytes(g) bytes. */
-static inline __attribute__((always_inline)) void
-rtk_fconv(const RtkConv *g, const float *x, const RtkWSrc *ws, const float *scale,
-          const float *bias, float *y, float *buf)
+/* rtk_fconv in two steps, so that threads can share the second (generated code's
+ * NAME_run_parallel): rtk_fconv_prep fills the shared buffer once per call (the patches
+ * [group][npos][kd] of the dot-product path, the padded input of the direct path,
+ * nothing for im2col), then rtk_fconv_part computes work units [lo, hi) of
+ * rtk_fconv_units: (group, block of RTK_MR channels) on the dot-product path; on the direct
+ * path (group, group of RTK_NB position blocks, block of RTK_MR channels, position block
+ * of the group), in that order (all units in order are the serial loop nest; every unit is
+ * one micro-kernel run, so equal ranges of units are equal work; the last group of blocks
+ * may have fewer); (group, block of RTK_PB positions) on im2col, which needs private
+ * scratch (its col).
+ * Which units a call computes never changes an output. Bytes of each: */
+static inline size_t rtk_fconv_shared(const RtkConv *g)
 {
-	const int32_t cg = g->c / g->group, mg = g->m / g->group;
-	const int32_t k = cg * g->kh * g->kw, npos = g->oh * g->ow, hw = g->h * g->w;
-	float acc[RTK_MR][RTK_PB];
+	int32_t k = g->c / g->group * g->kh * g->kw, npos = g->oh * g->ow;
+	size_t n = rtk_fconv_dotpath(g) ? (size_t)g->group * npos * rtk_dot_ld(k)
+	           : rtk_direct(g) ? rtk_pad_floats(g) : 0;
+	return rtk_align64(n * sizeof(float));
+}
 
-	if (npos <= RTK_DOTMAX) { /* Gemm-like: patches [npos][kd], dot products over k */
+static inline size_t rtk_fconv_priv(const RtkConv *g)
+{
+	int32_t k = g->c / g->group * g->kh * g->kw;
+	size_t n = rtk_fconv_dotpath(g) || rtk_direct(g) ? 0 : (size_t)k * RTK_PB;
+	return rtk_align64(n * sizeof(float));
+}
+
+/* Serial scratch: the shared buffer, then the private one (at least 64 bytes in all). */
+static inline size_t rtk_fconv_bytes(const RtkConv *g)
+{
+	size_t n = rtk_fconv_shared(g) + rtk_fconv_priv(g);
+	return n ? n : 64;
+}
+
+static inline int32_t rtk_fconv_units(const RtkConv *g)
+{
+	const int32_t mg = g->m / g->group, npos = g->oh * g->ow;
+	const int32_t nmb = (mg + RTK_MR - 1) / RTK_MR;
+	if (rtk_fconv_dotpath(g))
+		return g->group * nmb;
+	if (rtk_direct(g))
+		return g->group * ((g->oh * rtk_hwc_wp(g) + RTK_PB - 1) / RTK_PB) * nmb;
+	return g->group * ((npos + RTK_PB - 1) / RTK_PB);
+}
+
+static inline __attribute__((always_inline)) void
+rtk_fconv_prep(const RtkConv *g, const float *x, float *sh)
+{
+	const int32_t cg = g->c / g->group, k = cg * g->kh * g->kw, npos = g->oh * g->ow;
+	const int32_t hw = g->h * g->w;
+	if (rtk_fconv_dotpath(g)) { /* patches [group][npos][kd] */
 		const int32_t kd = rtk_dot_ld(k);
+		float *pq = sh;
 		for (int32_t grp = 0; grp < g->group; grp++) {
 			const float *xg = x + (size_t)grp * cg * hw;
 			for (int32_t q = 0; q < npos; q++) {
 				int32_t oy = (q / g->ow) * g->sh - g->pt, ox = (q % g->ow) * g->sw - g->pl;
-				float *pq = buf + (size_t)q * kd;
 				for (int32_t ci = 0; ci < cg; ci++)
 				for (int32_t r = 0; r < g->kh; r++)
 				for (int32_t s = 0; s < g->kw; s++) {
@@ -630,26 +666,53 @@ rtk_fconv(const RtkConv *g, const float *x, const RtkWSrc *ws, const float *scal
 				for (int32_t j = k; j < kd; j++)
 					*pq++ = 0.0f;
 			}
+		}
+	} else if (rtk_direct(g)) { /* the padded input */
+		const int32_t hp = rtk_hwc_hp(g), wp = rtk_hwc_wp(g), plane = hp * wp;
+		__builtin_memset(sh, 0, rtk_pad_floats(g) * sizeof(float));
+		for (int32_t ci = 0; ci < g->c; ci++)
+			for (int32_t iy = 0; iy < g->h; iy++)
+				__builtin_memcpy(sh + (size_t)ci * plane + (size_t)(iy + g->pt) * wp + g->pl,
+				                 x + (size_t)ci * hw + (size_t)iy * g->w,
+				                 (size_t)g->w * sizeof(float));
+	}
+}
+
+/* Units [lo, hi) of the float convolution of one sample with weights ws,
+ * y = rtk_fout(acc); sh: the buffer rtk_fconv_prep filled, pv: rtk_fconv_priv bytes. */
+static inline __attribute__((always_inline)) void
+rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float *scale,
+               const float *bias, float *y, const float *sh, float *pv, int64_t lo, int64_t hi)
+{
+	const int32_t cg = g->c / g->group, mg = g->m / g->group;
+	const int32_t k = cg * g->kh * g->kw, npos = g->oh * g->ow, hw = g->h * g->w;
+	const int32_t nmb = (mg + RTK_MR - 1) / RTK_MR;
+	float acc[RTK_MR][RTK_PB];
+
+	if (rtk_fconv_dotpath(g)) { /* Gemm-like: patches [npos][kd], dot products over k */
+		const int32_t kd = rtk_dot_ld(k);
+		for (int64_t u = lo; u < hi; u++) {
+			const int32_t grp = (int32_t)(u / nmb), m0 = grp * mg + (int32_t)(u % nmb) * RTK_MR;
+			const int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0);
+			const float *pg = sh + (size_t)grp * npos * kd;
 			if (ws->wq) { /* sign-select straight from the packed rows */
-				for (int32_t m = grp * mg; m < (grp + 1) * mg; m++) {
+				for (int32_t m = m0; m < m0 + nm; m++) {
 					const uint64_t *tp = ws->wq + (size_t)(ws->binary ? m : 2 * m) * ws->kwords;
 					const uint64_t *tm = ws->binary ? 0 : tp + ws->kwords;
 					for (int32_t q = 0; q < npos; q++)
 						y[(size_t)m * npos + q] = rtk_fout(
-							rtk_sdot(buf + (size_t)q * kd, tp, tm, kd), scale, bias, m, g->relu);
+							rtk_sdot(pg + (size_t)q * kd, tp, tm, kd), scale, bias, m, g->relu);
 				}
 				continue;
 			}
-			for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
-				int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
-				const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
-				for (int32_t q = 0; q < npos; q++) {
-					float o[4];
-					rtk_dot(buf + (size_t)q * kd, wr, ldw, k, nm, o);
-					for (int32_t r = 0; r < nm; r++)
-						y[(size_t)(m0 + r) * npos + q] = rtk_fout(o[r], scale, bias, m0 + r,
-						                                          g->relu);
-				}
+			int32_t ldw;
+			const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
+			for (int32_t q = 0; q < npos; q++) {
+				float o[4];
+				rtk_dot(pg + (size_t)q * kd, wr, ldw, k, nm, o);
+				for (int32_t r = 0; r < nm; r++)
+					y[(size_t)(m0 + r) * npos + q] = rtk_fout(o[r], scale, bias, m0 + r,
+					                                          g->relu);
 			}
 		}
 		return;
@@ -658,57 +721,68 @@ rtk_fconv(const RtkConv *g, const float *x, const RtkWSrc *ws, const float *scal
 	if (rtk_direct(g)) {
 		const int32_t hp = rtk_hwc_hp(g), wp = rtk_hwc_wp(g), plane = hp * wp;
 		const int32_t nv = g->oh * wp, nblk = (nv + RTK_PB - 1) / RTK_PB;
-		__builtin_memset(buf, 0, rtk_pad_floats(g) * sizeof(float));
-		for (int32_t ci = 0; ci < g->c; ci++)
-			for (int32_t iy = 0; iy < g->h; iy++)
-				__builtin_memcpy(buf + (size_t)ci * plane + (size_t)(iy + g->pt) * wp + g->pl,
-				                 x + (size_t)ci * hw + (size_t)iy * g->w,
-				                 (size_t)g->w * sizeof(float));
-		for (int32_t grp = 0; grp < g->group; grp++) {
-			const float *xg = buf + (size_t)grp * cg * plane;
-			for (int32_t b0 = 0; b0 < nblk; b0 += RTK_NB)
-			for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
-				int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
-				const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
-				for (int32_t blk = b0; blk < RTK_MIN(nblk, b0 + RTK_NB); blk++) {
-					int32_t v0 = blk * RTK_PB;
-					rtk_mk(xg + v0, cg, plane, g->kh, g->kw, g->dh * wp, g->dw, wr, ldw, nm, acc);
-					for (int32_t r = 0; r < nm; r++)
-						for (int32_t p = 0; p < RTK_PB; p++)
-							acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu);
-					/* runs of valid columns (ox < ow) of the rows the block covers */
-					int32_t oy = v0 / wp, ox = v0 - oy * wp;
-					for (int32_t p = 0; p < RTK_PB && oy < g->oh;) {
-						int32_t n = RTK_MIN(RTK_PB - p, wp - ox);
-						int32_t nvalid = RTK_MIN(n, g->ow - ox);
-						for (int32_t r = 0; nvalid > 0 && r < nm; r++)
-							__builtin_memcpy(y + (size_t)(m0 + r) * npos + oy * g->ow + ox,
-							                 acc[r] + p, (size_t)nvalid * sizeof(float));
-						p += n;
-						ox = 0, oy++;
-					}
-				}
+		const int32_t nfull = nblk / RTK_NB, rest = nblk % RTK_NB;
+		const int64_t ufull = (int64_t)nfull * RTK_NB * nmb, ugrp = (int64_t)nblk * nmb;
+		int32_t wm0 = -1, ldw = 0;
+		const float *wr = 0;
+		for (int64_t u = lo; u < hi; u++) {
+			/* unit (grp, b0, mb, j): block b0 * RTK_NB + j, channel block mb; the last
+			 * group of blocks has `rest` blocks */
+			const int32_t grp = (int32_t)(u / ugrp);
+			const int64_t v = u % ugrp;
+			const int32_t last = v >= ufull, nb = last ? rest : RTK_NB;
+			const int64_t w = last ? v - ufull : v;
+			const int32_t b0 = last ? nfull : (int32_t)(w / ((int64_t)RTK_NB * nmb));
+			const int32_t mb = (int32_t)(w / nb % nmb), blk = b0 * RTK_NB + (int32_t)(w % nb);
+			const float *xg = sh + (size_t)grp * cg * plane;
+			const int32_t m0 = grp * mg + mb * RTK_MR, nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0);
+			if (m0 != wm0) /* sign-select rows are unpacked once per run of units */
+				wr = rtk_wrows(ws, k, m0, nm, &ldw), wm0 = m0;
+			int32_t v0 = blk * RTK_PB;
+			rtk_mk(xg + v0, cg, plane, g->kh, g->kw, g->dh * wp, g->dw, wr, ldw, nm, acc);
+			for (int32_t r = 0; r < nm; r++)
+				for (int32_t p = 0; p < RTK_PB; p++)
+					acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu);
+			/* runs of valid columns (ox < ow) of the rows the block covers */
+			int32_t oy = v0 / wp, ox = v0 - oy * wp;
+			for (int32_t p = 0; p < RTK_PB && oy < g->oh;) {
+				int32_t n = RTK_MIN(RTK_PB - p, wp - ox);
+				int32_t nvalid = RTK_MIN(n, g->ow - ox);
+				for (int32_t r = 0; nvalid > 0 && r < nm; r++)
+					__builtin_memcpy(y + (size_t)(m0 + r) * npos + oy * g->ow + ox,
+					                 acc[r] + p, (size_t)nvalid * sizeof(float));
+				p += n;
+				ox = 0, oy++;
 			}
 		}
 		return;
 	}
 
-	for (int32_t grp = 0; grp < g->group; grp++) {
-		const float *xg = x + (size_t)grp * cg * hw;
-		for (int32_t q0 = 0; q0 < npos; q0 += RTK_PB) {
-			int32_t np = RTK_MIN(RTK_PB, npos - q0);
-			rtk_im2col_f32(g, xg, cg, q0, np, buf);
-			for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
-				int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
-				const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
-				rtk_mk(buf, k, RTK_PB, 1, 1, 0, 0, wr, ldw, nm, acc);
-				for (int32_t r = 0; r < nm; r++)
-					for (int32_t q = 0; q < np; q++)
-						y[(size_t)(m0 + r) * npos + q0 + q] =
-							rtk_fout(acc[r][q], scale, bias, m0 + r, g->relu);
-			}
+	const int32_t nqb = (npos + RTK_PB - 1) / RTK_PB;
+	for (int64_t u = lo; u < hi; u++) {
+		const int32_t grp = (int32_t)(u / nqb), q0 = (int32_t)(u % nqb) * RTK_PB;
+		const int32_t np = RTK_MIN(RTK_PB, npos - q0);
+		rtk_im2col_f32(g, x + (size_t)grp * cg * hw, cg, q0, np, pv);
+		for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
+			int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
+			const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
+			rtk_mk(pv, k, RTK_PB, 1, 1, 0, 0, wr, ldw, nm, acc);
+			for (int32_t r = 0; r < nm; r++)
+				for (int32_t q = 0; q < np; q++)
+					y[(size_t)(m0 + r) * npos + q0 + q] =
+						rtk_fout(acc[r][q], scale, bias, m0 + r, g->relu);
 		}
 	}
+}
+
+/* The float convolution of one sample, serially; buf: rtk_fconv_bytes(g) bytes. */
+static inline __attribute__((always_inline)) void
+rtk_fconv(const RtkConv *g, const float *x, const RtkWSrc *ws, const float *scale,
+          const float *bias, float *y, float *buf)
+{
+	rtk_fconv_prep(g, x, buf);
+	rtk_fconv_part(g, x, ws, scale, bias, y, buf,
+	               (float *)(void *)((char *)buf + rtk_fconv_shared(g)), 0, rtk_fconv_units(g));
 }
 
 #endif

@@ -26,7 +26,7 @@ arm_check() {
 	"$sqc" "$name.onnx" --target aarch64-linux-gnu --mcpu="$mcpu" -c -o "$name.arm.o" \
 		--emit-header "$name.arm.h" --name "$name" -q
 	aarch64-linux-gnu-gcc -O2 -std=c11 -static -DMODEL="$name" -include "$name.arm.h" \
-		"$src/examples/classify.c" "$name.arm.o" -o "$name.arm"
+		"$src/examples/classify.c" "$src/examples/sqc_pool.c" -pthread "$name.arm.o" -o "$name.arm"
 	qemu-aarch64 -cpu neoverse-n1 "./$name.arm" "$input" -o "$name.arm.npy"
 	"$npycmp" -m 0 "$name.arm.npy" "$name.ref.npy" >/dev/null ||
 		{ echo "FAIL: $name: aarch64 scores differ"; exit 1; }

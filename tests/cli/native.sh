@@ -8,7 +8,8 @@
 # activations (exact integer sums, then the same float epilogue), within 1e-5 relative to
 # the largest score otherwise (float sums differ in order only); the same accuracy
 # from `sqc eval` on the .so and on the .onnx; byte-identical output when compiled twice;
-# 4 threads with separate workspaces agree bit for bit; the cross-compiled example app
+# 4 threads with separate workspaces agree bit for bit, and so does NAME_run_parallel
+# with 1-4 threads (every layer split: --min-task-us 0.001), also through sqc run --threads; the cross-compiled example app
 # under qemu-aarch64 (Neoverse-N1, Cortex-A72) gives the same scores and accuracy.
 set -euo pipefail
 sqc=$1 dataset=$2 npycmp=$3 threads=$4 src=$5
@@ -46,10 +47,15 @@ check_model() { # NAME MODEL.onnx [REFERENCE_MODEL.onnx FLAGS...]
 	a_ir=$("$sqc" eval "$model" --config "$cfg" --limit 2000 -q | tail -1)
 	[ "$a_so" = "$a_ir" ] || fail "$name: eval of the .so ($a_so) != interpreter ($a_ir)"
 	"$threads" "$name.so" x.npy 2 >/dev/null || fail "$name: threads disagree"
+	# NAME_run_parallel with every layer split as finely as it goes (1-4 threads)
+	"$sqc" "$model" -o "$name.par.so" --min-task-us 0.001 -q
+	"$threads" "$name.par.so" x.npy 1 >/dev/null || fail "$name: NAME_run_parallel disagrees"
+	"$sqc" run "$name.par.so" --input x.npy -o "$name.par.npy" --threads 3
+	cmp -s "$name.par.npy" "$name.got.npy" || fail "$name: sqc run --threads 3 differs"
 	if [ $cross = 1 ]; then
 		"$sqc" "$model" --target aarch64-linux-gnu -c -o "$name.arm.o" --emit-header "$name.arm.h" --name "$name" -q
 		aarch64-linux-gnu-gcc -O2 -std=c11 -static -DMODEL="$name" -include "$name.arm.h" \
-			"$src/examples/classify.c" "$name.arm.o" -o "$name.arm"
+			"$src/examples/classify.c" "$src/examples/sqc_pool.c" -pthread "$name.arm.o" -o "$name.arm"
 		for cpu in neoverse-n1 cortex-a72; do
 			qemu-aarch64 -cpu $cpu "./$name.arm" x.npy -o "$name.$cpu.npy"
 			"$npycmp" "${cmpopt[@]}" "$name.$cpu.npy" "$name.ref.npy" || fail "$name: aarch64 ($cpu) scores differ"
@@ -87,10 +93,12 @@ for m in "$src"/tests/models/*.onnx; do
 	"$sqc" run "$m" --input "${m%.onnx}.in.npy" -o "$f.ref.npy" -q
 	"$sqc" run "$f.so" --input "${m%.onnx}.in.npy" -o "$f.got.npy"
 	"$npycmp" -m 1e-5 "$f.got.npy" "$f.ref.npy" || fail "fixture $f: .so differs from the interpreter"
+	"$sqc" "$m" -o "$f.par.so" --min-task-us 0.001 -q
+	"$threads" "$f.par.so" "${m%.onnx}.in.npy" 1 >/dev/null || fail "fixture $f: NAME_run_parallel disagrees"
 	if [ $cross = 1 ]; then
 		"$sqc" "$m" --target aarch64-linux-gnu -c -o "$f.arm.o" --emit-header "$f.arm.h" --name fx -q
 		aarch64-linux-gnu-gcc -O2 -std=c11 -static -DMODEL=fx -include "$f.arm.h" \
-			"$src/examples/classify.c" "$f.arm.o" -o "$f.arm"
+			"$src/examples/classify.c" "$src/examples/sqc_pool.c" -pthread "$f.arm.o" -o "$f.arm"
 		qemu-aarch64 -cpu neoverse-n1 "./$f.arm" "${m%.onnx}.in.npy" -o "$f.arm.npy"
 		"$npycmp" -m 1e-5 "$f.arm.npy" "$f.got.npy" || fail "fixture $f: aarch64 differs"
 	fi
@@ -102,7 +110,7 @@ done
 if [ $cross = 1 ]; then
 	mkdir -p arm
 	"$sqc" "$src/models/lenet5.onnx" --target aarch64-linux-gnu -o arm/lenet5.so --emit-header arm/lenet5.h -q
-	aarch64-linux-gnu-gcc -O2 -std=c11 -DMODEL=lenet5 -include arm/lenet5.h "$src/examples/classify.c" \
+	aarch64-linux-gnu-gcc -O2 -std=c11 -DMODEL=lenet5 -include arm/lenet5.h "$src/examples/classify.c" "$src/examples/sqc_pool.c" -pthread \
 		arm/lenet5.so -o arm/app -Wl,-rpath,'$ORIGIN'
 	qemu-aarch64 -L /usr/aarch64-linux-gnu -cpu cortex-a72 arm/app x.npy -o arm/scores.npy
 	"$npycmp" -m 1e-5 arm/scores.npy lenet5.ref.npy || fail "aarch64 .so differs from the interpreter"
@@ -111,8 +119,12 @@ fi
 
 # The example app on a PGM image gives the class of the scores' argmax.
 "$dataset" pgm "$cfg" 0 img.pgm
-cc -O2 -std=c11 -DMODEL=lenet5 -include lenet5.h "$src/examples/classify.c" lenet5.so -o app -Wl,-rpath,"$tmp"
+cc -O2 -std=c11 -DMODEL=lenet5 -include lenet5.h "$src/examples/classify.c" "$src/examples/sqc_pool.c" \
+	-pthread lenet5.so -o app -Wl,-rpath,"$tmp"
 want=$(./app img.pgm)
+[ "$(./app img.pgm --threads 2)" = "$want" ] || fail "example app with --threads 2"
+./app x.npy -o app1.npy >/dev/null && ./app x.npy -o app3.npy --threads 3 >/dev/null &&
+	cmp -s app1.npy app3.npy || fail "example app: --threads 3 scores differ"
 echo "$want" | grep -q '^class [0-9]' || fail "example app on a PGM"
 # the ctypes example gives the same answer (when python3 is there: it is not a dependency)
 if command -v python3 >/dev/null; then
