@@ -158,7 +158,8 @@ static inline int32_t rtk_hwc_wp(const RtkConv *g)
 /* ---- float convolution and Gemm (conv.c, gemm.c, the float-activation path of qconv.c) ----
  *
  * Register-blocked micro-kernel: RTK_MR output channels x RTK_PB output positions in
- * vector accumulators (AVX2: 4 x 3 ymm; NEON: 4 x 6 q registers), per tap one broadcast
+ * vector accumulators (AVX-512: 4 x 3 zmm, RTK_PB 48; AVX2: 4 x 3 ymm; NEON: 4 x 6 q
+ * registers), per tap one broadcast
  * weight per channel and RTK_PB/8 (RTK_PB/4) vector loads of the tap's activations. Every
  * output is one accumulator summed over the taps in ascending order (FMA where the
  * compiler contracts), so remainders and paths differ only by contraction.
@@ -176,7 +177,11 @@ static inline int32_t rtk_hwc_wp(const RtkConv *g)
  * (kw-1)*dw + RTK_PB floats of slack (stride 1), col [k][RTK_PB] (other strides), or
  * npos * rtk_dot_ld(k) floats (Gemm-like). */
 
-#if defined(__AVX2__)
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define RTK_F32_AVX512 1
+#define RTK_F32_AVX2 1 /* rtk_dot and the other AVX2 code */
+#elif defined(__AVX2__)
 #include <immintrin.h>
 #define RTK_F32_AVX2 1
 #elif defined(__ARM_NEON) && defined(__aarch64__)
@@ -184,7 +189,12 @@ static inline int32_t rtk_hwc_wp(const RtkConv *g)
 #define RTK_F32_NEON 1
 #endif
 
-#define RTK_PB 24     /* output positions per micro-kernel block (vector lanes) */
+/* output positions per micro-kernel block (vector lanes): 3 vectors */
+#if defined(RTK_F32_AVX512)
+#define RTK_PB 48
+#else
+#define RTK_PB 24
+#endif
 #define RTK_MR 4      /* output channels per micro-kernel block (broadcast weights) */
 #define RTK_NB 4      /* blocks of positions that share one pass over a channel block */
 #define RTK_DOTMAX 7  /* at most this many output positions: the dot-product path */
@@ -223,7 +233,31 @@ rtk_mk_nm(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int
           int32_t cs, const float *w, int32_t ldw, const int32_t nm, float out[RTK_MR][RTK_PB])
 {
 	const float *wj = w;
-#if defined(RTK_F32_AVX2)
+#if defined(RTK_F32_AVX512)
+	__m512 a[RTK_MR][3];
+	for (int32_t i = 0; i < nm; i++)
+		a[i][0] = a[i][1] = a[i][2] = _mm512_setzero_ps();
+	for (int32_t ci = 0; ci < nc; ci++) {
+		const float *bc = b + (size_t)ci * plane;
+		for (int32_t r = 0; r < kh; r++)
+		for (int32_t s = 0; s < kw; s++, wj++) {
+			const float *bj = bc + r * rs + s * cs;
+			__m512 b0 = _mm512_loadu_ps(bj), b1 = _mm512_loadu_ps(bj + 16);
+			__m512 b2 = _mm512_loadu_ps(bj + 32);
+			for (int32_t i = 0; i < nm; i++) {
+				__m512 wv = _mm512_set1_ps(wj[(size_t)i * ldw]);
+				a[i][0] = _mm512_fmadd_ps(wv, b0, a[i][0]);
+				a[i][1] = _mm512_fmadd_ps(wv, b1, a[i][1]);
+				a[i][2] = _mm512_fmadd_ps(wv, b2, a[i][2]);
+			}
+		}
+	}
+	for (int32_t i = 0; i < nm; i++) {
+		_mm512_storeu_ps(out[i], a[i][0]);
+		_mm512_storeu_ps(out[i] + 16, a[i][1]);
+		_mm512_storeu_ps(out[i] + 32, a[i][2]);
+	}
+#elif defined(RTK_F32_AVX2)
 	__m256 a[RTK_MR][3];
 	for (int32_t i = 0; i < nm; i++)
 		a[i][0] = a[i][1] = a[i][2] = _mm256_setzero_ps();
@@ -594,6 +628,29 @@ static inline size_t rtk_pad_floats(const RtkConv *g)
 	return (size_t)g->c * rtk_hwc_hp(g) * rtk_hwc_wp(g) + (size_t)(g->kw - 1) * g->dw + RTK_PB;
 }
 
+/* Grouped layers on the direct path pad each group's channels into a region of its own
+ * (its planes, then the same slack), inside the work unit of the group: a task then reads
+ * only what it wrote itself (depthwise layers read each input once or so; had another
+ * core padded it, moving it over would cost more than the layer). */
+static inline size_t rtk_pad_group_floats(const RtkConv *g)
+{
+	return (size_t)(g->c / g->group) * rtk_hwc_hp(g) * rtk_hwc_wp(g) +
+	       (size_t)(g->kw - 1) * g->dw + RTK_PB;
+}
+
+/* Copies channels [c0, c0 + n) of x into the zeroed padded planes at dst. */
+static inline __attribute__((always_inline)) void
+rtk_pad_planes(const RtkConv *g, const float *x, int32_t c0, int32_t n, float *dst, size_t len)
+{
+	const int32_t wp = rtk_hwc_wp(g), plane = rtk_hwc_hp(g) * wp, hw = g->h * g->w;
+	__builtin_memset(dst, 0, len * sizeof(float));
+	for (int32_t ci = 0; ci < n; ci++)
+		for (int32_t iy = 0; iy < g->h; iy++)
+			__builtin_memcpy(dst + (size_t)ci * plane + (size_t)(iy + g->pt) * wp + g->pl,
+			                 x + (size_t)(c0 + ci) * hw + (size_t)iy * g->w,
+			                 (size_t)g->w * sizeof(float));
+}
+
 /* The three paths, chosen from the geometry alone. */
 static inline int32_t rtk_fconv_dotpath(const RtkConv *g)
 {
@@ -602,20 +659,24 @@ static inline int32_t rtk_fconv_dotpath(const RtkConv *g)
 
 /* rtk_fconv in two steps, so that threads can share the second (generated code's
  * NAME_run_parallel): rtk_fconv_prep fills the shared buffer once per call (the patches
- * [group][npos][kd] of the dot-product path, the padded input of the direct path,
- * nothing for im2col), then rtk_fconv_part computes work units [lo, hi) of
- * rtk_fconv_units: (group, block of RTK_MR channels) on the dot-product path; on the direct
- * path (group, group of RTK_NB position blocks, block of RTK_MR channels, position block
- * of the group), in that order (all units in order are the serial loop nest; every unit is
- * one micro-kernel run, so equal ranges of units are equal work; the last group of blocks
- * may have fewer); (group, block of RTK_PB positions) on im2col, which needs private
- * scratch (its col).
+ * [group][npos][kd] of the dot-product path, the padded input of the direct path without
+ * groups, nothing for im2col), then rtk_fconv_part computes work units [lo, hi) of
+ * rtk_fconv_units:
+ *   - dot-product path: (group, block of RTK_MR channels);
+ *   - direct path without groups: (group of RTK_NB position blocks, block of RTK_MR
+ *     channels, position block of the group), in that order (all units in order are the
+ *     serial loop nest; every unit is one micro-kernel run, so equal ranges of units are
+ *     equal work; the last group of blocks may have fewer);
+ *   - direct path with groups: one group, whose channels the unit pads itself into the
+ *     group's own region of the shared buffer (rtk_pad_group_floats);
+ *   - im2col: (group, block of RTK_PB positions), on private scratch (its col).
  * Which units a call computes never changes an output. Bytes of each: */
 static inline size_t rtk_fconv_shared(const RtkConv *g)
 {
 	int32_t k = g->c / g->group * g->kh * g->kw, npos = g->oh * g->ow;
 	size_t n = rtk_fconv_dotpath(g) ? (size_t)g->group * npos * rtk_dot_ld(k)
-	           : rtk_direct(g) ? rtk_pad_floats(g) : 0;
+	           : !rtk_direct(g) ? 0
+	           : g->group > 1 ? (size_t)g->group * rtk_pad_group_floats(g) : rtk_pad_floats(g);
 	return rtk_align64(n * sizeof(float));
 }
 
@@ -640,7 +701,7 @@ static inline int32_t rtk_fconv_units(const RtkConv *g)
 	if (rtk_fconv_dotpath(g))
 		return g->group * nmb;
 	if (rtk_direct(g))
-		return g->group * ((g->oh * rtk_hwc_wp(g) + RTK_PB - 1) / RTK_PB) * nmb;
+		return g->group > 1 ? g->group : ((g->oh * rtk_hwc_wp(g) + RTK_PB - 1) / RTK_PB) * nmb;
 	return g->group * ((npos + RTK_PB - 1) / RTK_PB);
 }
 
@@ -667,14 +728,34 @@ rtk_fconv_prep(const RtkConv *g, const float *x, float *sh)
 					*pq++ = 0.0f;
 			}
 		}
-	} else if (rtk_direct(g)) { /* the padded input */
-		const int32_t hp = rtk_hwc_hp(g), wp = rtk_hwc_wp(g), plane = hp * wp;
-		__builtin_memset(sh, 0, rtk_pad_floats(g) * sizeof(float));
-		for (int32_t ci = 0; ci < g->c; ci++)
-			for (int32_t iy = 0; iy < g->h; iy++)
-				__builtin_memcpy(sh + (size_t)ci * plane + (size_t)(iy + g->pt) * wp + g->pl,
-				                 x + (size_t)ci * hw + (size_t)iy * g->w,
-				                 (size_t)g->w * sizeof(float));
+	} else if (rtk_direct(g) && g->group == 1) { /* the padded input */
+		rtk_pad_planes(g, x, 0, g->c, sh, rtk_pad_floats(g));
+	}
+}
+
+/* One micro-kernel block of the direct path: channels m0 .. m0+nm-1 (rows wr, stride ldw)
+ * at position block blk of the virtual grid, from the padded planes xg of their group. */
+static inline __attribute__((always_inline)) void
+rtk_fconv_block(const RtkConv *g, const float *xg, const float *wr, int32_t ldw, int32_t m0,
+                int32_t nm, int32_t blk, const float *scale, const float *bias, float *y)
+{
+	const int32_t wp = rtk_hwc_wp(g), plane = rtk_hwc_hp(g) * wp, npos = g->oh * g->ow;
+	float acc[RTK_MR][RTK_PB];
+	const int32_t v0 = blk * RTK_PB;
+	rtk_mk(xg + v0, g->c / g->group, plane, g->kh, g->kw, g->dh * wp, g->dw, wr, ldw, nm, acc);
+	for (int32_t r = 0; r < nm; r++)
+		for (int32_t p = 0; p < RTK_PB; p++)
+			acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu);
+	/* runs of valid columns (ox < ow) of the rows the block covers */
+	int32_t oy = v0 / wp, ox = v0 - oy * wp;
+	for (int32_t p = 0; p < RTK_PB && oy < g->oh;) {
+		int32_t n = RTK_MIN(RTK_PB - p, wp - ox);
+		int32_t nvalid = RTK_MIN(n, g->ow - ox);
+		for (int32_t r = 0; nvalid > 0 && r < nm; r++)
+			__builtin_memcpy(y + (size_t)(m0 + r) * npos + oy * g->ow + ox, acc[r] + p,
+			                 (size_t)nvalid * sizeof(float));
+		p += n;
+		ox = 0, oy++;
 	}
 }
 
@@ -682,7 +763,7 @@ rtk_fconv_prep(const RtkConv *g, const float *x, float *sh)
  * y = rtk_fout(acc); sh: the buffer rtk_fconv_prep filled, pv: rtk_fconv_priv bytes. */
 static inline __attribute__((always_inline)) void
 rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float *scale,
-               const float *bias, float *y, const float *sh, float *pv, int64_t lo, int64_t hi)
+               const float *bias, float *y, float *sh, float *pv, int64_t lo, int64_t hi)
 {
 	const int32_t cg = g->c / g->group, mg = g->m / g->group;
 	const int32_t k = cg * g->kh * g->kw, npos = g->oh * g->ow, hw = g->h * g->w;
@@ -719,41 +800,36 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 	}
 
 	if (rtk_direct(g)) {
-		const int32_t hp = rtk_hwc_hp(g), wp = rtk_hwc_wp(g), plane = hp * wp;
-		const int32_t nv = g->oh * wp, nblk = (nv + RTK_PB - 1) / RTK_PB;
+		const int32_t nblk = (g->oh * rtk_hwc_wp(g) + RTK_PB - 1) / RTK_PB;
+		if (g->group > 1) { /* unit = group: pad its channels, then every block */
+			for (int64_t u = lo; u < hi; u++) {
+				const int32_t grp = (int32_t)u;
+				float *xg = sh + (size_t)grp * rtk_pad_group_floats(g);
+				rtk_pad_planes(g, x, grp * cg, cg, xg, rtk_pad_group_floats(g));
+				for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
+					int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
+					const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
+					for (int32_t blk = 0; blk < nblk; blk++)
+						rtk_fconv_block(g, xg, wr, ldw, m0, nm, blk, scale, bias, y);
+				}
+			}
+			return;
+		}
 		const int32_t nfull = nblk / RTK_NB, rest = nblk % RTK_NB;
-		const int64_t ufull = (int64_t)nfull * RTK_NB * nmb, ugrp = (int64_t)nblk * nmb;
+		const int64_t ufull = (int64_t)nfull * RTK_NB * nmb;
 		int32_t wm0 = -1, ldw = 0;
 		const float *wr = 0;
 		for (int64_t u = lo; u < hi; u++) {
-			/* unit (grp, b0, mb, j): block b0 * RTK_NB + j, channel block mb; the last
-			 * group of blocks has `rest` blocks */
-			const int32_t grp = (int32_t)(u / ugrp);
-			const int64_t v = u % ugrp;
-			const int32_t last = v >= ufull, nb = last ? rest : RTK_NB;
-			const int64_t w = last ? v - ufull : v;
+			/* unit (b0, mb, j): block b0 * RTK_NB + j, channel block mb; the last group
+			 * of blocks has `rest` blocks */
+			const int32_t last = u >= ufull, nb = last ? rest : RTK_NB;
+			const int64_t w = last ? u - ufull : u;
 			const int32_t b0 = last ? nfull : (int32_t)(w / ((int64_t)RTK_NB * nmb));
 			const int32_t mb = (int32_t)(w / nb % nmb), blk = b0 * RTK_NB + (int32_t)(w % nb);
-			const float *xg = sh + (size_t)grp * cg * plane;
-			const int32_t m0 = grp * mg + mb * RTK_MR, nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0);
+			const int32_t m0 = mb * RTK_MR, nm = RTK_MIN(RTK_MR, mg - m0);
 			if (m0 != wm0) /* sign-select rows are unpacked once per run of units */
 				wr = rtk_wrows(ws, k, m0, nm, &ldw), wm0 = m0;
-			int32_t v0 = blk * RTK_PB;
-			rtk_mk(xg + v0, cg, plane, g->kh, g->kw, g->dh * wp, g->dw, wr, ldw, nm, acc);
-			for (int32_t r = 0; r < nm; r++)
-				for (int32_t p = 0; p < RTK_PB; p++)
-					acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu);
-			/* runs of valid columns (ox < ow) of the rows the block covers */
-			int32_t oy = v0 / wp, ox = v0 - oy * wp;
-			for (int32_t p = 0; p < RTK_PB && oy < g->oh;) {
-				int32_t n = RTK_MIN(RTK_PB - p, wp - ox);
-				int32_t nvalid = RTK_MIN(n, g->ow - ox);
-				for (int32_t r = 0; nvalid > 0 && r < nm; r++)
-					__builtin_memcpy(y + (size_t)(m0 + r) * npos + oy * g->ow + ox,
-					                 acc[r] + p, (size_t)nvalid * sizeof(float));
-				p += n;
-				ox = 0, oy++;
-			}
+			rtk_fconv_block(g, sh, wr, ldw, m0, nm, blk, scale, bias, y);
 		}
 		return;
 	}

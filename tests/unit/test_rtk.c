@@ -87,6 +87,29 @@ static void check_near(const char *what, int iter, const float *got, const float
 }
 
 /* Conv geometry with the ONNX output size; pb, pr: bottom/right padding. */
+/* Random cuts of units [0, n) into 1-4 ranges [c[i], c[i+1]) (some empty when n is
+ * small): how NAME_run_parallel's tasks split a kernel's K_part. Returns the count. */
+static int split_units(Rng *r, int64_t n, int64_t c[5])
+{
+	int parts = (int)rng_int(r, 1, 4);
+	c[0] = 0;
+	c[parts] = n;
+	for (int i = 1; i < parts; i++)
+		c[i] = rng_int(r, c[i - 1], n);
+	return parts;
+}
+
+/* Scratch of a split call: the shared part, then each range's private part (dirty). */
+static void *split_scratch(size_t shared, size_t priv, int parts)
+{
+	size_t n = shared + priv * (size_t)parts;
+	void *s = alloc64(n ? n : 64);
+	memset(s, 0x6b, n);
+	return s;
+}
+
+#define SPLIT_PRIV(s, shared, priv, i) ((char *)(s) + (shared) + (size_t)(i) * (priv))
+
 static RtkConv mkconv(int c, int h, int w, int m, int kh, int kw, int sh, int sw, int dh,
                       int dw, int pt, int pl, int pb, int pr, int group)
 {
@@ -228,7 +251,19 @@ static void check_bconv(const char *what, int iter, RtkQConv q, const uint64_t *
 		check_same(name, iter, y1, want, ny);
 		snprintf(name, sizeof name, "%s: bconv nib=%d scalar vs rtk_qconv", what, nib);
 		check_same(name, iter, y2, want, ny);
-		free(wr); free(s1); free(s2); free(y1); free(y2);
+		Rng r = {(uint64_t)iter * 7919u + (uint64_t)nib};
+		int64_t cut[5];
+		int parts = split_units(&r, rtk_bconv_units(&q), cut);
+		size_t sh = rtk_bconv_shared(&q), pv = rtk_bconv_priv(&q);
+		void *sp = split_scratch(sh, pv, parts);
+		memset(y2, 0xff, (size_t)ny * 4);
+		rtk_bconv_prep(&q, x, sp);
+		for (int i = parts - 1; i >= 0; i--)
+			rtk_bconv_part(&q, x, wr, scale, bias, y2, sp, SPLIT_PRIV(sp, sh, pv, i), cut[i],
+			               cut[i + 1]);
+		snprintf(name, sizeof name, "%s: bconv nib=%d split into units", what, nib);
+		check_same(name, iter, y2, want, ny);
+		free(wr); free(s1); free(s2); free(y1); free(y2); free(sp);
 	}
 }
 
@@ -252,7 +287,19 @@ static void check_iconv(const char *what, int iter, RtkQConv q, const uint64_t *
 	check_same(name, iter, y1, want, ny);
 	snprintf(name, sizeof name, "%s: iconv scalar vs rtk_qconv", what);
 	check_same(name, iter, y2, want, ny);
-	free(wr); free(s1); free(s2); free(y1); free(y2);
+	Rng r = {(uint64_t)iter * 104729u + 1};
+	int64_t cut[5];
+	int parts = split_units(&r, rtk_iconv_units(&q), cut);
+	size_t sh = rtk_iconv_shared(&q), pv = rtk_iconv_priv(&q);
+	void *sp = split_scratch(sh, pv, parts);
+	memset(y2, 0xff, (size_t)ny * 4);
+	rtk_iconv_prep(&q, x, sp);
+	for (int i = parts - 1; i >= 0; i--)
+		rtk_iconv_part(&q, x, wr, scale, bias, y2, sp, SPLIT_PRIV(sp, sh, pv, i), cut[i],
+		               cut[i + 1]);
+	snprintf(name, sizeof name, "%s: iconv split into units", what);
+	check_same(name, iter, y2, want, ny);
+	free(wr); free(s1); free(s2); free(y1); free(y2); free(sp);
 }
 
 /* One quantized case (see the file comment); bits == 32 runs only the float comparison. */
@@ -296,6 +343,19 @@ static void run_qcase(Rng *r, RtkQConv q, int iter)
 	rtk_qconv(&q, x, w, scale, bias, y, scr);
 	rtk_qconv_scalar(&q, x, w, scale, bias, ys, scr2);
 	check_same("qconv simd vs scalar", iter, y, ys, ny);
+	{
+		int64_t cut[5];
+		int parts = split_units(r, rtk_qconv_units(&q), cut);
+		size_t sh = rtk_qconv_shared(&q), pv = rtk_qconv_priv(&q);
+		void *sp = split_scratch(sh, pv, parts);
+		memset(ys, 0xff, (size_t)ny * 4);
+		rtk_qconv_prep(&q, x, sp);
+		for (int i = parts - 1; i >= 0; i--)
+			rtk_qconv_part(&q, x, w, scale, bias, ys, sp, SPLIT_PRIV(sp, sh, pv, i), cut[i],
+			               cut[i + 1]);
+		check_same("qconv split into units", iter, ys, y, ny);
+		free(sp);
+	}
 	/* rtk_bconv and rtk_iconv: the same outputs bit for bit (scratch starts dirty) */
 	if (q.bits < 32) {
 		check_bconv("random", iter, q, w, x, scale, bias, y, ny);
@@ -608,8 +668,19 @@ static void run_conv_case(Rng *r, RtkConv g, int with_bias, int iter)
 		for (int64_t i = 0; i < ny; i++)
 			yr[i] = yr[i] < 0 ? 0.0f : yr[i];
 	check_bound("conv_f32", iter, y, yr, yb, ny, 1e-5f);
+	/* split into unit ranges, computed last range first: the same bits */
+	int64_t cut[5];
+	int parts = split_units(r, rtk_conv_f32_units(&g), cut);
+	size_t sh = rtk_conv_f32_shared(&g), pv = rtk_conv_f32_priv(&g);
+	void *sp = split_scratch(sh, pv, parts);
+	float *ys = alloc64((size_t)ny * 4);
+	memset(ys, 0xff, (size_t)ny * 4); /* NaN: a unit left out shows */
+	rtk_conv_f32_prep(&g, x, sp);
+	for (int i = parts - 1; i >= 0; i--)
+		rtk_conv_f32_part(&g, x, w, bias, ys, sp, SPLIT_PRIV(sp, sh, pv, i), cut[i], cut[i + 1]);
+	check_same("conv_f32 split into units", iter, ys, y, ny);
 	free(x); free(w); free(b); free(xa); free(wa); free(ba); free(y); free(yr); free(yb);
-	free(scr);
+	free(scr); free(sp); free(ys);
 }
 
 static void test_conv_f32(void **state)
@@ -710,6 +781,14 @@ static void run_gemm_case(Rng *r, RtkGemm p, int with_bias, int iter)
 		for (int64_t i = 0; i < ny; i++)
 			yr[i] = yr[i] < 0 ? 0.0f : yr[i];
 	check_bound("gemm_f32", iter, y, yr, yb, ny, 1e-5f);
+	int64_t cut[5];
+	int parts = split_units(r, rtk_gemm_f32_units(&p), cut);
+	float *ys = alloc64((size_t)ny * 4);
+	memset(ys, 0xff, (size_t)ny * 4);
+	for (int i = parts - 1; i >= 0; i--)
+		rtk_gemm_f32_part(&p, a, w, bias, ys, cut[i], cut[i + 1]);
+	check_same("gemm_f32 split into units", iter, ys, y, ny);
+	free(ys);
 	free(a); free(w); free(b); free(aa); free(wa); free(ba); free(y); free(yr); free(yb);
 }
 
