@@ -6,7 +6,7 @@
 const PassInfo pass_pipeline[] = {
 	{"shape", pass_shape, "infer dtypes and shapes, make attributes explicit", 0},
 	{"fold", pass_fold, "fold constants (Shape/Gather/Concat chains, weight transforms)", 0},
-	{"simplify", pass_simplify, "remove Identity and inference-mode Dropout", 0},
+	{"simplify", pass_simplify, "remove Identity and inference-mode Dropout, crop Conv kernels to live taps", 0},
 	{"sq", pass_sq, "quantization-aware fine-tuning (with --quant): 1 or 2 bits per layer", 0},
 	{"bnfold", pass_bnfold, "fold BatchNormalization into a preceding Conv or Gemm", 0},
 	{"dce", pass_dce, "remove nodes and values nobody reads", 0},
