@@ -1,8 +1,8 @@
 /* runtime/kernels/conv.c: float convolution (layers kept in float).
  *
  * rtk_fconv (rtk_internal.h) with the weight rows as they are ([m][k], contiguous):
- * stride 1 reads a zero-padded copy of the input directly (no im2col; 1x1 included),
- * other strides im2col RTK_PB positions at a time, layers of at most RTK_DOTMAX output
+ * strides 1 and 2 read a zero-padded copy of the input split into stride phases directly
+ * (no im2col; 1x1 included), larger strides im2col RTK_PB positions at a time, layers of at most RTK_DOTMAX output
  * positions use dot products over k. Register-blocked micro-kernel of RTK_MR channels x
  * RTK_PB positions. Scratch: rtk_fconv_bytes; split for threads as rtk_fconv_prep/_part.
  */

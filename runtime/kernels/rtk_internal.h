@@ -165,11 +165,13 @@ static inline int32_t rtk_hwc_wp(const RtkConv *g)
  * compiler contracts), so remainders and paths differ only by contraction.
  *
  * The activations a tap reads for the block's RTK_PB positions are one contiguous row:
- *   - stride 1 ("direct"): the input is copied once per call into a zero-padded buffer
- *     [c][hp][wp]; output positions are numbered on a virtual grid oh x wp (v = oy*wp + ox,
- *     columns ox >= ow are computed and dropped), so tap (ci, r, s) of positions v.. is the
- *     row at ci*hp*wp + r*dh*wp + s*dw + v: no im2col at all (1x1 included);
- *   - other strides: im2col of RTK_PB positions into col [k][RTK_PB];
+ *   - strides 1 and 2 ("direct"): the input is copied once per call into a zero-padded
+ *     buffer split into its stride phases [c][sh*sw][hpp][wpp] (RtkTaps); output positions
+ *     are numbered on a virtual grid oh x wpp (v = oy*wpp + ox, columns ox >= ow are
+ *     computed and dropped), so tap (ci, r, s) of positions v.. is the row at
+ *     ci*plane + rtk_tap_off(r, s) + v: no im2col at all (1x1 included; at stride 1,
+ *     r*dh*wp + s*dw);
+ *   - larger strides: im2col of RTK_PB positions into col [k][RTK_PB];
  *   - at most RTK_DOTMAX positions (Gemm-like layers): patches [npos][kd] and dot products
  *     over k (vector accumulators over k, four channels at a time), as rtk_gemm_f32; the
  *     sign-select layers of rtk_qconv read their packed rows there directly (rtk_sdot).
@@ -224,14 +226,31 @@ static inline void rtk_im2col_f32(const RtkConv *g, const float *xg, int32_t cg,
 	}
 }
 
+/* Where the taps of a block of the direct path read, relative to the block's first
+ * position in channel 0: the padded input is split into its sh x sw stride phases (phase
+ * (py, px) holds padded pixels (i*sh + py, j*sw + px), wpp columns, php floats), so tap
+ * (r, s) of consecutive positions v = oy*wpp + ox is the contiguous row at
+ * ((r*dh % sh)*sw + s*dw % sw)*php + (r*dh / sh)*wpp + s*dw / sw. Stride 1: one phase. */
+typedef struct {
+	int32_t kh, kw, dh, dw, sh, sw, wpp, php;
+} RtkTaps;
+
+static inline __attribute__((always_inline)) int32_t rtk_tap_off(const RtkTaps *t, int32_t r,
+                                                                 int32_t s)
+{
+	const int32_t y = r * t->dh, x = s * t->dw;
+	return ((y % t->sh) * t->sw + x % t->sw) * t->php + (y / t->sh) * t->wpp + x / t->sw;
+}
+
 /* The micro-kernel for nm <= RTK_MR channels (a constant after inlining):
  *   out[i][p] = sum_j w[i*ldw + j] * B_j[p],  p < RTK_PB,
- * taps j ascending over ci < nc, r < kh, s < kw with B_j = b + ci*plane + r*rs + s*cs.
+ * taps j ascending over ci < nc, r < kh, s < kw with B_j = b + ci*plane + rtk_tap_off(r, s).
  * im2col blocks are nc = k taps of 1 x 1 with plane = RTK_PB. */
 static inline __attribute__((always_inline)) void
-rtk_mk_nm(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int32_t rs,
-          int32_t cs, const float *w, int32_t ldw, const int32_t nm, float out[RTK_MR][RTK_PB])
+rtk_mk_nm(const float *b, int32_t nc, int32_t plane, RtkTaps t, const float *w, int32_t ldw,
+          const int32_t nm, float out[RTK_MR][RTK_PB])
 {
+	const int32_t kh = t.kh, kw = t.kw;
 	const float *wj = w;
 #if defined(RTK_F32_AVX512)
 	__m512 a[RTK_MR][3];
@@ -241,7 +260,7 @@ rtk_mk_nm(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int
 		const float *bc = b + (size_t)ci * plane;
 		for (int32_t r = 0; r < kh; r++)
 		for (int32_t s = 0; s < kw; s++, wj++) {
-			const float *bj = bc + r * rs + s * cs;
+			const float *bj = bc + rtk_tap_off(&t, r, s);
 			__m512 b0 = _mm512_loadu_ps(bj), b1 = _mm512_loadu_ps(bj + 16);
 			__m512 b2 = _mm512_loadu_ps(bj + 32);
 			for (int32_t i = 0; i < nm; i++) {
@@ -265,7 +284,7 @@ rtk_mk_nm(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int
 		const float *bc = b + (size_t)ci * plane;
 		for (int32_t r = 0; r < kh; r++)
 		for (int32_t s = 0; s < kw; s++, wj++) {
-			const float *bj = bc + r * rs + s * cs;
+			const float *bj = bc + rtk_tap_off(&t, r, s);
 			__m256 b0 = _mm256_loadu_ps(bj), b1 = _mm256_loadu_ps(bj + 8);
 			__m256 b2 = _mm256_loadu_ps(bj + 16);
 			for (int32_t i = 0; i < nm; i++) {
@@ -290,7 +309,7 @@ rtk_mk_nm(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int
 		const float *bc = b + (size_t)ci * plane;
 		for (int32_t r = 0; r < kh; r++)
 		for (int32_t s = 0; s < kw; s++, wj++) {
-			const float *bj = bc + r * rs + s * cs;
+			const float *bj = bc + rtk_tap_off(&t, r, s);
 			float32x4_t bv[6];
 			for (int32_t v = 0; v < 6; v++)
 				bv[v] = vld1q_f32(bj + 4 * v);
@@ -313,7 +332,7 @@ rtk_mk_nm(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int
 		const float *bc = b + (size_t)ci * plane;
 		for (int32_t r = 0; r < kh; r++)
 		for (int32_t s = 0; s < kw; s++, wj++) {
-			const float *bj = bc + r * rs + s * cs;
+			const float *bj = bc + rtk_tap_off(&t, r, s);
 			for (int32_t i = 0; i < nm; i++) {
 				float wv = wj[(size_t)i * ldw];
 				for (int32_t p = 0; p < RTK_PB; p++)
@@ -328,14 +347,14 @@ rtk_mk_nm(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int
 }
 
 static inline __attribute__((always_inline)) void
-rtk_mk(const float *b, int32_t nc, int32_t plane, int32_t kh, int32_t kw, int32_t rs,
-       int32_t cs, const float *w, int32_t ldw, int32_t nm, float out[RTK_MR][RTK_PB])
+rtk_mk(const float *b, int32_t nc, int32_t plane, RtkTaps t, const float *w, int32_t ldw,
+       int32_t nm, float out[RTK_MR][RTK_PB])
 {
 	switch (nm) {
-	case 1: rtk_mk_nm(b, nc, plane, kh, kw, rs, cs, w, ldw, 1, out); break;
-	case 2: rtk_mk_nm(b, nc, plane, kh, kw, rs, cs, w, ldw, 2, out); break;
-	case 3: rtk_mk_nm(b, nc, plane, kh, kw, rs, cs, w, ldw, 3, out); break;
-	default: rtk_mk_nm(b, nc, plane, kh, kw, rs, cs, w, ldw, RTK_MR, out); break;
+	case 1: rtk_mk_nm(b, nc, plane, t, w, ldw, 1, out); break;
+	case 2: rtk_mk_nm(b, nc, plane, t, w, ldw, 2, out); break;
+	case 3: rtk_mk_nm(b, nc, plane, t, w, ldw, 3, out); break;
+	default: rtk_mk_nm(b, nc, plane, t, w, ldw, RTK_MR, out); break;
 	}
 }
 
@@ -616,16 +635,35 @@ rtk_fout(float acc, const float *scale, const float *bias, int32_t m, int32_t re
 	return relu && o < 0.0f ? 0.0f : o;
 }
 
-/* The padded input of the direct path: [c][hp][wp] floats, then slack for the reads of
- * the last block past the last row (zeros). */
+/* The padded input of the direct path (strides up to 2; larger ones take im2col):
+ * [c][sh*sw phases][hpp][wpp] floats (RtkTaps), then slack for the reads of the last block
+ * past the last row (zeros). */
 static inline int32_t rtk_direct(const RtkConv *g)
 {
-	return g->sh == 1 && g->sw == 1;
+	return g->sh <= 2 && g->sw <= 2;
+}
+
+static inline RtkTaps rtk_taps(const RtkConv *g)
+{
+	const int32_t hpp = (rtk_hwc_hp(g) + g->sh - 1) / g->sh;
+	const int32_t wpp = (rtk_hwc_wp(g) + g->sw - 1) / g->sw;
+	return (RtkTaps){g->kh, g->kw, g->dh, g->dw, g->sh, g->sw, wpp, hpp * wpp};
+}
+
+/* Floats per channel of the padded input, and the slack after the last. */
+static inline int32_t rtk_pad_plane(const RtkConv *g)
+{
+	return g->sh * g->sw * rtk_taps(g).php;
+}
+
+static inline size_t rtk_pad_slack(const RtkConv *g)
+{
+	return (size_t)rtk_taps(g).wpp + (size_t)g->kw * g->dw + RTK_PB;
 }
 
 static inline size_t rtk_pad_floats(const RtkConv *g)
 {
-	return (size_t)g->c * rtk_hwc_hp(g) * rtk_hwc_wp(g) + (size_t)(g->kw - 1) * g->dw + RTK_PB;
+	return (size_t)g->c * rtk_pad_plane(g) + rtk_pad_slack(g);
 }
 
 /* Grouped layers on the direct path pad each group's channels into a region of its own
@@ -634,21 +672,31 @@ static inline size_t rtk_pad_floats(const RtkConv *g)
  * core padded it, moving it over would cost more than the layer). */
 static inline size_t rtk_pad_group_floats(const RtkConv *g)
 {
-	return (size_t)(g->c / g->group) * rtk_hwc_hp(g) * rtk_hwc_wp(g) +
-	       (size_t)(g->kw - 1) * g->dw + RTK_PB;
+	return (size_t)(g->c / g->group) * rtk_pad_plane(g) + rtk_pad_slack(g);
 }
 
-/* Copies channels [c0, c0 + n) of x into the zeroed padded planes at dst. */
+/* Copies channels [c0, c0 + n) of x into the zeroed padded phases at dst. */
 static inline __attribute__((always_inline)) void
 rtk_pad_planes(const RtkConv *g, const float *x, int32_t c0, int32_t n, float *dst, size_t len)
 {
-	const int32_t wp = rtk_hwc_wp(g), plane = rtk_hwc_hp(g) * wp, hw = g->h * g->w;
+	const RtkTaps t = rtk_taps(g);
+	const int32_t plane = rtk_pad_plane(g), hw = g->h * g->w;
 	__builtin_memset(dst, 0, len * sizeof(float));
 	for (int32_t ci = 0; ci < n; ci++)
-		for (int32_t iy = 0; iy < g->h; iy++)
-			__builtin_memcpy(dst + (size_t)ci * plane + (size_t)(iy + g->pt) * wp + g->pl,
-			                 x + (size_t)(c0 + ci) * hw + (size_t)iy * g->w,
-			                 (size_t)g->w * sizeof(float));
+		for (int32_t iy = 0; iy < g->h; iy++) {
+			const int32_t yy = iy + g->pt;
+			float *row = dst + (size_t)ci * plane + (size_t)(yy % g->sh) * g->sw * t.php +
+			             (size_t)(yy / g->sh) * t.wpp;
+			const float *src = x + (size_t)(c0 + ci) * hw + (size_t)iy * g->w;
+			if (g->sw == 1) {
+				__builtin_memcpy(row + g->pl, src, (size_t)g->w * sizeof(float));
+				continue;
+			}
+			for (int32_t ix = 0; ix < g->w; ix++) {
+				const int32_t xx = ix + g->pl;
+				row[(size_t)(xx % g->sw) * t.php + xx / g->sw] = src[ix];
+			}
+		}
 }
 
 /* The three paths, chosen from the geometry alone. */
@@ -701,7 +749,7 @@ static inline int32_t rtk_fconv_units(const RtkConv *g)
 	if (rtk_fconv_dotpath(g))
 		return g->group * nmb;
 	if (rtk_direct(g))
-		return g->group > 1 ? g->group : ((g->oh * rtk_hwc_wp(g) + RTK_PB - 1) / RTK_PB) * nmb;
+		return g->group > 1 ? g->group : ((g->oh * rtk_taps(g).wpp + RTK_PB - 1) / RTK_PB) * nmb;
 	return g->group * ((npos + RTK_PB - 1) / RTK_PB);
 }
 
@@ -739,17 +787,18 @@ static inline __attribute__((always_inline)) void
 rtk_fconv_block(const RtkConv *g, const float *xg, const float *wr, int32_t ldw, int32_t m0,
                 int32_t nm, int32_t blk, const float *scale, const float *bias, float *y)
 {
-	const int32_t wp = rtk_hwc_wp(g), plane = rtk_hwc_hp(g) * wp, npos = g->oh * g->ow;
+	const RtkTaps t = rtk_taps(g);
+	const int32_t wpp = t.wpp, npos = g->oh * g->ow;
 	float acc[RTK_MR][RTK_PB];
 	const int32_t v0 = blk * RTK_PB;
-	rtk_mk(xg + v0, g->c / g->group, plane, g->kh, g->kw, g->dh * wp, g->dw, wr, ldw, nm, acc);
+	rtk_mk(xg + v0, g->c / g->group, rtk_pad_plane(g), t, wr, ldw, nm, acc);
 	for (int32_t r = 0; r < nm; r++)
 		for (int32_t p = 0; p < RTK_PB; p++)
 			acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu);
 	/* runs of valid columns (ox < ow) of the rows the block covers */
-	int32_t oy = v0 / wp, ox = v0 - oy * wp;
+	int32_t oy = v0 / wpp, ox = v0 - oy * wpp;
 	for (int32_t p = 0; p < RTK_PB && oy < g->oh;) {
-		int32_t n = RTK_MIN(RTK_PB - p, wp - ox);
+		int32_t n = RTK_MIN(RTK_PB - p, wpp - ox);
 		int32_t nvalid = RTK_MIN(n, g->ow - ox);
 		for (int32_t r = 0; nvalid > 0 && r < nm; r++)
 			__builtin_memcpy(y + (size_t)(m0 + r) * npos + oy * g->ow + ox, acc[r] + p,
@@ -800,7 +849,7 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 	}
 
 	if (rtk_direct(g)) {
-		const int32_t nblk = (g->oh * rtk_hwc_wp(g) + RTK_PB - 1) / RTK_PB;
+		const int32_t nblk = (g->oh * rtk_taps(g).wpp + RTK_PB - 1) / RTK_PB;
 		if (g->group > 1) { /* unit = group: pad its channels, then every block */
 			for (int64_t u = lo; u < hi; u++) {
 				const int32_t grp = (int32_t)u;
@@ -842,7 +891,7 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 		for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
 			int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
 			const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
-			rtk_mk(pv, k, RTK_PB, 1, 1, 0, 0, wr, ldw, nm, acc);
+			rtk_mk(pv, k, RTK_PB, (RtkTaps){1, 1, 1, 1, 1, 1, 0, 0}, wr, ldw, nm, acc);
 			for (int32_t r = 0; r < nm; r++)
 				for (int32_t q = 0; q < np; q++)
 					y[(size_t)(m0 + r) * npos + q0 + q] =

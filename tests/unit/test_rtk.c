@@ -706,8 +706,9 @@ static void test_conv_f32(void **state)
 
 /* The register blocks of rtk_conv_f32 (rtk_internal.h): RTK_MR channels x RTK_PB
  * positions. Every channel remainder (mg 1..9), position counts around the block size and
- * the dot-product limit, on the three paths: stride 1 (padded input read directly; 1x1,
- * 3x3, 5x5, pads, dilations), stride 2 (im2col) and at most RTK_DOTMAX positions. */
+ * the dot-product limit, on the three paths: strides 1 and 2 (padded input, split into
+ * stride phases, read directly; 1x1, 3x3, 5x5, pads, dilations), strides 3 and 4
+ * (im2col) and at most RTK_DOTMAX positions. */
 static void test_conv_f32_blocks(void **state)
 {
 	(void)state;
@@ -749,6 +750,15 @@ static void test_conv_f32_blocks(void **state)
 		run_conv_case(&r, g, c % 2, iter++);
 		RtkConv g2 = mkconv(c, 2, 3, (int)rng_int(&r, 1, 9), 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 1);
 		run_conv_case(&r, g2, 1, iter++);
+	}
+	/* strides 3 and 4 (im2col), and stride 2 on one axis only, with dilation */
+	for (int i = 0; i < 12; i++) {
+		int sh = 1 + i % 4, sw = 1 + (i / 4) % 3 + (i == 11), kh = 1 + i % 3, kw = 1 + (i + 1) % 5;
+		RtkConv g = mkconv((int)rng_int(&r, 1, 6), (int)rng_int(&r, 9, 30),
+		                   (int)rng_int(&r, 9, 30), (int)rng_int(&r, 1, 9), kh, kw, sh, sw,
+		                   1 + i % 2, 1 + (i % 3 == 0), (int)rng_int(&r, 0, 2),
+		                   (int)rng_int(&r, 0, 2), (int)rng_int(&r, 0, 2), (int)rng_int(&r, 0, 2), 1);
+		run_conv_case(&r, g, i % 2, iter++);
 	}
 	/* VGG-like layers: many blocks, k = 288 and 576 */
 	run_conv_case(&r, mkconv(32, 14, 14, 36, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1), 1, iter++);
