@@ -643,6 +643,15 @@ static inline int32_t rtk_direct(const RtkConv *g)
 	return g->sh <= 2 && g->sw <= 2;
 }
 
+/* 1x1 stride-1 layers without padding read the input itself (no copy): every block but
+ * a partial last one, which reads a copy of its positions in private scratch [c][RTK_PB]
+ * (the block's loads would run past the input's end). */
+static inline int32_t rtk_inplace(const RtkConv *g)
+{
+	return g->group == 1 && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 &&
+	       g->pt == 0 && g->pl == 0 && g->oh == g->h && g->ow == g->w;
+}
+
 static inline RtkTaps rtk_taps(const RtkConv *g)
 {
 	const int32_t hpp = (rtk_hwc_hp(g) + g->sh - 1) / g->sh;
@@ -723,7 +732,7 @@ static inline size_t rtk_fconv_shared(const RtkConv *g)
 {
 	int32_t k = g->c / g->group * g->kh * g->kw, npos = g->oh * g->ow;
 	size_t n = rtk_fconv_dotpath(g) ? (size_t)g->group * npos * rtk_dot_ld(k)
-	           : !rtk_direct(g) ? 0
+	           : !rtk_direct(g) || rtk_inplace(g) ? 0
 	           : g->group > 1 ? (size_t)g->group * rtk_pad_group_floats(g) : rtk_pad_floats(g);
 	return rtk_align64(n * sizeof(float));
 }
@@ -731,7 +740,9 @@ static inline size_t rtk_fconv_shared(const RtkConv *g)
 static inline size_t rtk_fconv_priv(const RtkConv *g)
 {
 	int32_t k = g->c / g->group * g->kh * g->kw;
-	size_t n = rtk_fconv_dotpath(g) || rtk_direct(g) ? 0 : (size_t)k * RTK_PB;
+	size_t n = rtk_fconv_dotpath(g) ? 0
+	           : rtk_inplace(g) ? (size_t)g->c * RTK_PB
+	           : rtk_direct(g) ? 0 : (size_t)k * RTK_PB;
 	return rtk_align64(n * sizeof(float));
 }
 
@@ -776,22 +787,24 @@ rtk_fconv_prep(const RtkConv *g, const float *x, float *sh)
 					*pq++ = 0.0f;
 			}
 		}
-	} else if (rtk_direct(g) && g->group == 1) { /* the padded input */
+	} else if (rtk_direct(g) && g->group == 1 && !rtk_inplace(g)) { /* the padded input */
 		rtk_pad_planes(g, x, 0, g->c, sh, rtk_pad_floats(g));
 	}
 }
 
 /* One micro-kernel block of the direct path: channels m0 .. m0+nm-1 (rows wr, stride ldw)
- * at position block blk of the virtual grid, from the padded planes xg of their group. */
+ * at position block blk of the virtual grid, reading the block's first position at xb in
+ * its group's first channel (channels plane floats apart). */
 static inline __attribute__((always_inline)) void
-rtk_fconv_block(const RtkConv *g, const float *xg, const float *wr, int32_t ldw, int32_t m0,
-                int32_t nm, int32_t blk, const float *scale, const float *bias, float *y)
+rtk_fconv_block(const RtkConv *g, const float *xb, int32_t plane, const float *wr, int32_t ldw,
+                int32_t m0, int32_t nm, int32_t blk, const float *scale, const float *bias,
+                float *y)
 {
 	const RtkTaps t = rtk_taps(g);
 	const int32_t wpp = t.wpp, npos = g->oh * g->ow;
 	float acc[RTK_MR][RTK_PB];
 	const int32_t v0 = blk * RTK_PB;
-	rtk_mk(xg + v0, g->c / g->group, rtk_pad_plane(g), t, wr, ldw, nm, acc);
+	rtk_mk(xb, g->c / g->group, plane, t, wr, ldw, nm, acc);
 	for (int32_t r = 0; r < nm; r++)
 		for (int32_t p = 0; p < RTK_PB; p++)
 			acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu);
@@ -859,14 +872,15 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 					int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
 					const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
 					for (int32_t blk = 0; blk < nblk; blk++)
-						rtk_fconv_block(g, xg, wr, ldw, m0, nm, blk, scale, bias, y);
+						rtk_fconv_block(g, xg + blk * RTK_PB, rtk_pad_plane(g), wr, ldw, m0, nm,
+						                blk, scale, bias, y);
 				}
 			}
 			return;
 		}
 		const int32_t nfull = nblk / RTK_NB, rest = nblk % RTK_NB;
 		const int64_t ufull = (int64_t)nfull * RTK_NB * nmb;
-		int32_t wm0 = -1, ldw = 0;
+		int32_t wm0 = -1, ldw = 0, tail = 0;
 		const float *wr = 0;
 		for (int64_t u = lo; u < hi; u++) {
 			/* unit (b0, mb, j): block b0 * RTK_NB + j, channel block mb; the last group
@@ -878,7 +892,25 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 			const int32_t m0 = mb * RTK_MR, nm = RTK_MIN(RTK_MR, mg - m0);
 			if (m0 != wm0) /* sign-select rows are unpacked once per run of units */
 				wr = rtk_wrows(ws, k, m0, nm, &ldw), wm0 = m0;
-			rtk_fconv_block(g, sh, wr, ldw, m0, nm, blk, scale, bias, y);
+			if (!rtk_inplace(g)) {
+				rtk_fconv_block(g, sh + blk * RTK_PB, rtk_pad_plane(g), wr, ldw, m0, nm, blk,
+				                scale, bias, y);
+			} else if ((blk + 1) * RTK_PB <= npos) {
+				rtk_fconv_block(g, x + blk * RTK_PB, hw, wr, ldw, m0, nm, blk, scale, bias, y);
+			} else { /* the partial last block, from a copy of its positions */
+				if (!tail) {
+					const int32_t n = npos - blk * RTK_PB;
+					for (int32_t ci = 0; ci < g->c; ci++) {
+						__builtin_memcpy(pv + (size_t)ci * RTK_PB,
+						                 x + (size_t)ci * hw + blk * RTK_PB,
+						                 (size_t)n * sizeof(float));
+						__builtin_memset(pv + (size_t)ci * RTK_PB + n, 0,
+						                 (size_t)(RTK_PB - n) * sizeof(float));
+					}
+					tail = 1;
+				}
+				rtk_fconv_block(g, pv, RTK_PB, wr, ldw, m0, nm, blk, scale, bias, y);
+			}
 		}
 		return;
 	}
