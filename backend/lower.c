@@ -371,7 +371,7 @@ static int conv_geom(Cg *c, const Node *n, RtkConv *k)
 	               .dh = two ? i32_of(p.dil[0], &big) : 1, .dw = i32_of(p.dil[two], &big),
 	               .pt = two ? i32_of(p.pad_begin[0], &big) : 0,
 	               .pl = i32_of(p.pad_begin[two], &big), .group = i32_of(p.group, &big),
-	               .relu = i32_of(ir_dec_i(n, SQCA_RELU), &big)};
+	               .relu = i32_of(ir_dec_i(n, SQCA_RELU), &big), .clip = ir_dec_f(n, SQCA_CLIP)};
 	if (big)
 		return diag_error(c->d, n->name, "dimension too large for the backend");
 	return 0;

@@ -12,7 +12,8 @@
  *   "f32"         a layer kept in float
  * and a quantized layer also `sqc.packed_bytes` (its packed weights, scales and biases in
  * the output). A Relu that is the only reader of such a layer's result is fused into it:
- * the layer gets `sqc.relu`=1 and writes the Relu's result (the Relu node goes). The
+ * the layer gets `sqc.relu`=1 and writes the Relu's result (the Relu node goes); so is a
+ * Clip(0, hi) (ReLU6) after a float Conv (`sqc.relu`=1, `sqc.clip`=hi). The
  * weights of a quantized layer must be scale_c * t with t in {-1,0,+1} (sqc.bits 1: no
  * zeros); anything else is a user error (a model edited after sqc saved it).
  *
@@ -120,8 +121,8 @@ int pack_weights(const Graph *g, const Node *n, uint64_t **rows, float **scales,
 	return 0;
 }
 
-/* The Relu node reading only value v, or -1. */
-static int sole_relu_reader(const Graph *g, int v)
+/* The only reader of value v, or -1. */
+static int sole_reader(const Graph *g, int v)
 {
 	if (g->values[v].is_output || ir_value_uses(g, v) != 1)
 		return -1;
@@ -131,9 +132,31 @@ static int sole_relu_reader(const Graph *g, int v)
 			continue;
 		for (int j = 0; j < n->nin; j++)
 			if (n->in[j] == v)
-				return n->op == OP_RELU && n->nout == 1 ? i : -1;
+				return n->nout == 1 ? i : -1;
 	}
 	return -1;
+}
+
+/* Clip node c's constant bound operand i (1: min, 2: max) into *out; 0 if absent (no
+ * bound), -1 if not a constant scalar. */
+static int clip_bound(const Graph *g, const Node *c, int i, float *out)
+{
+	if (c->nin <= i || c->in[i] < 0)
+		return 0;
+	const Value *v = &g->values[c->in[i]];
+	if (!v->data || v->dtype != DT_FLOAT || ir_shape_numel(&v->shape) != 1)
+		return -1;
+	*out = *(const float *)v->data;
+	return 1;
+}
+
+/* The upper bound of Clip node c when it is Clip(0, hi) with a finite hi > 0, else 0. */
+static float relu6_bound(const Graph *g, const Node *c)
+{
+	float lo, hi;
+	if (c->op != OP_CLIP || clip_bound(g, c, 1, &lo) != 1 || clip_bound(g, c, 2, &hi) != 1)
+		return 0.0f;
+	return lo == 0.0f && hi > 0.0f && isfinite(hi) ? hi : 0.0f;
 }
 
 /* Constant v (read by nobody else) now holds data (taken over) of shape s. */
@@ -182,14 +205,19 @@ int pass_pack(Graph *g, const PassEnv *env, Diag *d)
 		if (n->dead || (n->op != OP_CONV && n->op != OP_GEMM && n->op != OP_MATMUL) ||
 		    n->nout != 1 || n->out[0] < 0)
 			continue;
-		int r = sole_relu_reader(g, n->out[0]);
-		if (r < 0)
+		int r = sole_reader(g, n->out[0]);
+		/* Clip(0, hi) (ReLU6) only into float Conv layers: their epilogue has the bound */
+		float hi = r >= 0 && n->op == OP_CONV && ir_dec_i(n, SQCA_BITS) >= 32
+		           ? relu6_bound(g, &g->nodes[r]) : 0.0f;
+		if (r < 0 || (g->nodes[r].op != OP_RELU && hi == 0.0f))
 			continue;
 		int y = g->nodes[r].out[0];
 		g->nodes[r].dead = 1;
 		n->out[0] = y;
 		g->values[y].producer = i;
 		ir_dec_set_i(g, i, SQCA_RELU, 1);
+		if (hi > 0.0f)
+			ir_dec_set_f(g, i, SQCA_CLIP, hi);
 		fused = 1;
 	}
 	if (fused)

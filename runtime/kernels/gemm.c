@@ -25,7 +25,7 @@ void rtk_gemm_f32_part(const RtkGemm *p, const float *a, const float *w, const f
 		float out[4];
 		rtk_dot(ar, w + (size_t)n0 * p->k, p->k, p->k, nn, out);
 		for (int32_t i = 0; i < nn; i++)
-			yr[n0 + i] = rtk_fout(out[i], 0, bias, n0 + i, p->relu);
+			yr[n0 + i] = rtk_fout(out[i], 0, bias, n0 + i, p->relu, 0.0f);
 	}
 }
 

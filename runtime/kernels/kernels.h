@@ -52,7 +52,8 @@
 	X(int32_t, dh) X(int32_t, dw)                 /* dilations */ \
 	X(int32_t, pt) X(int32_t, pl)                 /* padding top, left (bottom, right: oh, ow) */ \
 	X(int32_t, group) \
-	X(int32_t, relu)                              /* 1: y = max(y, 0) fused */
+	X(int32_t, relu)                              /* 1: y = max(y, 0) fused */ \
+	X(float, clip)   /* > 0 (with relu, float layers): y = min(y, clip) too, a fused Clip(0, clip) */
 typedef RTK_STRUCT_OF_(RTK_CONV_FIELDS) RtkConv;
 
 /* Float convolution (layers kept in float). bias may be NULL. */

@@ -621,9 +621,11 @@ rtk_wrows(const RtkWSrc *ws, int32_t k, int32_t m0, int32_t nm, int32_t *ldw)
 }
 
 /* Output of channel m: scale (sign-select): fl(scale[m] * acc) + bias[m] as two
- * statements; else acc + bias[m]; then relu. */
+ * statements; else acc + bias[m]; then relu, then the fused Clip's upper bound (as
+ * rtk_clip after rtk_relu: NaN and -0.0 pass). */
 static inline __attribute__((always_inline)) float
-rtk_fout(float acc, const float *scale, const float *bias, int32_t m, int32_t relu)
+rtk_fout(float acc, const float *scale, const float *bias, int32_t m, int32_t relu,
+         float clip)
 {
 	float o;
 	if (scale) {
@@ -632,7 +634,8 @@ rtk_fout(float acc, const float *scale, const float *bias, int32_t m, int32_t re
 	} else {
 		o = acc + (bias ? bias[m] : 0.0f);
 	}
-	return relu && o < 0.0f ? 0.0f : o;
+	o = relu && o < 0.0f ? 0.0f : o;
+	return clip > 0.0f && o > clip ? clip : o;
 }
 
 /* The padded input of the direct path (strides up to 2; larger ones take im2col):
@@ -807,7 +810,7 @@ rtk_fconv_block(const RtkConv *g, const float *xb, int32_t plane, const float *w
 	rtk_mk(xb, g->c / g->group, plane, t, wr, ldw, nm, acc);
 	for (int32_t r = 0; r < nm; r++)
 		for (int32_t p = 0; p < RTK_PB; p++)
-			acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu);
+			acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu, g->clip);
 	/* runs of valid columns (ox < ow) of the rows the block covers */
 	int32_t oy = v0 / wpp, ox = v0 - oy * wpp;
 	for (int32_t p = 0; p < RTK_PB && oy < g->oh;) {
@@ -844,7 +847,8 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 					const uint64_t *tm = ws->binary ? 0 : tp + ws->kwords;
 					for (int32_t q = 0; q < npos; q++)
 						y[(size_t)m * npos + q] = rtk_fout(
-							rtk_sdot(pg + (size_t)q * kd, tp, tm, kd), scale, bias, m, g->relu);
+							rtk_sdot(pg + (size_t)q * kd, tp, tm, kd), scale, bias, m, g->relu,
+							g->clip);
 				}
 				continue;
 			}
@@ -855,7 +859,7 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 				rtk_dot(pg + (size_t)q * kd, wr, ldw, k, nm, o);
 				for (int32_t r = 0; r < nm; r++)
 					y[(size_t)(m0 + r) * npos + q] = rtk_fout(o[r], scale, bias, m0 + r,
-					                                          g->relu);
+					                                          g->relu, g->clip);
 			}
 		}
 		return;
@@ -927,7 +931,7 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 			for (int32_t r = 0; r < nm; r++)
 				for (int32_t q = 0; q < np; q++)
 					y[(size_t)(m0 + r) * npos + q0 + q] =
-						rtk_fout(acc[r][q], scale, bias, m0 + r, g->relu);
+						rtk_fout(acc[r][q], scale, bias, m0 + r, g->relu, g->clip);
 		}
 	}
 }

@@ -105,6 +105,16 @@ for m in "$src"/tests/models/*.onnx; do
 	echo "ok: fixture $f"
 done
 
+# A Clip(0, hi) fused into a float Conv (pass pack, sqc.clip) against the interpreter.
+"$dataset" dump "$cfg" 1 x1.npy y1.npy
+"$sqc" "$src/tests/models/relu6.ir" -o relu6.so -q
+"$sqc" run "$src/tests/models/relu6.ir" --input x1.npy -o relu6.ref.npy -q
+"$sqc" run relu6.so --input x1.npy -o relu6.got.npy
+"$npycmp" -m 1e-5 relu6.got.npy relu6.ref.npy || fail "relu6: the fused Clip differs from the interpreter"
+"$sqc" "$src/tests/models/relu6.ir" -o relu6.so --print-after=pack -q 2>relu6.txt
+grep -q '"sqc.clip"=0.5f' relu6.txt || fail "relu6: the Clip was not fused"
+echo "ok: fused Clip"
+
 # An AArch64 shared object (not only the object file): the example app linked against it
 # under qemu-aarch64 gives the interpreter's scores.
 if [ $cross = 1 ]; then
