@@ -209,13 +209,14 @@ static void add_scratch(Cg *c, const char *k, LLVMValueRef p)
  * and output through their caches (measured on VGG-7-small at 2 threads: layers of about
  * 20 us took 1.4x the CPU time when split in two), so a layer gets at most one task per
  * CG_TASK_US (or --min-task-us) of its estimated time, macs / rate (multiply-accumulates
- * per ns of its kernel, at the x86-64-v3 level: bench/kernels_speed.sh; wider levels
- * count double). */
+ * per ns of its kernel, at the x86-64-v3 level: bench/kernels_speed.sh; the integer
+ * kernels of wider levels count double; float layers of at most RTK_DOTMAX positions
+ * stream their weights: 10). */
 #define CG_TASK_US 20.0
 
-static int64_t max_tasks(Cg *c, double macs, double rate)
+static int64_t max_tasks(Cg *c, double macs, double rate, int wide)
 {
-	if (strcmp(c->lv->name, "x86-64-v3") && strcmp(c->lv->name, "armv8-a"))
+	if (wide && strcmp(c->lv->name, "x86-64-v3") && strcmp(c->lv->name, "armv8-a"))
 		rate *= 2;
 	double t = macs / rate / (1000 * (c->o->min_task_us > 0 ? c->o->min_task_us : CG_TASK_US));
 	return t < 1 ? 1 : t > CG_MAX_THREADS ? CG_MAX_THREADS : (int64_t)t;
@@ -462,7 +463,7 @@ static int lower_qlayer(Cg *c, const Node *n, const RtkConv *geom, int64_t per, 
 	const char *fn = iconv ? "rtk_iconv" : bconv ? "rtk_bconv" : "rtk_qconv";
 	double rate = iconv ? 100 : bconv ? 400.0 / (act * planes) : 20;
 	rate = rate < 50 && bconv ? 50 : rate;
-	int64_t most = max_tasks(c, (double)C * geom->oh * geom->ow * per, rate);
+	int64_t most = max_tasks(c, (double)C * geom->oh * geom->ow * per, rate, act < 32);
 	for (int64_t r = 0; r < rows; r++) {
 		LLVMValueRef a[6] = {p, fptr(c, x, r * row_in), w, s, bias, fptr(c, y, r * row_out)};
 		split_call(c, fn, a, 6, most);
@@ -485,7 +486,8 @@ static int lower_conv(Cg *c, const Node *n)
 		return -1;
 	LLVMValueRef a[5] = {p, x, w, bias, y};
 	split_call(c, "rtk_conv_f32", a, 5,
-	           max_tasks(c, (double)k.m * k.oh * k.ow * (k.c / k.group) * k.kh * k.kw, 40));
+	           max_tasks(c, (double)k.m * k.oh * k.ow * (k.c / k.group) * k.kh * k.kw,
+	                     k.oh * k.ow <= RTK_DOTMAX ? 10 : 40, 0));
 	return 0;
 }
 
@@ -530,7 +532,7 @@ static int lower_dense(Cg *c, const Node *n)
 	if (!x || !y)
 		return -1;
 	LLVMValueRef args[5] = {p, x, wg, bias, y};
-	split_call(c, "rtk_gemm_f32", args, 5, max_tasks(c, (double)rows * N * K, 10));
+	split_call(c, "rtk_gemm_f32", args, 5, max_tasks(c, (double)rows * N * K, 10, 0));
 	return 0;
 }
 

@@ -56,7 +56,9 @@
 	X(float, clip)   /* > 0 (with relu, float layers): y = min(y, clip) too, a fused Clip(0, clip) */
 typedef RTK_STRUCT_OF_(RTK_CONV_FIELDS) RtkConv;
 
-/* Float convolution (layers kept in float). bias may be NULL. */
+/* Float convolution (layers kept in float). bias may be NULL. Layers of at most
+ * RTK_DOTMAX output positions take the dot-product path (rtk_internal.h). */
+#define RTK_DOTMAX 7
 size_t rtk_conv_f32_scratch(const RtkConv *p);
 void rtk_conv_f32(const RtkConv *p, const float *x, const float *w, const float *bias,
                   float *y, void *scratch);

@@ -199,7 +199,6 @@ static inline int32_t rtk_hwc_wp(const RtkConv *g)
 #endif
 #define RTK_MR 4      /* output channels per micro-kernel block (broadcast weights) */
 #define RTK_NB 4      /* blocks of positions that share one pass over a channel block */
-#define RTK_DOTMAX 7  /* at most this many output positions: the dot-product path */
 
 /* Fills col [k][RTK_PB] with the patches of the np <= RTK_PB output positions q0.. (row
  * major over oh x ow) of the group whose input channels start at xg; taps outside the
