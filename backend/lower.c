@@ -568,7 +568,8 @@ static int lower_pool(Cg *c, const Node *n)
 	if (!x || !y)
 		return -1;
 	LLVMValueRef a[3] = {params(c, &k), x, y};
-	cg_call(c, "rtk_pool", a, 3);
+	split_call(c, "rtk_pool", a, 3,
+	           max_tasks(c, (double)k.c * k.oh * k.ow * k.kh * k.kw, 8, 0));
 	return 0;
 }
 
@@ -649,7 +650,10 @@ static int lower_binary(Cg *c, const Node *n)
 	if (!a || !b || !y)
 		return -1;
 	LLVMValueRef args[4] = {params(c, &p), a, b, y};
-	cg_call(c, n->op == OP_PRELU ? "rtk_prelu" : "rtk_binary", args, 4);
+	if (n->op == OP_PRELU)
+		cg_call(c, "rtk_prelu", args, 4);
+	else /* memory-bound: about 2.5 elements per ns */
+		split_call(c, "rtk_binary", args, 4, max_tasks(c, (double)ir_shape_numel(sy), 2.5, 0));
 	return 0;
 }
 

@@ -77,20 +77,33 @@ static inline void binary_row(int32_t op, const float *a, int32_t sa, const floa
 }
 
 /* Rows of the last output dim, the leading dims walked as an odometer. */
-void rtk_binary(const RtkBinary *p, const float *a, const float *b, float *y)
+/* Work units for threads: rows of the last dim. */
+int64_t rtk_binary_units(const RtkBinary *p)
+{
+	int64_t rows = 1;
+	for (int32_t i = 0; i < p->rank - 1; i++)
+		rows *= p->dims[i];
+	return rows;
+}
+
+void rtk_binary_part(const RtkBinary *p, const float *a, const float *b, float *y,
+                     int64_t lo, int64_t hi)
 {
 	int32_t r = p->rank;
 	if (r == 0) {
-		binary_row(p->op, a, 0, b, 0, y, 1);
+		if (lo < hi)
+			binary_row(p->op, a, 0, b, 0, y, 1);
 		return;
 	}
-	int32_t inner = p->dims[r - 1], rows = 1;
-	for (int32_t i = 0; i < r - 1; i++)
-		rows *= p->dims[i];
+	int32_t inner = p->dims[r - 1];
 	if (inner == 0)
 		return;
 	int32_t idx[6] = {0, 0, 0, 0, 0, 0};
-	for (int32_t row = 0; row < rows; row++) {
+	for (int64_t q = lo, i = r - 2; i >= 0; i--) { /* row lo's index */
+		idx[i] = (int32_t)(q % p->dims[i]);
+		q /= p->dims[i];
+	}
+	for (int64_t row = lo; row < hi; row++) {
 		size_t ao = 0, bo = 0;
 		for (int32_t i = 0; i < r - 1; i++) {
 			ao += (size_t)idx[i] * p->sa[i];
@@ -104,6 +117,11 @@ void rtk_binary(const RtkBinary *p, const float *a, const float *b, float *y)
 			idx[i] = 0;
 		}
 	}
+}
+
+void rtk_binary(const RtkBinary *p, const float *a, const float *b, float *y)
+{
+	rtk_binary_part(p, a, b, y, 0, rtk_binary_units(p));
 }
 
 void rtk_copy_cols(int32_t outer, int32_t inner_x, int32_t inner_y, int32_t offset,

@@ -341,6 +341,8 @@ void rtk_gemm_f32(const RtkGemm *p, const float *a, const float *w, const float 
 	X(int32_t, is_max) X(int32_t, count_include_pad)
 typedef RTK_STRUCT_OF_(RTK_POOL_FIELDS) RtkPool;
 void rtk_pool(const RtkPool *p, const float *x, float *y);
+int64_t rtk_pool_units(const RtkPool *p);   /* channels */
+void rtk_pool_part(const RtkPool *p, const float *x, float *y, int64_t lo, int64_t hi);
 /* Global pooling: x [c][hw] -> y [c]. */
 void rtk_global_pool(int32_t is_max, int32_t c, int32_t hw, const float *x, float *y);
 
@@ -360,6 +362,9 @@ enum { RTK_ADD, RTK_SUB, RTK_MUL, RTK_DIV };
 	A(int32_t, dims, 6) A(int32_t, sa, 6) A(int32_t, sb, 6)
 typedef RTK_STRUCT_OF_(RTK_BINARY_FIELDS) RtkBinary;
 void rtk_binary(const RtkBinary *p, const float *a, const float *b, float *y);
+int64_t rtk_binary_units(const RtkBinary *p);   /* rows of the last dim */
+void rtk_binary_part(const RtkBinary *p, const float *a, const float *b, float *y,
+                     int64_t lo, int64_t hi);
 
 /* Softmax over the middle dim of [outer][len][inner]; log = 1 for LogSoftmax. Uses
  * rtk_expf/rtk_logf (no libm). */

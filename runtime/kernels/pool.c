@@ -121,7 +121,8 @@ static void pool_inside(const RtkPool *p, const float *restrict x, float *restri
 	}
 }
 
-void rtk_pool(const RtkPool *p, const float *x, float *y)
+static inline __attribute__((always_inline)) void pool_all(const RtkPool *p, const float *x,
+                                                           float *y)
 {
 	if (all_inside(p)) {
 		pool_inside(p, x, y);
@@ -168,6 +169,24 @@ void rtk_pool(const RtkPool *p, const float *x, float *y)
 }
 
 /* Average: a double sum (as the reference), one rounding at the end. */
+/* Work units for threads: channels. */
+int64_t rtk_pool_units(const RtkPool *p)
+{
+	return p->c;
+}
+
+void rtk_pool_part(const RtkPool *p, const float *x, float *y, int64_t lo, int64_t hi)
+{
+	RtkPool q = *p;
+	q.c = (int32_t)(hi - lo);
+	pool_all(&q, x + (size_t)lo * p->h * p->w, y + (size_t)lo * p->oh * p->ow);
+}
+
+void rtk_pool(const RtkPool *p, const float *x, float *y)
+{
+	pool_all(p, x, y);
+}
+
 void rtk_global_pool(int32_t is_max, int32_t c, int32_t hw, const float *x, float *y)
 {
 	for (int32_t ch = 0; ch < c; ch++) {

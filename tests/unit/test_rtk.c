@@ -870,6 +870,12 @@ static void test_pool(void **state)
 		else
 			rt_avgpool_ref(&rp, x, yr);
 		check_same(p.is_max ? "maxpool" : "avgpool", iter, y, yr, ny);
+		int64_t cut[5];
+		int parts = split_units(&r, rtk_pool_units(&p), cut);
+		memset(y, 0xff, (size_t)ny * 4);
+		for (int i = parts - 1; i >= 0; i--)
+			rtk_pool_part(&p, x, y, cut[i], cut[i + 1]);
+		check_same("pool split into units", iter, y, yr, ny);
 		free(x); free(y); free(yr);
 	}
 }
@@ -1035,6 +1041,12 @@ static void test_binary(void **state)
 		static const RtBinary ops[4] = {RT_ADD, RT_SUB, RT_MUL, RT_DIV};
 		assert_int_equal(rt_binary_ref(ops[p.op], DT_FLOAT, &sa, a, &sb, b, &sy, yr), 0);
 		check_same("binary", iter, y, yr, numel(&sy));
+		int64_t cut[5];
+		int parts = split_units(&r, rtk_binary_units(&p), cut);
+		memset(y, 0xff, (size_t)numel(&sy) * 4);
+		for (int i = parts - 1; i >= 0; i--)
+			rtk_binary_part(&p, a, b, y, cut[i], cut[i + 1]);
+		check_same("binary split into units", iter, y, yr, numel(&sy));
 		free(a); free(b); free(y); free(yr);
 	}
 }
