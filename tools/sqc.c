@@ -25,6 +25,7 @@ static void usage(FILE *f)
 	        "       sqc MODEL.onnx --emit=ir [-o FILE] [options]     print the sqc IR\n"
 	        "       sqc run MODEL.onnx|model.so --input IN.npy [--input IN2.npy ...] -o OUT.npy\n"
 	        "       sqc eval MODEL.onnx|model.so --config FILE.yaml [--batch N] [--limit N]\n"
+	        "                [--threads N]\n"
 	        "\n"
 	        "output:\n"
 	        "  -o FILE                   output file (its extension picks the kind: .so shared\n"
