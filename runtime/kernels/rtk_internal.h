@@ -197,6 +197,14 @@ static inline int32_t rtk_hwc_wp(const RtkConv *g)
 #else
 #define RTK_PB 24
 #endif
+/* vectors per block at most, and floats per vector; a layer's blocks have rtk_fconv_nvec
+ * vectors (all, or two thirds when that wastes much less of the last block) */
+#if defined(RTK_F32_NEON)
+#define RTK_NVMAX 6
+#else
+#define RTK_NVMAX 3
+#endif
+#define RTK_VL (RTK_PB / RTK_NVMAX)
 #define RTK_MR 4      /* output channels per micro-kernel block (broadcast weights) */
 #define RTK_NB 4      /* blocks of positions that share one pass over a channel block */
 
@@ -242,67 +250,66 @@ static inline __attribute__((always_inline)) int32_t rtk_tap_off(const RtkTaps *
 }
 
 /* The micro-kernel for nm <= RTK_MR channels (a constant after inlining):
- *   out[i][p] = sum_j w[i*ldw + j] * B_j[p],  p < RTK_PB,
+ *   out[i][p] = sum_j w[i*ldw + j] * B_j[p],  p < nv * RTK_VL,
  * taps j ascending over ci < nc, r < kh, s < kw with B_j = b + ci*plane + rtk_tap_off(r, s).
- * im2col blocks are nc = k taps of 1 x 1 with plane = RTK_PB. */
+ * over nv vectors (nv * RTK_VL positions). im2col blocks are nc = k taps of 1 x 1 with
+ * plane = RTK_PB. */
 static inline __attribute__((always_inline)) void
 rtk_mk_nm(const float *b, int32_t nc, int32_t plane, RtkTaps t, const float *w, int32_t ldw,
-          const int32_t nm, float out[RTK_MR][RTK_PB])
+          const int32_t nm, const int32_t nv, float out[RTK_MR][RTK_PB])
 {
 	const int32_t kh = t.kh, kw = t.kw;
 	const float *wj = w;
 #if defined(RTK_F32_AVX512)
 	__m512 a[RTK_MR][3];
 	for (int32_t i = 0; i < nm; i++)
-		a[i][0] = a[i][1] = a[i][2] = _mm512_setzero_ps();
+		for (int32_t v = 0; v < nv; v++)
+			a[i][v] = _mm512_setzero_ps();
 	for (int32_t ci = 0; ci < nc; ci++) {
 		const float *bc = b + (size_t)ci * plane;
 		for (int32_t r = 0; r < kh; r++)
 		for (int32_t s = 0; s < kw; s++, wj++) {
 			const float *bj = bc + rtk_tap_off(&t, r, s);
-			__m512 b0 = _mm512_loadu_ps(bj), b1 = _mm512_loadu_ps(bj + 16);
-			__m512 b2 = _mm512_loadu_ps(bj + 32);
+			__m512 bv[3];
+			for (int32_t v = 0; v < nv; v++)
+				bv[v] = _mm512_loadu_ps(bj + 16 * v);
 			for (int32_t i = 0; i < nm; i++) {
 				__m512 wv = _mm512_set1_ps(wj[(size_t)i * ldw]);
-				a[i][0] = _mm512_fmadd_ps(wv, b0, a[i][0]);
-				a[i][1] = _mm512_fmadd_ps(wv, b1, a[i][1]);
-				a[i][2] = _mm512_fmadd_ps(wv, b2, a[i][2]);
+				for (int32_t v = 0; v < nv; v++)
+					a[i][v] = _mm512_fmadd_ps(wv, bv[v], a[i][v]);
 			}
 		}
 	}
-	for (int32_t i = 0; i < nm; i++) {
-		_mm512_storeu_ps(out[i], a[i][0]);
-		_mm512_storeu_ps(out[i] + 16, a[i][1]);
-		_mm512_storeu_ps(out[i] + 32, a[i][2]);
-	}
+	for (int32_t i = 0; i < nm; i++)
+		for (int32_t v = 0; v < nv; v++)
+			_mm512_storeu_ps(out[i] + 16 * v, a[i][v]);
 #elif defined(RTK_F32_AVX2)
 	__m256 a[RTK_MR][3];
 	for (int32_t i = 0; i < nm; i++)
-		a[i][0] = a[i][1] = a[i][2] = _mm256_setzero_ps();
+		for (int32_t v = 0; v < nv; v++)
+			a[i][v] = _mm256_setzero_ps();
 	for (int32_t ci = 0; ci < nc; ci++) {
 		const float *bc = b + (size_t)ci * plane;
 		for (int32_t r = 0; r < kh; r++)
 		for (int32_t s = 0; s < kw; s++, wj++) {
 			const float *bj = bc + rtk_tap_off(&t, r, s);
-			__m256 b0 = _mm256_loadu_ps(bj), b1 = _mm256_loadu_ps(bj + 8);
-			__m256 b2 = _mm256_loadu_ps(bj + 16);
+			__m256 bv[3];
+			for (int32_t v = 0; v < nv; v++)
+				bv[v] = _mm256_loadu_ps(bj + 8 * v);
 			for (int32_t i = 0; i < nm; i++) {
 				__m256 wv = _mm256_broadcast_ss(wj + (size_t)i * ldw);
-				a[i][0] = _mm256_fmadd_ps(wv, b0, a[i][0]);
-				a[i][1] = _mm256_fmadd_ps(wv, b1, a[i][1]);
-				a[i][2] = _mm256_fmadd_ps(wv, b2, a[i][2]);
+				for (int32_t v = 0; v < nv; v++)
+					a[i][v] = _mm256_fmadd_ps(wv, bv[v], a[i][v]);
 			}
 		}
 	}
-	for (int32_t i = 0; i < nm; i++) {
-		_mm256_storeu_ps(out[i], a[i][0]);
-		_mm256_storeu_ps(out[i] + 8, a[i][1]);
-		_mm256_storeu_ps(out[i] + 16, a[i][2]);
-	}
+	for (int32_t i = 0; i < nm; i++)
+		for (int32_t v = 0; v < nv; v++)
+			_mm256_storeu_ps(out[i] + 8 * v, a[i][v]);
 #elif defined(RTK_F32_NEON)
 	float32x4_t a[RTK_MR][6];
 	for (int32_t i = 0; i < nm; i++)
-		for (int32_t v = 0; v < 6; v++)
+		for (int32_t v = 0; v < nv; v++)
 			a[i][v] = vdupq_n_f32(0.0f);
 	for (int32_t ci = 0; ci < nc; ci++) {
 		const float *bc = b + (size_t)ci * plane;
@@ -310,22 +317,22 @@ rtk_mk_nm(const float *b, int32_t nc, int32_t plane, RtkTaps t, const float *w, 
 		for (int32_t s = 0; s < kw; s++, wj++) {
 			const float *bj = bc + rtk_tap_off(&t, r, s);
 			float32x4_t bv[6];
-			for (int32_t v = 0; v < 6; v++)
+			for (int32_t v = 0; v < nv; v++)
 				bv[v] = vld1q_f32(bj + 4 * v);
 			for (int32_t i = 0; i < nm; i++) {
 				float32x4_t wv = vld1q_dup_f32(wj + (size_t)i * ldw);
-				for (int32_t v = 0; v < 6; v++)
+				for (int32_t v = 0; v < nv; v++)
 					a[i][v] = vfmaq_f32(a[i][v], bv[v], wv);
 			}
 		}
 	}
 	for (int32_t i = 0; i < nm; i++)
-		for (int32_t v = 0; v < 6; v++)
+		for (int32_t v = 0; v < nv; v++)
 			vst1q_f32(out[i] + 4 * v, a[i][v]);
 #else
 	float a[RTK_MR][RTK_PB];
 	for (int32_t i = 0; i < nm; i++)
-		for (int32_t p = 0; p < RTK_PB; p++)
+		for (int32_t p = 0; p < nv * RTK_VL; p++)
 			a[i][p] = 0.0f;
 	for (int32_t ci = 0; ci < nc; ci++) {
 		const float *bc = b + (size_t)ci * plane;
@@ -334,27 +341,31 @@ rtk_mk_nm(const float *b, int32_t nc, int32_t plane, RtkTaps t, const float *w, 
 			const float *bj = bc + rtk_tap_off(&t, r, s);
 			for (int32_t i = 0; i < nm; i++) {
 				float wv = wj[(size_t)i * ldw];
-				for (int32_t p = 0; p < RTK_PB; p++)
+				for (int32_t p = 0; p < nv * RTK_VL; p++)
 					a[i][p] += wv * bj[p];
 			}
 		}
 	}
 	for (int32_t i = 0; i < nm; i++)
-		for (int32_t p = 0; p < RTK_PB; p++)
+		for (int32_t p = 0; p < nv * RTK_VL; p++)
 			out[i][p] = a[i][p];
 #endif
 }
 
 static inline __attribute__((always_inline)) void
 rtk_mk(const float *b, int32_t nc, int32_t plane, RtkTaps t, const float *w, int32_t ldw,
-       int32_t nm, float out[RTK_MR][RTK_PB])
+       int32_t nm, int32_t nv, float out[RTK_MR][RTK_PB])
 {
+#define RTK_MK_NV(m)                                                                      \
+	(nv == RTK_NVMAX ? rtk_mk_nm(b, nc, plane, t, w, ldw, m, RTK_NVMAX, out)              \
+	                 : rtk_mk_nm(b, nc, plane, t, w, ldw, m, RTK_NVMAX * 2 / 3, out))
 	switch (nm) {
-	case 1: rtk_mk_nm(b, nc, plane, t, w, ldw, 1, out); break;
-	case 2: rtk_mk_nm(b, nc, plane, t, w, ldw, 2, out); break;
-	case 3: rtk_mk_nm(b, nc, plane, t, w, ldw, 3, out); break;
-	default: rtk_mk_nm(b, nc, plane, t, w, ldw, RTK_MR, out); break;
+	case 1: RTK_MK_NV(1); break;
+	case 2: RTK_MK_NV(2); break;
+	case 3: RTK_MK_NV(3); break;
+	default: RTK_MK_NV(RTK_MR); break;
 	}
+#undef RTK_MK_NV
 }
 
 #if defined(RTK_F32_AVX2)
@@ -716,6 +727,24 @@ static inline int32_t rtk_fconv_dotpath(const RtkConv *g)
 	return g->oh * g->ow <= RTK_DOTMAX;
 }
 
+/* Vectors per block of the direct path: two thirds of RTK_NVMAX when that computes at
+ * least 15% fewer positions (the last block's unused ones; 7x7 layers at RTK_PB 48 waste
+ * a third of their work), else all. Positions per block: rtk_fconv_pbw. */
+static inline int32_t rtk_fconv_nvec(const RtkConv *g)
+{
+	if (rtk_fconv_dotpath(g) || !rtk_direct(g))
+		return RTK_NVMAX;
+	const int64_t nv = (int64_t)g->oh * rtk_taps(g).wpp, small = RTK_NVMAX * 2 / 3 * RTK_VL;
+	const int64_t full = (nv + RTK_PB - 1) / RTK_PB * RTK_PB;
+	const int64_t part = (nv + small - 1) / small * small;
+	return part * 115 < full * 100 ? RTK_NVMAX * 2 / 3 : RTK_NVMAX;
+}
+
+static inline int32_t rtk_fconv_pbw(const RtkConv *g)
+{
+	return rtk_fconv_nvec(g) * RTK_VL;
+}
+
 /* rtk_fconv in two steps, so that threads can share the second (generated code's
  * NAME_run_parallel): rtk_fconv_prep fills the shared buffer once per call (the patches
  * [group][npos][kd] of the dot-product path, the padded input of the direct path without
@@ -762,7 +791,8 @@ static inline int32_t rtk_fconv_units(const RtkConv *g)
 	if (rtk_fconv_dotpath(g))
 		return g->group * nmb;
 	if (rtk_direct(g))
-		return g->group > 1 ? g->group : ((g->oh * rtk_taps(g).wpp + RTK_PB - 1) / RTK_PB) * nmb;
+		return g->group > 1 ? g->group
+		                    : ((g->oh * rtk_taps(g).wpp + rtk_fconv_pbw(g) - 1) / rtk_fconv_pbw(g)) * nmb;
 	return g->group * ((npos + RTK_PB - 1) / RTK_PB);
 }
 
@@ -805,15 +835,15 @@ rtk_fconv_block(const RtkConv *g, const float *xb, int32_t plane, const float *w
 	const RtkTaps t = rtk_taps(g);
 	const int32_t wpp = t.wpp, npos = g->oh * g->ow;
 	float acc[RTK_MR][RTK_PB];
-	const int32_t v0 = blk * RTK_PB;
-	rtk_mk(xb, g->c / g->group, plane, t, wr, ldw, nm, acc);
+	const int32_t pbw = rtk_fconv_pbw(g), v0 = blk * pbw;
+	rtk_mk(xb, g->c / g->group, plane, t, wr, ldw, nm, rtk_fconv_nvec(g), acc);
 	for (int32_t r = 0; r < nm; r++)
-		for (int32_t p = 0; p < RTK_PB; p++)
+		for (int32_t p = 0; p < pbw; p++)
 			acc[r][p] = rtk_fout(acc[r][p], scale, bias, m0 + r, g->relu, g->clip);
 	/* runs of valid columns (ox < ow) of the rows the block covers */
 	int32_t oy = v0 / wpp, ox = v0 - oy * wpp;
-	for (int32_t p = 0; p < RTK_PB && oy < g->oh;) {
-		int32_t n = RTK_MIN(RTK_PB - p, wpp - ox);
+	for (int32_t p = 0; p < pbw && oy < g->oh;) {
+		int32_t n = RTK_MIN(pbw - p, wpp - ox);
 		int32_t nvalid = RTK_MIN(n, g->ow - ox);
 		for (int32_t r = 0; nvalid > 0 && r < nm; r++)
 			__builtin_memcpy(y + (size_t)(m0 + r) * npos + oy * g->ow + ox, acc[r] + p,
@@ -865,7 +895,8 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 	}
 
 	if (rtk_direct(g)) {
-		const int32_t nblk = (g->oh * rtk_taps(g).wpp + RTK_PB - 1) / RTK_PB;
+		const int32_t pbw = rtk_fconv_pbw(g);
+		const int32_t nblk = (g->oh * rtk_taps(g).wpp + pbw - 1) / pbw;
 		if (g->group > 1) { /* unit = group: pad its channels, then every block */
 			for (int64_t u = lo; u < hi; u++) {
 				const int32_t grp = (int32_t)u;
@@ -875,7 +906,7 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 					int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
 					const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
 					for (int32_t blk = 0; blk < nblk; blk++)
-						rtk_fconv_block(g, xg + blk * RTK_PB, rtk_pad_plane(g), wr, ldw, m0, nm,
+						rtk_fconv_block(g, xg + blk * pbw, rtk_pad_plane(g), wr, ldw, m0, nm,
 						                blk, scale, bias, y);
 				}
 			}
@@ -896,16 +927,15 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 			if (m0 != wm0) /* sign-select rows are unpacked once per run of units */
 				wr = rtk_wrows(ws, k, m0, nm, &ldw), wm0 = m0;
 			if (!rtk_inplace(g)) {
-				rtk_fconv_block(g, sh + blk * RTK_PB, rtk_pad_plane(g), wr, ldw, m0, nm, blk,
+				rtk_fconv_block(g, sh + blk * pbw, rtk_pad_plane(g), wr, ldw, m0, nm, blk,
 				                scale, bias, y);
-			} else if ((blk + 1) * RTK_PB <= npos) {
-				rtk_fconv_block(g, x + blk * RTK_PB, hw, wr, ldw, m0, nm, blk, scale, bias, y);
+			} else if ((blk + 1) * pbw <= npos) {
+				rtk_fconv_block(g, x + blk * pbw, hw, wr, ldw, m0, nm, blk, scale, bias, y);
 			} else { /* the partial last block, from a copy of its positions */
 				if (!tail) {
-					const int32_t n = npos - blk * RTK_PB;
+					const int32_t n = npos - blk * pbw;
 					for (int32_t ci = 0; ci < g->c; ci++) {
-						__builtin_memcpy(pv + (size_t)ci * RTK_PB,
-						                 x + (size_t)ci * hw + blk * RTK_PB,
+						__builtin_memcpy(pv + (size_t)ci * RTK_PB, x + (size_t)ci * hw + blk * pbw,
 						                 (size_t)n * sizeof(float));
 						__builtin_memset(pv + (size_t)ci * RTK_PB + n, 0,
 						                 (size_t)(RTK_PB - n) * sizeof(float));
@@ -926,7 +956,7 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 		for (int32_t m0 = grp * mg; m0 < (grp + 1) * mg; m0 += RTK_MR) {
 			int32_t nm = RTK_MIN(RTK_MR, (grp + 1) * mg - m0), ldw;
 			const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
-			rtk_mk(pv, k, RTK_PB, (RtkTaps){1, 1, 1, 1, 1, 1, 0, 0}, wr, ldw, nm, acc);
+			rtk_mk(pv, k, RTK_PB, (RtkTaps){1, 1, 1, 1, 1, 1, 0, 0}, wr, ldw, nm, RTK_NVMAX, acc);
 			for (int32_t r = 0; r < nm; r++)
 				for (int32_t q = 0; q < np; q++)
 					y[(size_t)(m0 + r) * npos + q0 + q] =
