@@ -158,7 +158,7 @@ static inline int32_t rtk_hwc_wp(const RtkConv *g)
 /* ---- float convolution and Gemm (conv.c, gemm.c, the float-activation path of qconv.c) ----
  *
  * Register-blocked micro-kernel: RTK_MR output channels x RTK_PB output positions in
- * vector accumulators (AVX-512: 4 x 3 zmm, RTK_PB 48; AVX2: 4 x 3 ymm; NEON: 4 x 6 q
+ * vector accumulators (AVX-512: 8 x 3 zmm, RTK_PB 48; AVX2: 4 x 3 ymm; NEON: 4 x 6 q
  * registers), per tap one broadcast
  * weight per channel and RTK_PB/8 (RTK_PB/4) vector loads of the tap's activations. Every
  * output is one accumulator summed over the taps in ascending order (FMA where the
@@ -205,7 +205,13 @@ static inline int32_t rtk_hwc_wp(const RtkConv *g)
 #define RTK_NVMAX 3
 #endif
 #define RTK_VL (RTK_PB / RTK_NVMAX)
-#define RTK_MR 4      /* output channels per micro-kernel block (broadcast weights) */
+/* output channels per micro-kernel block (broadcast weights): 8 x 3 zmm accumulators
+ * with AVX-512 (32 registers), else 4 */
+#if defined(RTK_F32_AVX512)
+#define RTK_MR 8
+#else
+#define RTK_MR 4
+#endif
 #define RTK_NB 4      /* blocks of positions that share one pass over a channel block */
 
 /* Fills col [k][RTK_PB] with the patches of the np <= RTK_PB output positions q0.. (row
@@ -363,6 +369,12 @@ rtk_mk(const float *b, int32_t nc, int32_t plane, RtkTaps t, const float *w, int
 	case 1: RTK_MK_NV(1); break;
 	case 2: RTK_MK_NV(2); break;
 	case 3: RTK_MK_NV(3); break;
+#if RTK_MR > 4
+	case 4: RTK_MK_NV(4); break;
+	case 5: RTK_MK_NV(5); break;
+	case 6: RTK_MK_NV(6); break;
+	case 7: RTK_MK_NV(7); break;
+#endif
 	default: RTK_MK_NV(RTK_MR); break;
 	}
 #undef RTK_MK_NV
@@ -883,13 +895,15 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 			}
 			int32_t ldw;
 			const float *wr = rtk_wrows(ws, k, m0, nm, &ldw);
-			for (int32_t q = 0; q < npos; q++) {
-				float o[4];
-				rtk_dot(pg + (size_t)q * kd, wr, ldw, k, nm, o);
-				for (int32_t r = 0; r < nm; r++)
-					y[(size_t)(m0 + r) * npos + q] = rtk_fout(o[r], scale, bias, m0 + r,
-					                                          g->relu, g->clip);
-			}
+			for (int32_t q = 0; q < npos; q++)
+				for (int32_t r0 = 0; r0 < nm; r0 += 4) { /* rtk_dot: 4 rows at a time */
+					float o[4];
+					const int32_t n4 = RTK_MIN(4, nm - r0);
+					rtk_dot(pg + (size_t)q * kd, wr + (size_t)r0 * ldw, ldw, k, n4, o);
+					for (int32_t r = 0; r < n4; r++)
+						y[(size_t)(m0 + r0 + r) * npos + q] =
+							rtk_fout(o[r], scale, bias, m0 + r0 + r, g->relu, g->clip);
+				}
 		}
 		return;
 	}
