@@ -53,6 +53,7 @@ int cg_lower_graph(Cg *c);
 
 /* ---- module.c: building blocks of the module ----------------------------------------- */
 LLVMValueRef cg_kernel(Cg *c, const char *name);  /* a kernel function; aborts if absent */
+void cg_noinline(Cg *c, LLVMValueRef f);          /* marks f noinline */
 /* A call of kernel with n arguments at the builder; aborts if the kernel takes another n. */
 LLVMValueRef cg_call(Cg *c, const char *kernel, LLVMValueRef *args, unsigned n);
 /* A private, unnamed_addr constant global named name (the caller makes it unique). */

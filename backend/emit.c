@@ -541,9 +541,7 @@ int cg_compile(const Graph *g, const CgOptions *o, CgInfo *info, Diag *d)
 	 * share one copy */
 	LLVMTypeRef pt[4] = {c.ptr, c.ptr, c.ptr, c.ptr};
 	c.fn_body = model_fn(&c, 0, "body", LLVMVoidTypeInContext(c.ctx), pt, 4);
-	LLVMAddAttributeAtIndex(c.fn_body, LLVMAttributeFunctionIndex,
-	                        LLVMCreateEnumAttribute(c.ctx,
-	                                                LLVMGetEnumAttributeKindForName("noinline", 8), 0));
+	cg_noinline(&c, c.fn_body);
 	c.fn_shmax = model_fn(&c, 0, "shared_max", c.i64, NULL, 0);
 	c.fn_pvmax = model_fn(&c, 0, "priv_max", c.i64, NULL, 0);
 	c.in = LLVMGetParam(c.fn_body, 0);

@@ -256,9 +256,7 @@ static void split_call(Cg *c, const char *k, LLVMValueRef *args, unsigned n, int
 	LLVMTypeRef tty = LLVMFunctionType(LLVMVoidTypeInContext(c->ctx), tp, 2, 0);
 	LLVMValueRef task = LLVMAddFunction(c->mod, tn, tty);
 	LLVMSetLinkage(task, LLVMInternalLinkage);
-	LLVMAddAttributeAtIndex(task, LLVMAttributeFunctionIndex,
-	                        LLVMCreateEnumAttribute(c->ctx,
-	                                                LLVMGetEnumAttributeKindForName("noinline", 8), 0));
+	cg_noinline(c, task);
 	/* the call: the app's parallel-for over T > 1 tasks, else task 0 */
 	LLVMBasicBlockRef many = LLVMAppendBasicBlockInContext(c->ctx, c->fn_body, "many");
 	LLVMBasicBlockRef single = LLVMAppendBasicBlockInContext(c->ctx, c->fn_body, "single");

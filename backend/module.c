@@ -17,6 +17,12 @@ LLVMValueRef cg_kernel(Cg *c, const char *name)
 	return f;
 }
 
+void cg_noinline(Cg *c, LLVMValueRef f)
+{
+	unsigned k = LLVMGetEnumAttributeKindForName("noinline", 8);
+	LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->ctx, k, 0));
+}
+
 LLVMValueRef cg_call(Cg *c, const char *kernel, LLVMValueRef *args, unsigned n)
 {
 	LLVMValueRef f = cg_kernel(c, kernel);

@@ -623,11 +623,17 @@ static int load_test_split(Args *a, Session *s, FeDataset *ds, Diag *d)
 	return 0;
 }
 
+/* Threads for a compiled model: --threads, else the fast kernels' count. */
+static int threads_of(const Args *a)
+{
+	return a->threads ? a->threads : rt_threads();
+}
+
 /* A compiled model's workspace for a->threads threads: 64-byte aligned, as the generated
  * API asks. */
 static void *workspace_alloc(const Args *a, const RtModel *m, Diag *d)
 {
-	void *ws = rt_model_workspace(m, a->threads ? a->threads : rt_threads());
+	void *ws = rt_model_workspace(m, threads_of(a));
 	if (!ws)
 		diag_error(d, NULL, "out of memory for the model's workspace");
 	return ws;
@@ -664,8 +670,7 @@ static int eval_so(Args *a, Diag *d)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int64_t i = 0; i < ds.n; i += batch) {
 		int64_t nb = ds.n - i < batch ? ds.n - i : batch;
-		if (rt_model_run(&m, (size_t)nb, ds.x + i * per, out, ws,
-		                 a->threads ? a->threads : rt_threads())) {
+		if (rt_model_run(&m, (size_t)nb, ds.x + i * per, out, ws, threads_of(a))) {
 			diag_error(d, NULL, "the compiled model failed on image %lld", (long long)i);
 			goto done;
 		}
@@ -723,8 +728,7 @@ static int run_so(Args *a, Diag *d)
 	out = xmalloc(sizeof(float) * (size_t)(ns * osz));
 	if (!(ws = workspace_alloc(a, &m, d)))
 		goto done;
-	if (rt_model_run(&m, (size_t)ns, in.data, out, ws,
-	                 a->threads ? a->threads : rt_threads())) {
+	if (rt_model_run(&m, (size_t)ns, in.data, out, ws, threads_of(a))) {
 		diag_error(d, NULL, "the compiled model failed");
 		goto done;
 	}

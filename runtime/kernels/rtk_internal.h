@@ -757,6 +757,12 @@ static inline int32_t rtk_fconv_pbw(const RtkConv *g)
 	return rtk_fconv_nvec(g) * RTK_VL;
 }
 
+/* Blocks of the direct path's virtual grid (oh x wpp positions). */
+static inline int32_t rtk_fconv_nblk(const RtkConv *g)
+{
+	return (g->oh * rtk_taps(g).wpp + rtk_fconv_pbw(g) - 1) / rtk_fconv_pbw(g);
+}
+
 /* rtk_fconv in two steps, so that threads can share the second (generated code's
  * NAME_run_parallel): rtk_fconv_prep fills the shared buffer once per call (the patches
  * [group][npos][kd] of the dot-product path, the padded input of the direct path without
@@ -803,8 +809,7 @@ static inline int32_t rtk_fconv_units(const RtkConv *g)
 	if (rtk_fconv_dotpath(g))
 		return g->group * nmb;
 	if (rtk_direct(g))
-		return g->group > 1 ? g->group
-		                    : ((g->oh * rtk_taps(g).wpp + rtk_fconv_pbw(g) - 1) / rtk_fconv_pbw(g)) * nmb;
+		return g->group > 1 ? g->group : rtk_fconv_nblk(g) * nmb;
 	return g->group * ((npos + RTK_PB - 1) / RTK_PB);
 }
 
@@ -874,7 +879,6 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 	const int32_t cg = g->c / g->group, mg = g->m / g->group;
 	const int32_t k = cg * g->kh * g->kw, npos = g->oh * g->ow, hw = g->h * g->w;
 	const int32_t nmb = (mg + RTK_MR - 1) / RTK_MR;
-	float acc[RTK_MR][RTK_PB];
 
 	if (rtk_fconv_dotpath(g)) { /* Gemm-like: patches [npos][kd], dot products over k */
 		const int32_t kd = rtk_dot_ld(k);
@@ -909,8 +913,7 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 	}
 
 	if (rtk_direct(g)) {
-		const int32_t pbw = rtk_fconv_pbw(g);
-		const int32_t nblk = (g->oh * rtk_taps(g).wpp + pbw - 1) / pbw;
+		const int32_t pbw = rtk_fconv_pbw(g), nblk = rtk_fconv_nblk(g);
 		if (g->group > 1) { /* unit = group: pad its channels, then every block */
 			for (int64_t u = lo; u < hi; u++) {
 				const int32_t grp = (int32_t)u;
@@ -963,6 +966,7 @@ rtk_fconv_part(const RtkConv *g, const float *x, const RtkWSrc *ws, const float 
 	}
 
 	const int32_t nqb = (npos + RTK_PB - 1) / RTK_PB;
+	float acc[RTK_MR][RTK_PB];
 	for (int64_t u = lo; u < hi; u++) {
 		const int32_t grp = (int32_t)(u / nqb), q0 = (int32_t)(u % nqb) * RTK_PB;
 		const int32_t np = RTK_MIN(RTK_PB, npos - q0);
