@@ -59,7 +59,7 @@
 #define KS_OUT(h_, k_, pad_) ((h_) + 2 * (pad_) - (k_) + 1)
 #define KS_CONV(c_, h_, w_, m_, k_, pad_) \
 	{(c_), (h_), (w_), (m_), KS_OUT(h_, k_, pad_), KS_OUT(w_, k_, pad_), (k_), (k_), 1, 1, 1, 1, \
-	 (pad_), (pad_), 1, 1}
+	 (pad_), (pad_), 1, 1, 0.0f} /* group 1, relu, no clip */
 #ifndef KS_NIB
 #define KS_NIB 1 /* rtk_bconv's layout: 1 at x86-64-v3, 0 at avx512 (kernels_speed.sh) */
 #endif

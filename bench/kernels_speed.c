@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		const Layer *L = &layers[li];
 		int oh = L->h + 2 * L->pad - L->k + 1, ow = L->w + 2 * L->pad - L->k + 1;
 		RtkConv g = {L->c, L->h, L->w, L->m, oh, ow, L->k, L->k, 1, 1, 1, 1, L->pad, L->pad,
-		             1, 1};
+		             1, 1, 0.0f};
 		int k = L->c * L->k * L->k, kwords = 4 * ((k + 255) / 256);
 		double macs = (double)L->m * L->c / g.group * L->k * L->k * oh * ow;
 		int nx = L->c * L->h * L->w;
